@@ -1,0 +1,22 @@
+/**
+ * What the trainer runs: one ONNX training-step graph (forward + backward + optimizer update) plus what it needs to
+ * feed it. Parameters and optimizer state are graph inputs whose updated values come back as outputs (`carry`); the
+ * trainer feeds each output back as the next step's input. Any network, optimizer or task plugs in through this shape.
+ */
+import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
+import type { Rng } from '../../core/random/rng.js';
+
+export interface StepProgram {
+  /** Serialised ModelProto of the whole training step. */
+  readonly model: Uint8Array;
+  /** State inputs and the outputs that carry their updated values (parameters, optimizer moments, ...). */
+  readonly carry: readonly { readonly input: string; readonly output: string }[];
+  /** Name of the scalar loss output. */
+  readonly lossOutput: string;
+  /** Initial values of every `carry` input, drawn from `rng` (the init stream). */
+  initState(rng: Rng): Map<string, NamedTensor>;
+  /** Data and hyper-parameter inputs for `step` (1-based), drawing any randomness from `rng` (the data stream). */
+  batch(step: number, rng: Rng): Map<string, NamedTensor>;
+  /** The standalone inference graph: `params` are its inputs that get baked in as initializers on export. */
+  readonly inference?: { readonly model: Uint8Array; readonly params: readonly string[] };
+}

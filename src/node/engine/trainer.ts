@@ -1,0 +1,192 @@
+/**
+ * The training loop. Reads top to bottom: open the run folder, start fresh or resume from the newest checkpoint,
+ * then step: feed (state + batch) -> session.run -> carry the updated state into the next step as the same ORT
+ * tensors (no copy), append a metrics line, checkpoint every N steps and at the end. Cancellation is checked between
+ * steps. Everything that determines the numbers (state, data RNG, step) is in the checkpoint, so a resumed run
+ * reproduces the uninterrupted run's losses exactly on CPU.
+ */
+import type * as ort from 'onnxruntime-node';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError, type Json } from '../../core/checkpoint/manifest.js';
+import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
+import { createRng, restoreRng, saveRng, type Rng } from '../../core/random/rng.js';
+import type { ProviderChoice, TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import { sha256Hex, writeTextAtomic } from './atomic-write.js';
+import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint-store.js';
+import { exportInferenceModel } from './export-onnx.js';
+import { namedTensorOf, ortTensorOf } from './ort-tensors.js';
+import { createEngineSession } from './providers.js';
+import type { StepProgram } from './step-program.js';
+
+/** RNG streams: weight init and data never share draws, so changing one cannot shift the other. */
+const initStream = 0;
+const dataStream = 1;
+
+export interface TrainOptions {
+  readonly runDir: string;
+  readonly steps: number;
+  readonly checkpointEvery: number;
+  readonly keepCheckpoints?: number;
+  readonly seed: number;
+  readonly resume: boolean;
+  readonly provider?: ProviderChoice;
+  readonly threads?: number;
+  readonly exportOnnx?: boolean;
+  /** Stored in config.json and every manifest. */
+  readonly config: Json;
+  /** Polled between steps; true stops the run after writing a checkpoint. */
+  readonly shouldStop?: () => boolean;
+  /** Events carry requestId 0 here; the worker rewrites it. */
+  readonly onEvent?: (event: TrainerEvent) => void;
+}
+
+export class TrainerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainerError';
+  }
+}
+
+interface MetricsLine {
+  readonly step: number;
+  readonly loss: number;
+  readonly lr?: number;
+  readonly ms: number;
+}
+
+export async function runTraining(program: StepProgram, options: TrainOptions): Promise<TrainResult> {
+  const { runDir, steps, checkpointEvery } = options;
+  if (!Number.isSafeInteger(steps) || steps < 1) throw new TrainerError(`steps must be a positive integer, got ${steps}`);
+  if (!Number.isSafeInteger(checkpointEvery) || checkpointEvery < 1) throw new TrainerError(`checkpointEvery must be a positive integer, got ${checkpointEvery}`);
+  const emit = options.onEvent ?? (() => undefined);
+  const ckptDir = join(runDir, 'checkpoints');
+  const metricsPath = join(runDir, 'metrics.jsonl');
+  const graphHash = sha256Hex(program.model);
+  mkdirSync(ckptDir, { recursive: true });
+
+  // 1. Start state: the newest checkpoint, or a fresh init.
+  let state: Map<string, ort.Tensor>;
+  let rng: Rng;
+  let startStep = 0;
+  const latest = options.resume ? loadLatestCheckpoint(ckptDir) : undefined;
+  if (latest) {
+    if (latest.manifest.graphHash !== graphHash) {
+      throw new CheckpointError(`checkpoint step ${latest.manifest.step} was written by a different step graph (hash ${latest.manifest.graphHash.slice(0, 12)}…, this run ${graphHash.slice(0, 12)}…): the network or optimizer changed`, latest.manifestPath);
+    }
+    state = stateFromTensors(program, latest.tensors, latest.manifestPath);
+    rng = restoreRng(latest.manifest.rng);
+    startStep = latest.manifest.step;
+    // Later checkpoints and metrics lines belong to steps this run will redo: drop them.
+    pruneCheckpoints(ckptDir, Number.POSITIVE_INFINITY, startStep);
+    truncateMetrics(metricsPath, startStep);
+    emit({ kind: 'log', requestId: 0, level: 'info', message: `resuming from step ${startStep} (${latest.manifestPath})` });
+  } else {
+    if (listCheckpointSteps(ckptDir).length > 0) {
+      throw new TrainerError(`${runDir} already holds checkpoints; resume it or choose another run folder`);
+    }
+    state = stateFromTensors(program, program.initState(createRng(options.seed, initStream)), 'initState');
+    rng = createRng(options.seed, dataStream);
+    writeTextAtomic(join(runDir, 'config.json'), `${JSON.stringify(options.config, null, 2)}\n`, { overwrite: true });
+    writeTextAtomic(metricsPath, '', { overwrite: true });
+  }
+
+  // 2. The session (CUDA if asked and available, else CPU with the reason).
+  const opened = await createEngineSession(program.model, {
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+  });
+  if (opened.fallbackReason) emit({ kind: 'log', requestId: 0, level: 'warn', message: `using CPU: ${opened.fallbackReason}` });
+  const session = opened.session;
+
+  const checkpoint = (step: number, loss: number | undefined): void => {
+    const manifestPath = writeCheckpoint(ckptDir, {
+      step, tensors: tensorsOfState(state), rng: saveRng(rng), graphHash, config: options.config,
+      ...(loss !== undefined ? { loss } : {}),
+    });
+    pruneCheckpoints(ckptDir, options.keepCheckpoints ?? 3);
+    emit({ kind: 'checkpoint', requestId: 0, step, manifestPath });
+  };
+
+  // 3. The loop.
+  let step = startStep;
+  let lastLoss: number | undefined;
+  let lastCheckpoint = startStep;
+  let stoppedBy: TrainResult['stoppedBy'] = 'done';
+  try {
+    while (step < steps) {
+      if (options.shouldStop?.()) {
+        stoppedBy = 'cancelled';
+        break;
+      }
+      const batch = program.batch(step + 1, rng);
+      const feeds: Record<string, ort.Tensor> = Object.fromEntries(state);
+      for (const [name, t] of batch) feeds[name] = ortTensorOf(t);
+      const t0 = performance.now();
+      const out = await session.run(feeds);
+      const ms = performance.now() - t0;
+      step += 1;
+      const lossTensor = out[program.lossOutput];
+      if (!lossTensor) throw new TrainerError(`step graph has no output "${program.lossOutput}"`);
+      lastLoss = Number((lossTensor.data as Float32Array)[0]);
+      for (const { input, output } of program.carry) {
+        const next = out[output];
+        if (!next) throw new TrainerError(`step graph has no output "${output}" (the update of "${input}")`);
+        state.set(input, next);
+      }
+      const lr = scalarOf(batch.get('lr'));
+      const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
+      appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
+      emit({ kind: 'progress', requestId: 0, steps, ...line });
+      if (step % checkpointEvery === 0 || step === steps) {
+        checkpoint(step, lastLoss);
+        lastCheckpoint = step;
+      }
+    }
+    if (lastCheckpoint !== step) checkpoint(step, lastLoss);
+    let modelPath: string | undefined;
+    if (options.exportOnnx && program.inference) {
+      modelPath = join(runDir, 'model.onnx');
+      exportInferenceModel(program.inference.model, tensorsOfState(state), program.inference.params, modelPath);
+    }
+    return {
+      step, stoppedBy, lastLoss, resumedFrom: startStep, provider: opened.provider,
+      ...(modelPath ? { modelPath } : {}),
+    };
+  } finally {
+    await session.release();
+  }
+}
+
+function scalarOf(t: NamedTensor | undefined): number | undefined {
+  return t && t.data.length === 1 && typeof t.data[0] === 'number' ? t.data[0] : undefined;
+}
+
+/** Checks that the tensors hold exactly the program's carried inputs, then wraps them as ORT tensors. */
+function stateFromTensors(program: StepProgram, tensors: ReadonlyMap<string, NamedTensor>, where: string): Map<string, ort.Tensor> {
+  const wanted = new Set(program.carry.map((c) => c.input));
+  const missing = [...wanted].filter((n) => !tensors.has(n));
+  const extra = [...tensors.keys()].filter((n) => !wanted.has(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new CheckpointError(`state does not match the step graph: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`, where);
+  }
+  return new Map(program.carry.map(({ input }) => [input, ortTensorOf(tensors.get(input)!)]));
+}
+
+function tensorsOfState(state: ReadonlyMap<string, ort.Tensor>): Map<string, NamedTensor> {
+  return new Map([...state].map(([name, t]) => [name, namedTensorOf(name, t)]));
+}
+
+/** Keeps the metrics lines of steps <= `step` (a killed run may have left later ones, or half a line). */
+function truncateMetrics(path: string, step: number): void {
+  const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n') : [];
+  const kept = lines.filter((l) => {
+    try {
+      const parsed = JSON.parse(l) as { step?: unknown };
+      return typeof parsed.step === 'number' && parsed.step <= step;
+    } catch {
+      return false;
+    }
+  });
+  writeTextAtomic(path, kept.map((l) => `${l}\n`).join(''), { overwrite: true });
+}
