@@ -1,0 +1,2 @@
+export * from './mat4.js';
+export * from './orientation.js';
