@@ -20,6 +20,7 @@ const nodeEntries = {
   extension: 'src/extension/extension.ts',
   cli: 'src/cli/main.ts',
   'worker-train': 'src/node/workers/train-worker.ts',
+  'worker-viewer-decode': 'src/node/viewer/decode-worker.ts',
   'test-integration': 'test/integration/index.ts',
 };
 const webEntries = {
@@ -36,7 +37,7 @@ const builds = [
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: ['vscode', 'onnxruntime-node', 'onnxruntime-common', 'playwright-core'],
+    external: ['vscode', 'onnxruntime-node', 'onnxruntime-common', 'playwright-core', 'mocha'],
   },
   {
     ...common,

@@ -1,8 +1,14 @@
 import * as vscode from 'vscode';
+import { activateViewer, type ViewerApi } from './viewer/index.js';
 
-/** Entry point: registers every contribution. Each feature module returns its disposables. */
-export function activate(context: vscode.ExtensionContext): void {
-  void context;
+/** The extension's API (what `vscode.extensions.getExtension('anadiff.anadiff').exports` returns). */
+export interface AnadiffApi {
+  readonly viewer: ViewerApi;
+}
+
+/** Entry point: registers every contribution. Each feature module registers its disposables on the context. */
+export function activate(context: vscode.ExtensionContext): AnadiffApi {
+  return { viewer: activateViewer(context) };
 }
 
 export function deactivate(): void {}

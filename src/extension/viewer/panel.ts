@@ -1,0 +1,193 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
+import { placeOverlay } from '../../core/viewer/overlay-grid.js';
+import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
+import { isWebviewToHost } from '../../protocol/viewer.js';
+import { decodeVolume, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
+import { viewerHtml } from './html.js';
+
+/** What every panel shares: where the bundles are, where view state is kept, where logs go. */
+export interface ViewerServices {
+  readonly extensionUri: vscode.Uri;
+  readonly worker: WorkerSpec;
+  readonly viewState: vscode.Memento;
+  readonly log: vscode.LogOutputChannel;
+  readonly maxVoxels: number;
+}
+
+const STATE_KEY_PREFIX = 'anadiff.viewer.state:';
+
+/**
+ * One open volume: owns its webview panel, the decode of its file and of its overlays. Decoding starts at once,
+ * in parallel with the webview's start-up; messages wait for the webview's `ready` (posting earlier would drop them).
+ */
+export class ViewerPanel implements vscode.Disposable {
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly decodes = new Set<DecodeHandle<unknown>>();
+  private readonly ready: Promise<void>;
+  private markReady!: () => void;
+  /** Settles when the image is decoded: overlays are checked against its grid. */
+  private readonly imageGeometry: Promise<VolumeGeometry>;
+  private settleImage!: { resolve(g: VolumeGeometry): void; reject(e: Error): void };
+  private readonly timings = new Map<ViewerPhase, number>();
+  private disposed = false;
+  private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
+  readonly onDidDispose = this.onDidDisposeEmitter.event;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly panel: vscode.WebviewPanel,
+    private readonly services: ViewerServices,
+  ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    this.imageGeometry = new Promise((resolve, reject) => (this.settleImage = { resolve, reject }));
+    this.imageGeometry.catch(() => undefined); // observed by addOverlay; an unobserved rejection is not an error here
+    const webview = panel.webview;
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [
+        vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview'),
+        vscode.Uri.joinPath(services.extensionUri, 'media'),
+        vscode.Uri.joinPath(uri, '..'),
+      ],
+    };
+    this.disposables.push(
+      webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    webview.html = viewerHtml(webview, services.extensionUri);
+  }
+
+  get fileName(): string {
+    return path.basename(this.uri.fsPath);
+  }
+
+  /** Milliseconds (since the webview script started) at which each loading phase was reached, for tests and logs. */
+  timing(phase: ViewerPhase): number | undefined {
+    return this.timings.get(phase);
+  }
+
+  /** Decodes the file in a worker and streams it to the webview: first paint, then the full volume. */
+  async load(): Promise<Decoded> {
+    const handle = decodeVolume(
+      this.services.worker,
+      { type: 'decode', path: this.uri.fsPath, role: 'image', maxVoxels: this.services.maxVoxels },
+      (paint) => {
+        void this.post({ type: 'firstPaint', geometry: paint.geometry, slices: paint.slices, defaultWindow: paint.defaultWindow, isCt: paint.isCt });
+      },
+    );
+    let decoded: Decoded;
+    try {
+      decoded = await this.track(handle);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.settleImage.reject(new Error(`${this.fileName} could not be opened: ${message}`));
+      await this.post({ type: 'error', message: `${this.fileName} could not be opened: ${message}`, fatal: true });
+      throw err;
+    }
+    this.settleImage.resolve(decoded.geometry);
+    this.services.log.info(`${this.fileName}: decoded ${decoded.geometry.dims.join('x')} ${decoded.voxelType} in ${decoded.decodeMs} ms`);
+    await this.post({
+      type: 'volume',
+      fileName: this.fileName,
+      geometry: decoded.geometry,
+      voxelType: decoded.voxelType,
+      voxels: decoded.voxels,
+      fullRange: decoded.fullRange,
+      defaultWindow: decoded.defaultWindow,
+      isCt: decoded.isCt,
+      header: decoded.header,
+      decodeMs: decoded.decodeMs,
+    });
+    return decoded;
+  }
+
+  /**
+   * Decodes a label map and shows it over the image, placed voxel for voxel or by its affine; refuses (throws an
+   * Error with the reason) a map outside the image or with several frames. Resolves with a note for the user.
+   */
+  async addOverlay(overlayUri: vscode.Uri): Promise<string> {
+    const overlayName = path.basename(overlayUri.fsPath);
+    const handle = decodeVolume(this.services.worker, { type: 'decode', path: overlayUri.fsPath, role: 'overlay', maxVoxels: this.services.maxVoxels });
+    const [overlay, image] = await Promise.all([this.track(handle), this.imageGeometry]);
+    const placement = placeOverlay(image, overlay.geometry, this.fileName, overlayName);
+    if (placement.kind === 'refused') throw new Error(placement.message);
+    if (!overlay.integerValued || overlay.voxelType === 'float32') {
+      throw new Error(`${overlayName} holds non-integer values (range ${overlay.fullRange.min}..${overlay.fullRange.max}); a label overlay must be an integer label map.`);
+    }
+    const table = chooseLabelTable(overlayName, overlay.labelIds);
+    const note = placement.kind === 'by-affine' ? placement.note : null;
+    await this.post({
+      type: 'overlay',
+      fileName: overlayName,
+      geometry: overlay.geometry,
+      voxelType: overlay.voxelType,
+      voxels: overlay.voxels,
+      table: table.id,
+      labels: presentLabels(table, overlay.labelIds),
+      placementNote: note,
+    });
+    return note ?? `${overlayName}: ${overlay.labelIds.filter((id) => id > 0).length} labels (${table.title} colours).`;
+  }
+
+  /** Posts after `ready`. Returns whether the webview accepted it (false once the panel is gone). */
+  async post(message: HostToWebview): Promise<boolean> {
+    await this.ready;
+    if (this.disposed) return false;
+    return this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const d of this.decodes) d.cancel();
+    this.settleImage.reject(new Error('the viewer was closed'));
+    this.markReady();
+    this.onDidDisposeEmitter.fire();
+    this.onDidDisposeEmitter.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private async track<T>(handle: DecodeHandle<T>): Promise<T> {
+    this.decodes.add(handle);
+    try {
+      return await handle.result;
+    } finally {
+      this.decodes.delete(handle);
+    }
+  }
+
+  private onMessage(message: unknown): void {
+    if (!isWebviewToHost(message)) return;
+    const m: WebviewToHost = message;
+    switch (m.type) {
+      case 'ready':
+        this.markReady();
+        void this.panel.webview.postMessage({ type: 'init', fileName: this.fileName, savedState: this.savedState() } satisfies HostToWebview);
+        break;
+      case 'viewState':
+        void this.services.viewState.update(STATE_KEY_PREFIX + this.uri.toString(), m.state);
+        break;
+      case 'pickOverlay':
+        void vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay');
+        break;
+      case 'timing':
+        this.timings.set(m.phase, m.ms);
+        this.services.log.info(`${this.fileName}: ${m.phase} after ${Math.round(m.ms)} ms`);
+        break;
+      case 'error':
+        this.services.log.error(`${this.fileName}: ${m.message}`);
+        void vscode.window.showErrorMessage(`AnaDiff viewer: ${m.message}`);
+        break;
+      default: {
+        const unhandled: never = m;
+        void unhandled;
+      }
+    }
+  }
+
+  private savedState(): ViewerState | null {
+    return this.services.viewState.get<ViewerState>(STATE_KEY_PREFIX + this.uri.toString()) ?? null;
+  }
+}

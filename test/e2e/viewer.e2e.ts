@@ -1,0 +1,202 @@
+// The volume viewer in a real workbench: opens a CT, checks the first paint and NiiVue's picture, the HU readout,
+// that a window preset changes the pixels, and that a label overlay shows with its legend. Records load timings
+// (test-results/viewer-timings.json) and screenshots.
+import * as assert from 'node:assert/strict';
+import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import type { E2eContext, E2eTest } from '../harness/e2e-api.js';
+import { changedFraction, colouredFraction, decodePng, luminanceSpread, type Pixels } from './viewer-png.js';
+
+const timings: Record<string, unknown> = {};
+
+function recordTiming(key: string, value: unknown): void {
+  timings[key] = value;
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync('test-results/viewer-timings.json', JSON.stringify(timings, null, 2) + '\n');
+}
+
+async function canvasPixels(frame: FrameLocator, selector: string): Promise<Pixels> {
+  return decodePng(await frame.locator(selector).screenshot());
+}
+
+/** Milliseconds from `since` until the webview body carries `data-<phase>-ms` (set by the viewer). */
+async function waitForPhase(frame: FrameLocator, phase: 'first-paint' | 'interactive' | 'overlay', since: number, timeoutMs: number): Promise<number> {
+  await frame.locator(`body[data-${phase}-ms]`).waitFor({ state: 'attached', timeout: timeoutMs });
+  return Date.now() - since;
+}
+
+async function waitForChange(frame: FrameLocator, before: Pixels, timeoutMs: number): Promise<{ pixels: Pixels; fraction: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let last = { pixels: before, fraction: 0 };
+  while (Date.now() < deadline) {
+    const pixels = await canvasPixels(frame, '#gl');
+    last = { pixels, fraction: changedFraction(before, pixels) };
+    if (last.fraction > 0.02) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return last;
+}
+
+async function openCt(ctx: E2eContext): Promise<{ frame: FrameLocator; name: string; isExample: boolean }> {
+  const file = ctx.workspace.files.exampleCt ?? ctx.workspace.files.phantomCt;
+  if (!file) return ctx.skip('no CT in the test workspace (../shared/data absent and no phantom generator)');
+  await ctx.workbench.closeAllEditors();
+  const name = path.basename(file);
+  const t0 = Date.now();
+  await ctx.workbench.openFileFromExplorer(name);
+  let frame: FrameLocator;
+  try {
+    frame = await ctx.workbench.webviewFrame(15_000);
+  } catch {
+    // Known workbench race: a double-click before the extension's editors are registered opens the text editor.
+    ctx.log('the double-click opened another editor; reopening with the AnaDiff viewer');
+    await ctx.workbench.reopenWith('AnaDiff Volume Viewer');
+    frame = await ctx.workbench.webviewFrame(60_000);
+  }
+  const firstPaint = await waitForPhase(frame, 'first-paint', t0, 60_000);
+  const interactive = await waitForPhase(frame, 'interactive', t0, 120_000);
+  ctx.log(`${name}: first slices after ${firstPaint} ms, interactive after ${interactive} ms (from the double-click)`);
+  recordTiming(name, { firstPaintMs: firstPaint, interactiveMs: interactive });
+  return { frame, name, isExample: file === ctx.workspace.files.exampleCt };
+}
+
+async function readoutValue(frame: FrameLocator): Promise<{ text: string; value: number }> {
+  const readout = frame.locator('#readout');
+  await readout.filter({ hasText: 'ijk' }).waitFor({ timeout: 10_000 });
+  return { text: await readout.innerText(), value: Number(await readout.getAttribute('data-value')) };
+}
+
+/** Filters the open quick pick to `label` and accepts it (clicking races the list's open animation). */
+async function pickQuick(page: Page, label: string): Promise<void> {
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
+  await page.locator('.quick-input-widget input').fill(label);
+  await page.keyboard.press('Enter');
+}
+
+/** Right-click the file in the explorer and choose "Open Label Overlay…"; retries while the menu swallows the click. */
+async function openOverlayFromExplorer(page: Page, fileName: string): Promise<void> {
+  const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Open Label Overlay' }).first();
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first().click({ button: 'right' });
+    await menuItem.waitFor({ timeout: 10_000 });
+    await menuItem.hover();
+    await page.waitForTimeout(300);
+    await menuItem.click();
+    try {
+      await menuItem.waitFor({ state: 'hidden', timeout: 2_000 });
+      return;
+    } catch {
+      await page.keyboard.press('Escape');
+    }
+  }
+  throw new Error('the explorer context menu did not run "Open Label Overlay…"');
+}
+
+export const tests: readonly E2eTest[] = [
+  {
+    name: 'viewer: CT renders (first paint, then NiiVue) with an HU readout',
+    timeoutMs: 180_000,
+    async run(ctx) {
+      const { frame, isExample } = await openCt(ctx);
+      const pixels = await canvasPixels(frame, '#gl');
+      const spread = luminanceSpread(pixels);
+      assert.ok(spread > 10, `the NiiVue canvas looks blank (luminance spread ${spread.toFixed(1)})`);
+      const { text, value } = await readoutValue(frame);
+      assert.match(text, /ijk \d+ \d+ \d+ .*RAS .* mm .*HU/);
+      assert.ok(value >= -1100 && value <= 3100, `readout value ${value} is not a plausible HU`);
+      // Click near the middle of the first tile: the readout must follow the crosshair.
+      const box = await frame.locator('#gl').boundingBox();
+      assert.ok(box);
+      await frame.locator('#gl').click({ position: { x: box.width * 0.2, y: box.height * 0.45 } });
+      const after = await readoutValue(frame);
+      assert.notEqual(after.text, text, 'clicking moved the crosshair and changed the readout');
+      if (isExample) assert.ok(after.value >= -1100 && after.value <= 3400, `HU after click ${after.value}`);
+      await ctx.screenshot('viewer-ct');
+    },
+  },
+  {
+    name: 'viewer: a window preset changes the rendered pixels',
+    timeoutMs: 180_000,
+    async run(ctx) {
+      const { frame } = await openCt(ctx);
+      const before = await canvasPixels(frame, '#gl');
+      // The view state is remembered per file: pick a preset other than the one the file reopened with.
+      const width = async (): Promise<string> => frame.locator('#window-width').evaluate((el: unknown) => (el as { value: string }).value);
+      const [preset, presetWidth] = (await width()) === '1500' ? ['Bone', '1800'] : ['Lung', '1500'];
+      await ctx.workbench.runCommand('AnaDiff: Viewer: CT Window Preset…');
+      await pickQuick(ctx.page, preset);
+      const { fraction } = await waitForChange(frame, before, 60_000);
+      assert.ok(fraction > 0.02, `the ${preset} window changed only ${(fraction * 100).toFixed(2)}% of the pixels`);
+      assert.equal(await width(), presetWidth, `the toolbar shows the ${preset} width`);
+      await ctx.screenshot('viewer-lung-window');
+    },
+  },
+  {
+    name: 'viewer: a label overlay appears with its legend',
+    timeoutMs: 180_000,
+    async run(ctx) {
+      const seg = ctx.workspace.files.exampleCt ? ctx.workspace.files.exampleSeg : ctx.workspace.files.phantomSeg;
+      if (!seg) return ctx.skip('no label map in the test workspace');
+      const { frame } = await openCt(ctx);
+      const before = await canvasPixels(frame, '#gl');
+      const t0 = Date.now();
+      // The explorer's context menu on the label map: "Open Label Overlay…" (shown while a viewer is active).
+      await openOverlayFromExplorer(ctx.page, path.basename(seg));
+      const overlayMs = await waitForPhase(frame, 'overlay', t0, 60_000);
+      recordTiming('overlayMs', overlayMs);
+      const legend = frame.locator('#legend .legend-row');
+      await legend.first().waitFor({ timeout: 10_000 });
+      const names = await legend.allInnerTexts();
+      ctx.log(`legend: ${names.map((n) => n.replace(/\s+/g, ' ')).join(', ')}`);
+      if (ctx.workspace.files.exampleSeg === seg) assert.ok(names.some((n) => n.includes('liver')), `BTCV legend names the liver: ${names.join(', ')}`);
+      const { pixels } = await waitForChange(frame, before, 30_000);
+      assert.ok(colouredFraction(pixels) > colouredFraction(before) + 0.005, 'coloured label pixels appear over the grey CT');
+      // Hiding every label takes the colour away again.
+      const boxes = frame.locator('#legend input[type=checkbox]');
+      for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).uncheck();
+      const hidden = await waitForChange(frame, pixels, 30_000);
+      assert.ok(colouredFraction(hidden.pixels) < colouredFraction(pixels), 'hiding all labels removes their colour');
+      for (let i = 0; i < (await boxes.count()); i++) await boxes.nth(i).check();
+      await waitForChange(frame, hidden.pixels, 30_000);
+      await ctx.screenshot('viewer-overlay');
+      // The same view in the other theme (the viewer follows VS Code's theme colours), then back.
+      await ctx.workbench.runCommand('Preferences: Toggle between Light/Dark Themes');
+      await ctx.page.waitForTimeout(2000);
+      await ctx.screenshot('viewer-overlay-other-theme');
+      await ctx.workbench.runCommand('Preferences: Toggle between Light/Dark Themes');
+    },
+  },
+  {
+    name: 'viewer: a 512x512x300 CT shows its slices fast (timing)',
+    timeoutMs: 300_000,
+    async run(ctx) {
+      const out = path.join(ctx.workspace.dir, '.large');
+      const generate = spawnSync(process.execPath, [path.resolve('bin/anadiff.js'), 'sample', '--out', out, '--large'], { encoding: 'utf8' });
+      if (generate.status !== 0) return ctx.skip(`the large phantom could not be generated: ${generate.stderr || generate.stdout}`);
+      const name = 'large_ct_512x512x300.nii.gz';
+      renameSync(path.join(out, 'phantom_ct.nii.gz'), path.join(ctx.workspace.dir, name));
+      await ctx.workbench.closeAllEditors();
+      await ctx.page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 30_000 });
+      const t0 = Date.now();
+      await ctx.workbench.openFileFromExplorer(name);
+      const frame = await ctx.workbench.webviewFrame(60_000);
+      const firstPaint = await waitForPhase(frame, 'first-paint', t0, 120_000);
+      await ctx.screenshot('viewer-large-first-paint');
+      await waitForPhase(frame, 'interactive', t0, 240_000);
+      // Polling and screenshots wait for a busy renderer, so the webview's own clock gives the milestones; it is
+      // placed on the test's clock by the first paint, which the test saw within one poll of it happening.
+      const milestones = await frame.locator('body').evaluate((body: unknown) => ({ ...(body as { dataset: Record<string, string> }).dataset }));
+      const scriptStart = firstPaint - Number(milestones.firstPaintMs);
+      const interactive = scriptStart + Number(milestones.interactiveMs);
+      const spread = luminanceSpread(await canvasPixels(frame, '#gl'));
+      ctx.log(`${name}: first slices after ${firstPaint} ms, interactive after ${interactive} ms (from the double-click)`);
+      ctx.log(`webview milestones (ms since its script started, ${scriptStart} ms after the double-click): ${JSON.stringify(milestones)}`);
+      recordTiming(name, { firstPaintMs: firstPaint, interactiveMs: interactive, webviewScriptStartMs: scriptStart, webviewMilestones: milestones, goal: { firstPaintMs: 5000, interactiveMs: 15000 } });
+      assert.ok(spread > 10, `the large CT canvas looks blank (spread ${spread.toFixed(1)})`);
+      assert.ok(firstPaint < 10_000, `first slices took ${firstPaint} ms (goal 5 s)`);
+      await ctx.screenshot('viewer-large');
+    },
+  },
+];
