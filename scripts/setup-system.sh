@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as independent references and UI driver:
 #   python3-nibabel (NIfTI reference), python3-torch (gradient and speed reference),
-#   python3-sklearn (the BTCV fold split), chromium (the browser Playwright drives).
+#   python3-sklearn (the BTCV fold split), python3-scipy (Dice/HD95/body-mask reference), chromium (the browser Playwright drives).
 # Needs root (as in CI). Without root, missing packages are reported and the tests that need them skip.
 set -u
 need=()
 /usr/bin/python3 -c 'import nibabel' 2>/dev/null || need+=(python3-nibabel)
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
+/usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then echo "system packages: all present"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
