@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
+
+Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
+and no Node. Two modes:
+
+  bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
+  reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
+             parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
+
+The architecture here must stay identical to src/core/nn/ (unet.ts, fpn3d.ts, heads.ts); the reference test
+(test/reference/torch-parity.test.ts) fails when they drift apart.
+"""
+import argparse
+import json
+import math
+import resource
+import struct
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+# ---------------------------------------------------------------------------------------------------------- modules
+
+def groups_for(channels, groups):
+    """GroupNorm groups: `groups`, or fewer when the channel count does not divide (anadiff's rule, nn/norm.ts)."""
+    g = min(groups, channels)
+    while channels % g != 0:
+        g -= 1
+    return g
+
+
+def make_norm(kind, channels, groups):
+    if kind == 'group':
+        return nn.GroupNorm(groups_for(channels, groups), channels, eps=1e-5)
+    if kind == 'instance':
+        return nn.GroupNorm(channels, channels, eps=1e-5)  # instance norm with affine == GroupNorm(C, C)
+    raise ValueError(f'unknown norm {kind}')
+
+
+def activation(kind, x):
+    if kind == 'silu':
+        return F.silu(x)
+    if kind == 'relu':
+        return F.relu(x)
+    if kind == 'leakyrelu':
+        return F.leaky_relu(x, 0.01)
+    if kind == 'gelu':
+        return F.gelu(x)
+    raise ValueError(f'unknown activation {kind}')
+
+
+class ConvNormAct(nn.Module):
+    """conv3 (or strided conv3) -> norm -> activation; names conv.*, norm.*"""
+
+    def __init__(self, cin, cout, stride, cfg):
+        super().__init__()
+        self.conv = nn.Conv3d(cin, cout, 3, stride=stride, padding=1)
+        self.norm = make_norm(cfg['norm'], cout, cfg['groups'])
+        self.act = cfg['activation']
+
+    def forward(self, x):
+        return activation(self.act, self.norm(self.conv(x)))
+
+
+class DoubleConv(nn.Module):
+    """block1, block2: two ConvNormAct at stride 1."""
+
+    def __init__(self, cin, cout, cfg):
+        super().__init__()
+        self.block1 = ConvNormAct(cin, cout, 1, cfg)
+        self.block2 = ConvNormAct(cout, cout, 1, cfg)
+
+    def forward(self, x):
+        return self.block2(self.block1(x))
+
+
+def pixel_shuffle3d(x):
+    """[N, C*8, D, H, W] -> [N, C, 2D, 2H, 2W]; channel c*8 + dz*4 + dy*2 + dx goes to offset (dz, dy, dx)."""
+    n, c8, d, h, w = x.shape
+    c = c8 // 8
+    x = x.reshape(n, c, 2, 2, 2, d, h, w).permute(0, 1, 5, 2, 6, 3, 7, 4)
+    return x.reshape(n, c, 2 * d, 2 * h, 2 * w)
+
+
+class UpConv(nn.Module):
+    """x2 upsampling with a 1x1 conv: nearest x2 after a 1x1 conv (equal to conv after nearest, 8x cheaper),
+    or a 1x1 conv to 8x channels + pixel shuffle."""
+
+    def __init__(self, cin, cout, mode):
+        super().__init__()
+        self.mode = mode
+        self.conv = nn.Conv3d(cin, cout * 8 if mode == 'pixelshuffle' else cout, 1)
+
+    def forward(self, x):
+        y = self.conv(x)
+        if self.mode == 'pixelshuffle':
+            return pixel_shuffle3d(y)
+        return F.interpolate(y, scale_factor=2, mode='nearest')
+
+
+class UNet3d(nn.Module):
+    """3 levels (c, 2c, 4c): enc0, down1+enc1, down2+enc2 (bottom), up1+dec1, up0+dec0, 1x1 head."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c, cin, k = cfg['channels'], cfg['inChannels'], cfg['outChannels']
+        self.enc0 = DoubleConv(cin, c, cfg)
+        self.down1 = ConvNormAct(c, 2 * c, 2, cfg)
+        self.enc1 = DoubleConv(2 * c, 2 * c, cfg)
+        self.down2 = ConvNormAct(2 * c, 4 * c, 2, cfg)
+        self.enc2 = DoubleConv(4 * c, 4 * c, cfg)
+        self.up1 = UpConv(4 * c, 2 * c, cfg['upsample'])
+        self.dec1 = DoubleConv(4 * c, 2 * c, cfg)
+        self.up0 = UpConv(2 * c, c, cfg['upsample'])
+        self.dec0 = DoubleConv(2 * c, c, cfg)
+        self.head = nn.Conv3d(c, k, 1)
+
+    def forward(self, x):
+        e0 = self.enc0(x)
+        e1 = self.enc1(self.down1(e0))
+        e2 = self.enc2(self.down2(e1))
+        d1 = self.dec1(torch.cat([self.up1(e2), e1], 1))
+        d0 = self.dec0(torch.cat([self.up0(d1), e0], 1))
+        return self.head(d0)
+
+
+class ResBlock(nn.Module):
+    """Pre-activation residual block: x + conv2(act(norm2(conv1(act(norm1(x))))))."""
+
+    def __init__(self, c, cfg):
+        super().__init__()
+        self.norm1 = make_norm(cfg['norm'], c, cfg['groups'])
+        self.conv1 = nn.Conv3d(c, c, 3, padding=1)
+        self.norm2 = make_norm(cfg['norm'], c, cfg['groups'])
+        self.conv2 = nn.Conv3d(c, c, 3, padding=1)
+        self.act = cfg['activation']
+
+    def forward(self, x):
+        y = self.conv1(activation(self.act, self.norm1(x)))
+        return x + self.conv2(activation(self.act, self.norm2(y)))
+
+
+class ResStack(nn.Module):
+    def __init__(self, c, count, cfg):
+        super().__init__()
+        for j in range(count):
+            self.add_module(f'res{j}', ResBlock(c, cfg))
+
+    def forward(self, x):
+        for m in self.children():
+            x = m(x)
+        return x
+
+
+class Down(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv = nn.Conv3d(cin, cout, 1)
+
+    def forward(self, x):
+        return self.conv(F.max_pool3d(x, 2))
+
+
+class FPN3d(nn.Module):
+    """vox2vec-style feature pyramid; returns levels finest first."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c, levels, blocks = cfg['channels'], cfg['levels'], cfg['blocksPerLevel']
+        self.levels = levels
+        self.stem = nn.Conv3d(cfg['inChannels'], c, 3, padding=1)
+        for i in range(levels - 1):
+            ci = c * 2 ** i
+            self.add_module(f'left{i}', ResStack(ci, blocks, cfg))
+            self.add_module(f'down{i}', Down(ci, 2 * ci))
+            self.add_module(f'up{i}', UpConv(2 * ci, ci, 'nearest'))
+            self.add_module(f'skip{i}', nn.Conv3d(ci, ci, 1))
+            self.add_module(f'right{i}', ResStack(ci, blocks, cfg))
+        self.bottom = ResStack(c * 2 ** (levels - 1), blocks, cfg)
+
+    def forward(self, x):
+        x = self.stem(x)
+        lefts = []
+        for i in range(self.levels - 1):
+            x = getattr(self, f'left{i}')(x)
+            lefts.append(x)
+            x = getattr(self, f'down{i}')(x)
+        x = self.bottom(x)
+        pyramid = [x]
+        for i in reversed(range(self.levels - 1)):
+            x = getattr(self, f'up{i}')(x) + getattr(self, f'skip{i}')(lefts[i])
+            x = getattr(self, f'right{i}')(x)
+            pyramid.insert(0, x)
+        return pyramid
+
+
+class LinearHead(nn.Module):
+    """vox2vec linear head: a 1x1 conv per level, summed top-down after nearest x2 upsampling."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.levels = cfg['levels']
+        for i in range(self.levels):
+            self.add_module(f'level{i}', nn.Conv3d(cfg['channels'] * 2 ** i, cfg['outChannels'], 1))
+
+    def forward(self, pyramid):
+        y = getattr(self, f'level{self.levels - 1}')(pyramid[self.levels - 1])
+        for i in reversed(range(self.levels - 1)):
+            y = F.interpolate(y, scale_factor=2, mode='nearest') + getattr(self, f'level{i}')(pyramid[i])
+        return y
+
+
+class Conv1ResBlock(nn.Module):
+    """The FPN head's residual block of 1x1 convs: x + conv2(act(norm2(conv1(act(norm1(x))))))."""
+
+    def __init__(self, c, cfg):
+        super().__init__()
+        self.norm1 = make_norm(cfg['norm'], c, cfg['groups'])
+        self.conv1 = nn.Conv3d(c, c, 1)
+        self.norm2 = make_norm(cfg['norm'], c, cfg['groups'])
+        self.conv2 = nn.Conv3d(c, c, 1)
+        self.act = cfg['activation']
+
+    def forward(self, x):
+        y = self.conv1(activation(self.act, self.norm1(x)))
+        return x + self.conv2(activation(self.act, self.norm2(y)))
+
+
+class FPNHead(nn.Module):
+    """Non-linear head: top 1x1 conv; per level up{i} (1x1 conv + nearest x2) + skip{i} (1x1), res{i}; out 1x1."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.levels, h, c = cfg['levels'], cfg['headChannels'], cfg['channels']
+        self.top = nn.Conv3d(c * 2 ** (self.levels - 1), h, 1)
+        for i in range(self.levels - 1):
+            self.add_module(f'up{i}', UpConv(h, h, 'nearest'))
+            self.add_module(f'skip{i}', nn.Conv3d(c * 2 ** i, h, 1))
+            self.add_module(f'res{i}', Conv1ResBlock(h, cfg))
+        self.out = nn.Conv3d(h, cfg['outChannels'], 1)
+
+    def forward(self, pyramid):
+        y = self.top(pyramid[self.levels - 1])
+        for i in reversed(range(self.levels - 1)):
+            y = getattr(self, f'up{i}')(y) + getattr(self, f'skip{i}')(pyramid[i])
+            y = getattr(self, f'res{i}')(y)
+        return self.out(y)
+
+
+class FPN3dSegmenter(nn.Module):
+    """backbone.* + head.*: the FPN3d with its linear or FPN head."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.backbone = FPN3d(cfg)
+        self.head = FPNHead(cfg) if cfg.get('head') == 'fpn' else LinearHead(cfg)
+
+    def forward(self, x):
+        return self.head(self.backbone(x))
+
+
+def build_net(cfg):
+    if cfg['net'] == 'unet':
+        return UNet3d(cfg)
+    if cfg['net'] == 'fpn3d':
+        return FPN3dSegmenter(cfg)
+    raise ValueError(f"unknown net {cfg['net']}")
+
+
+def default_config(net, channels, size_preset_levels=None):
+    cfg = {'net': net, 'channels': channels, 'inChannels': 1, 'outChannels': 2, 'norm': 'group', 'groups': 8,
+           'activation': 'silu' if net == 'unet' else 'leakyrelu', 'upsample': 'nearest', 'levels': 3,
+           'blocksPerLevel': 2}
+    if net == 'fpn3d':
+        cfg['levels'] = size_preset_levels or 4
+    return cfg
+
+
+# ------------------------------------------------------------------------------------------------------ safetensors
+
+DTYPES = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64, 'I32': torch.int32, 'U8': torch.uint8}
+DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        raw = f.read()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n].decode('utf-8'))
+    base = 8 + n
+    out = {}
+    for name, info in header.items():
+        if name == '__metadata__':
+            continue
+        begin, end = info['data_offsets']
+        dtype = DTYPES[info['dtype']]
+        buf = bytearray(raw[base + begin:base + end])
+        t = torch.frombuffer(buf, dtype=dtype) if end > begin else torch.empty(0, dtype=dtype)
+        out[name] = t.reshape(info['shape']).clone()
+    return out
+
+
+def write_safetensors(path, tensors):
+    header, chunks, offset = {}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous().cpu()
+        data = t.numpy().tobytes() if hasattr(t, 'numpy') else bytes(t.untyped_storage())
+        header[name] = {'dtype': DTYPE_NAMES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for c in chunks:
+            f.write(c)
+
+
+# ---------------------------------------------------------------------------------------------------------- modes
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def run_reference(args):
+    """Forward, loss, gradients at the given weights, then `adamw_steps` AdamW steps on the same batch."""
+    cfg = json.loads(args.config)
+    torch.set_num_threads(args.threads)
+    net = build_net(cfg).double() if cfg.get('float64') else build_net(cfg)
+    weights = read_safetensors(args.weights)
+    net.load_state_dict(weights, strict=True)
+    batch = read_safetensors(args.batch)
+    x, labels = batch['image'], batch['labels'].long()
+    out = {}
+    logits = net(x)
+    loss = F.cross_entropy(logits, labels)
+    loss.backward()
+    out['logits'] = logits
+    out['loss'] = loss.reshape(1)
+    for name, p in net.named_parameters():
+        out[f'{name}.grad'] = p.grad.detach().clone()  # zero_grad() below reuses p.grad in place
+    opt_cfg = cfg['optimizer']
+    frozen = opt_cfg.get('frozenPrefix')
+    trainable = []
+    for name, p in net.named_parameters():
+        if frozen and name.startswith(frozen):
+            p.requires_grad_(False)  # probing: the frozen part is neither differentiated nor updated
+        else:
+            trainable.append(p)
+    if opt_cfg.get('kind', 'adamw') == 'adamw':
+        opt = torch.optim.AdamW(trainable, lr=opt_cfg['lr'], betas=(opt_cfg['beta1'], opt_cfg['beta2']),
+                                eps=opt_cfg['eps'], weight_decay=opt_cfg['weightDecay'])
+    else:
+        opt = torch.optim.SGD(trainable, lr=opt_cfg['lr'], momentum=opt_cfg['momentum'],
+                              weight_decay=opt_cfg['weightDecay'], nesterov=opt_cfg['nesterov'])
+    losses, norms = [], []
+    for _ in range(opt_cfg['steps']):
+        opt.zero_grad()
+        loss = F.cross_entropy(net(x), labels)
+        losses.append(float(loss))
+        loss.backward()
+        if opt_cfg.get('maxGradNorm'):
+            norms.append(float(torch.nn.utils.clip_grad_norm_(trainable, opt_cfg['maxGradNorm'])))
+        opt.step()
+    out['grad_norms'] = torch.tensor(norms, dtype=torch.float64)
+    for name, p in net.named_parameters():
+        out[f'{name}.after'] = p
+    out['losses'] = torch.tensor(losses, dtype=torch.float64)
+    if 'schedule' in cfg:
+        out['one_cycle_lrs'] = one_cycle_lrs(cfg['schedule'])
+    write_safetensors(args.out, out)
+
+
+def one_cycle_lrs(s):
+    """torch.optim.lr_scheduler.OneCycleLR's rate at every step, for anadiff's schedule test."""
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=s['maxLr'])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=s['maxLr'], total_steps=s['totalSteps'], pct_start=s['pctStart'],
+                                                div_factor=s['divFactor'], final_div_factor=s['finalDivFactor'],
+                                                cycle_momentum=False)
+    lrs = []
+    for _ in range(s['totalSteps']):
+        lrs.append(opt.param_groups[0]['lr'])
+        opt.step()
+        sched.step()
+    return torch.tensor(lrs, dtype=torch.float64)
+
+
+def run_bench(args):
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    if args.device == 'cpu':
+        torch.set_num_threads(args.threads)
+    cfg = default_config(args.net, args.channels, args.levels)
+    net = build_net(cfg).to(device)
+    x = torch.randn(1, 1, args.size, args.size, args.size, device=device)
+    labels = (x > 0).long()[:, 0]
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1e-2)
+
+    def step():
+        if args.infer:
+            with torch.inference_mode():
+                return net(x)
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), labels)
+        loss.backward()
+        opt.step()
+        return loss
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    for _ in range(args.warmup):
+        step()
+    sync()
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        step()
+        sync()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    mid = len(times) // 2
+    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    result = {'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__,
+              'threads': torch.get_num_threads(), 'device': args.device,
+              'params': sum(p.numel() for p in net.parameters())}
+    if device.type == 'cuda':
+        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
+        result['gpu'] = torch.cuda.get_device_name()
+    print(json.dumps(result))
+
+
+def main(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest='mode', required=True)
+    b = sub.add_parser('bench')
+    b.add_argument('--net', choices=['unet', 'fpn3d'], default='unet')
+    b.add_argument('--size', type=int, default=64)
+    b.add_argument('--channels', type=int, default=16)
+    b.add_argument('--levels', type=int, default=None, help='fpn3d pyramid levels (default 4)')
+    b.add_argument('--steps', type=int, default=8)
+    b.add_argument('--warmup', type=int, default=2)
+    b.add_argument('--threads', type=int, default=2)
+    b.add_argument('--device', default='cpu')
+    b.add_argument('--infer', action='store_true')
+    r = sub.add_parser('reference')
+    r.add_argument('--config', required=True, help='JSON network + optimizer config')
+    r.add_argument('--weights', required=True)
+    r.add_argument('--batch', required=True)
+    r.add_argument('--out', required=True)
+    r.add_argument('--threads', type=int, default=1)
+    args = p.parse_args(argv)
+    if args.mode == 'bench':
+        run_bench(args)
+    else:
+        run_reference(args)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

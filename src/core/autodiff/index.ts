@@ -1,0 +1,1 @@
+export { gradients, type GradientOptions } from './gradients.js';

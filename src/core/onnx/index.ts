@@ -1,0 +1,1 @@
+export { IR_VERSION, OPSET, toModelProto, toOnnxModel, type OnnxExportOptions } from './serialize.js';
