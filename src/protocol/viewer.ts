@@ -57,13 +57,21 @@ export type HostToWebview =
       readonly defaultWindow: DisplayRange;
       readonly isCt: boolean;
     }
-  /** The full decoded volume (scaled values, x fastest) plus every header field for the header panel. */
+  /**
+   * The file's own gzip bytes, posted right after `firstPaint` when its stored voxels already are the values to show
+   * (see `RawVoxels`): about half the bytes of the decoded volume, inflated in the webview while the host finishes.
+   */
+  | { readonly type: 'volumeFile'; readonly gzip: ArrayBuffer; readonly raw: RawVoxels }
+  /**
+   * The full decoded volume (scaled values, x fastest) plus every header field for the header panel. `voxels` is
+   * null when `volumeFile` was posted: the webview takes the voxels from the inflated file (the values are equal).
+   */
   | {
       readonly type: 'volume';
       readonly fileName: string;
       readonly geometry: VolumeGeometry;
       readonly voxelType: VoxelType;
-      readonly voxels: ArrayBuffer;
+      readonly voxels: ArrayBuffer | null;
       readonly fullRange: DisplayRange;
       readonly defaultWindow: DisplayRange;
       readonly isCt: boolean;
@@ -104,6 +112,8 @@ export type WebviewToHost =
   | { readonly type: 'pickOverlay' }
   /** A loading milestone, in ms since the webview script started (logged; read by the e2e test through the DOM). */
   | { readonly type: 'timing'; readonly phase: ViewerPhase; readonly ms: number }
+  /** The webview could not use `volumeFile` (inflate failed, wrong size): the host posts `volume` again with voxels. */
+  | { readonly type: 'needVoxels'; readonly reason: string }
   /** Something failed inside the webview (NiiVue, WebGL): the host logs it and shows it. */
   | { readonly type: 'error'; readonly message: string };
 
@@ -111,7 +121,7 @@ export type WebviewToHost =
 export function isWebviewToHost(message: unknown): message is WebviewToHost {
   if (typeof message !== 'object' || message === null) return false;
   const type = (message as { type?: unknown }).type;
-  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'timing' || type === 'error';
+  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'timing' || type === 'needVoxels' || type === 'error';
 }
 
 // ---- host <-> decode worker (src/node/viewer/decode-worker.ts) ----
@@ -128,13 +138,31 @@ export type DecodeRequest =
   /** Headers only: the grid of each file (for offering sibling label maps on the same grid). */
   | { readonly type: 'grids'; readonly paths: readonly string[] };
 
+/**
+ * Where a file's stored voxels are exactly the values to show: one frame, little-endian uint8 or int16, no scaling.
+ * Then the inflated file from `voxOffset` on is the volume, and the webview can skip the decoded copy.
+ */
+export interface RawVoxels {
+  readonly voxelType: 'uint8' | 'int16';
+  readonly voxOffset: number;
+  readonly voxelCount: number;
+}
+
 /** A file's grid from its header, or why it could not be read. */
 export type GridResult = { readonly path: string; readonly dims: readonly number[]; readonly ijkToRas: readonly number[] } | { readonly path: string; readonly error: string };
 
 /** Messages the decode worker posts, in order: `firstPaint` (images only), then `decoded` or `failed`. */
 export type DecodeReply =
   /** Centre slices, posted as soon as the data is decoded so the webview can paint before the full volume arrives. */
-  | { readonly type: 'firstPaint'; readonly geometry: VolumeGeometry; readonly slices: readonly SlicePayload[]; readonly defaultWindow: DisplayRange; readonly isCt: boolean }
+  | {
+      readonly type: 'firstPaint';
+      readonly geometry: VolumeGeometry;
+      readonly slices: readonly SlicePayload[];
+      readonly defaultWindow: DisplayRange;
+      readonly isCt: boolean;
+      /** Set when the file's stored voxels can be shown as they are (see RawVoxels). */
+      readonly raw: RawVoxels | null;
+    }
   /** The whole volume, compacted; `labelIds` are the distinct values (overlays only, else empty). */
   | {
       readonly type: 'decoded';

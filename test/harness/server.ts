@@ -59,6 +59,8 @@ const userSettings = {
   'security.workspace.trust.enabled': false,
   'chat.disableAIFeatures': true,
   'git.enabled': false,
+  // VS Code 1.139 opens an empty secondary side bar by default; it only takes room from the editor.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 export async function freePort(): Promise<number> {

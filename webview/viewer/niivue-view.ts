@@ -67,6 +67,7 @@ export class VolumeView {
       logLevel: 'warn',
     });
     await nv.attachToCanvas(canvas);
+    skipGradientPasses(nv);
     const view = new VolumeView(nv);
     nv.onLocationChange = (raw: unknown) => {
       const loc = raw as { mm: ArrayLike<number>; frac: ArrayLike<number>; values: { value: number }[]; axCorSag?: number };
@@ -171,6 +172,16 @@ export class VolumeView {
     this.nv.drawScene();
   }
 
+  /**
+   * Returns once the GPU has finished every queued command (a one-pixel read-back blocks until then). WebGL calls
+   * only queue work: without this, "shown" would be stamped while software WebGL still builds textures for seconds.
+   */
+  finishGpuWork(): void {
+    const gl = this.nv.gl;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  }
+
   private async toNvImage(name: string, g: VolumeGeometry, voxelType: VoxelType, voxels: ArrayBuffer, opts: { colormap: string; cal_min?: number; cal_max?: number; opacity?: number }): Promise<NVImage> {
     const typed = voxelType === 'uint8' ? new Uint8Array(voxels) : voxelType === 'int16' ? new Int16Array(voxels) : new Float32Array(voxels);
     const nifti = NVImage.createNiftiArray([...g.dims], [...g.spacing], [...g.ijkToRas], NIFTI_CODES[voxelType], typed);
@@ -185,4 +196,45 @@ export class VolumeView {
       ...(opts.cal_min !== undefined && opts.cal_max !== undefined ? { cal_min: opts.cal_min, cal_max: opts.cal_max } : {}),
     });
   }
+}
+
+/** The parts of NiiVue's instance that `skipGradientPasses` hooks (internal fields, hence checked at run time). */
+interface ShaderLike {
+  use(gl: WebGL2RenderingContext): void;
+}
+
+/**
+ * NiiVue computes a gradient texture (a blur pass and a Sobel pass over every voxel) each time the background
+ * volume is (re)built: on load and on every window change. Only the 3D render tile's lighting reads it, and the
+ * viewer never shows that tile. Under software WebGL the two passes cost 15-20 s for a 512x512x300 CT (measured),
+ * more than everything else together. The passes still run, but inside a 1x1 scissor box, so no fragment is
+ * shaded: the gradient's first shader switches the scissor on, and the pass's closing `bindFramebuffer(null)`
+ * switches it off again. If NiiVue's internals change (no such shaders), nothing is hooked and the viewer is
+ * only slower.
+ */
+function skipGradientPasses(nv: Niivue): void {
+  const gl = nv.gl;
+  const internals = nv as unknown as Record<string, unknown>;
+  const passStarters = ['blurShader', 'gradientPrePassShader']
+    .map((name) => internals[name])
+    .filter((s): s is ShaderLike => typeof s === 'object' && s !== null && typeof (s as ShaderLike).use === 'function');
+  if (passStarters.length === 0) return;
+  let inGradientPass = false;
+  for (const shader of passStarters) {
+    const use = shader.use.bind(shader);
+    shader.use = (context) => {
+      inGradientPass = true;
+      context.enable(context.SCISSOR_TEST);
+      context.scissor(0, 0, 1, 1);
+      use(context);
+    };
+  }
+  const bindFramebuffer = gl.bindFramebuffer.bind(gl);
+  gl.bindFramebuffer = (target: GLenum, framebuffer: WebGLFramebuffer | null): void => {
+    bindFramebuffer(target, framebuffer);
+    if (inGradientPass && framebuffer === null) {
+      inGradientPass = false;
+      gl.disable(gl.SCISSOR_TEST);
+    }
+  };
 }

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
 import { placeOverlay } from '../../core/viewer/overlay-grid.js';
-import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
+import type { HostToWebview, RawVoxels, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
 import { isWebviewToHost } from '../../protocol/viewer.js';
 import { decodeVolume, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
 import { viewerHtml } from './html.js';
@@ -32,6 +33,8 @@ export class ViewerPanel implements vscode.Disposable {
   private settleImage!: { resolve(g: VolumeGeometry): void; reject(e: Error): void };
   private readonly timings = new Map<ViewerPhase, number>();
   private disposed = false;
+  /** Kept while the panel lives so a `needVoxels` request (the webview could not use the file bytes) can be met. */
+  private decodedImage: Decoded | null = null;
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
 
@@ -70,11 +73,13 @@ export class ViewerPanel implements vscode.Disposable {
 
   /** Decodes the file in a worker and streams it to the webview: first paint, then the full volume. */
   async load(): Promise<Decoded> {
+    let fileSent: Promise<boolean> = Promise.resolve(false);
     const handle = decodeVolume(
       this.services.worker,
       { type: 'decode', path: this.uri.fsPath, role: 'image', maxVoxels: this.services.maxVoxels },
       (paint) => {
         void this.post({ type: 'firstPaint', geometry: paint.geometry, slices: paint.slices, defaultWindow: paint.defaultWindow, isCt: paint.isCt });
+        if (paint.raw) fileSent = this.postGzipFile(paint.raw);
       },
     );
     let decoded: Decoded;
@@ -88,19 +93,41 @@ export class ViewerPanel implements vscode.Disposable {
     }
     this.settleImage.resolve(decoded.geometry);
     this.services.log.info(`${this.fileName}: decoded ${decoded.geometry.dims.join('x')} ${decoded.voxelType} in ${decoded.decodeMs} ms`);
+    this.decodedImage = decoded;
+    await this.postVolume(decoded, (await fileSent) ? null : decoded.voxels);
+    return decoded;
+  }
+
+  /**
+   * Posts the file's own gzip bytes (about half the decoded volume's size; code-server's connection moves about
+   * 20 MB/s) so the webview inflates them natively while the host still decodes. Only for gzip files whose stored
+   * voxels are the shown values. Resolves whether it was posted; any failure just keeps the decoded path.
+   */
+  private async postGzipFile(raw: RawVoxels): Promise<boolean> {
+    try {
+      const bytes = await readFile(this.uri.fsPath);
+      if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
+      const gzip = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      return await this.post({ type: 'volumeFile', gzip, raw });
+    } catch (err) {
+      this.services.log.warn(`${this.fileName}: posting the file bytes failed, posting decoded voxels instead: ${err instanceof Error ? err.message : String(err)}`);
+      return false;
+    }
+  }
+
+  private async postVolume(decoded: Decoded, voxels: ArrayBuffer | null): Promise<void> {
     await this.post({
       type: 'volume',
       fileName: this.fileName,
       geometry: decoded.geometry,
       voxelType: decoded.voxelType,
-      voxels: decoded.voxels,
+      voxels,
       fullRange: decoded.fullRange,
       defaultWindow: decoded.defaultWindow,
       isCt: decoded.isCt,
       header: decoded.header,
       decodeMs: decoded.decodeMs,
     });
-    return decoded;
   }
 
   /**
@@ -174,7 +201,12 @@ export class ViewerPanel implements vscode.Disposable {
         break;
       case 'timing':
         this.timings.set(m.phase, m.ms);
+        if (m.phase === 'interactive') this.decodedImage = null; // NiiVue has the volume: no resend can be asked for
         this.services.log.info(`${this.fileName}: ${m.phase} after ${Math.round(m.ms)} ms`);
+        break;
+      case 'needVoxels':
+        this.services.log.warn(`${this.fileName}: the webview could not use the file bytes (${m.reason}); posting decoded voxels`);
+        if (this.decodedImage) void this.postVolume(this.decodedImage, this.decodedImage.voxels);
         break;
       case 'error':
         this.services.log.error(`${this.fileName}: ${m.message}`);

@@ -2,7 +2,8 @@
 // when present, on the shared example CT and its BTCV label map.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
@@ -30,8 +31,29 @@ test('decodes a CT-like int16 file: first paint, then compact int16 voxels and h
     assert.equal(decoded.geometry.orientation, 'LPS');
     assert.deepEqual(decoded.geometry.spacing, [2, 2, 3]);
     assert.ok(decoded.header.some((f) => f.name.includes('datatype') && f.value.includes('int16')), JSON.stringify(decoded.header.slice(0, 8)));
+    // The webview's fast path: the inflated file from voxOffset on must be exactly the decoded voxels.
+    assert.ok(paint.raw, 'an unscaled int16 file offers its stored voxels');
+    assert.equal(paint.raw.voxelType, 'int16');
+    assert.equal(paint.raw.voxelCount, data.length);
+    const inflated = gunzipSync(readFileSync(file));
+    const stored = new Int16Array(inflated.buffer.slice(inflated.byteOffset + paint.raw.voxOffset, inflated.byteOffset + paint.raw.voxOffset + data.length * 2));
+    assert.deepEqual([...stored], [...new Int16Array(decoded.voxels)]);
     const grids = await readGrids(workerFile, [file]).result;
     assert.deepEqual(grids[0] && 'dims' in grids[0] ? grids[0].dims.slice(0, 3) : [], [20, 16, 10]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a float image offers no stored voxels: the decoded volume is posted', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anadiff-viewer-'));
+  try {
+    const file = path.join(dir, 'mr.nii.gz');
+    await writeNiftiFile(file, { dims: [8, 6, 4], ijkToRas: LPS_2MM, data: new Float32Array(8 * 6 * 4).map((_, i) => i * 0.5) });
+    let paint: FirstPaintReply | undefined;
+    await decodeVolume(workerFile, { type: 'decode', path: file, role: 'image', maxVoxels: 1e6 }, (p) => (paint = p)).result;
+    assert.ok(paint);
+    assert.equal(paint.raw, null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
