@@ -5,6 +5,8 @@
  * Only plain data crosses: JSON-able values and typed arrays (structured clone).
  */
 
+import type { Schedule } from '../core/optim/schedules.js';
+
 /** The training job to build inside the worker; add a kind here and in node/engine/jobs/index.ts. */
 export type JobSpec =
   | {
@@ -14,7 +16,56 @@ export type JobSpec =
       readonly batch?: number;
       readonly lr?: number;
       readonly momentum?: number;
-    };
+    }
+  | SegmentationJob;
+
+/**
+ * Train a 3-D segmentation network (UNet, or FPN3d backbone + head) on patches of one labelled volume. Steps are
+ * 1-based; the schedule is evaluated at step - 1 (core/optim/schedules.ts). The run's `seed` drives weight init
+ * (stream 0) and patch sampling (stream 1).
+ */
+export interface SegmentationJob {
+  readonly kind: 'segmentation';
+  readonly net: 'unet' | 'fpn3d';
+  readonly preset: 'tiny' | 'small' | 'paper';
+  /** Base channel width instead of the preset's. */
+  readonly channels?: number;
+  /** fpn3d only: the head on the pyramid (default 'linear'). */
+  readonly head?: 'linear' | 'fpn';
+  /**
+   * Patch size in voxels along i, j, k (i fastest, as NIfTI stores it); the network sees [D, H, W] = [k, j, i].
+   * Each must be a multiple of the network's downsampling (4 for unet, 2^(levels-1) for fpn3d).
+   */
+  readonly patch: readonly [number, number, number];
+  /** Patches per step (default 1). */
+  readonly batch?: number;
+  /** softmax-ce: background + one channel per class; bce-dice: one sigmoid channel per class, body-masked. */
+  readonly loss: 'softmax-ce' | 'bce-dice';
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: Schedule;
+  readonly data: SegmentationData;
+  /** Label values of the source to learn, as classes 1..n in this order; other values are background. Default: every non-zero value present, ascending. */
+  readonly labels?: readonly number[];
+  /** Intensity window clipped and scaled to [0, 1] (default vox2vec's CT window [-1350, 1000] HU). */
+  readonly window?: readonly [number, number];
+  /** Probability of drawing a patch around a voxel of a random present class (default 0.5; else uniform). */
+  readonly classProbability?: number;
+}
+
+export type SegmentationData =
+  /** The generated abdominal CT phantom (core/phantom): BTCV-13 labels. */
+  | { readonly kind: 'phantom'; readonly size?: 'small' | 'large'; readonly seed?: number }
+  /** A NIfTI image and its label map on the same grid (paths on the worker's machine). */
+  | { readonly kind: 'nifti'; readonly image: string; readonly labels: string };
+
+/** Optimizer as plain data; defaults are PyTorch's (AdamW weight decay 1e-2, SGD momentum 0.9). */
+export type OptimizerSpec = (
+  | { readonly rule: 'adamw'; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number }
+  | { readonly rule: 'sgd'; readonly momentum?: number; readonly weightDecay?: number; readonly nesterov?: boolean }
+) & {
+  /** Global-norm gradient clipping (PyTorch clip_grad_norm_). */
+  readonly maxGradNorm?: number;
+};
 
 export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
 
@@ -34,6 +85,8 @@ export interface TrainRequestParams {
   readonly provider?: ProviderChoice;
   /** Intra-op threads; default: every core. */
   readonly threads?: number;
+  /** onnxruntime's CPU memory arena (default off: about half the peak memory, not slower; see providers.ts). */
+  readonly memArena?: boolean;
   /** Write runDir/model.onnx (weights as initializers) when the run finishes. */
   readonly exportOnnx?: boolean;
 }

@@ -11,7 +11,8 @@ import { adamw, sgd, type OptimizerConfig } from '../../src/core/optim/optimizer
 import { learningRate, oneCycle } from '../../src/core/optim/schedules.js';
 import { createRng, fillNormal, nextInt } from '../../src/core/random/rng.js';
 import { buildGradientGraph, buildTrainStep, initialTrainState, type BatchShape } from '../../src/core/train/step.js';
-import { StepRunner, createSession, tensorFor } from '../../src/node/nets/step-runner.js';
+import { createSession } from '../../src/node/engine/providers.js';
+import { StepRunner, tensorFor } from '../../src/node/nets/step-runner.js';
 import { toOnnxModel } from '../../src/core/onnx/index.js';
 import { asNumbers, f32, i64, maxAbs, relativeError, torchMissing, torchReference } from './torch/peer.js';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LoweringChoices } from '../../core/lowering.js';
 import { toOnnxModel } from '../../core/onnx/index.js';
-import { createSession, summariseProfile, tensorFor } from '../../node/nets/step-runner.js';
+import { createSession } from '../../node/engine/providers.js';
+import { summariseProfile, tensorFor } from '../../node/nets/step-runner.js';
 import { presetConfig, type SegmenterConfig } from '../../core/nn/networks.js';
 import { initParams } from '../../core/nn/params.js';
 import { adamw, optimizerHyper } from '../../core/optim/optimizer.js';
@@ -30,7 +31,7 @@ export interface BenchSideOptions {
   readonly lowering?: Partial<LoweringChoices>;
   /** Adds kernel time per op type (onnxruntime profiler, all runs) to the result. */
   readonly profile?: boolean;
-  /** onnxruntime's CPU memory arena (off unless asked: see SessionChoice.memArena). */
+  /** onnxruntime's CPU memory arena (off unless asked: see EngineSessionOptions.memArena). */
   readonly memArena?: boolean;
 }
 
@@ -88,7 +89,7 @@ function readProfile(session: ort.InferenceSession, runs: number): Record<string
 
 async function openSession(model: Uint8Array, o: BenchSideOptions): Promise<ort.InferenceSession> {
   try {
-    return await createSession(model, { threads: o.threads, device: o.device, memArena: o.memArena === true, ...(o.profile ? { profilePrefix: join(tmpdir(), `anadiff-bench-${process.pid}`) } : {}) });
+    return await createSession(model, { threads: o.threads, provider: o.device, memArena: o.memArena === true, ...(o.profile ? { profilePrefix: join(tmpdir(), `anadiff-bench-${process.pid}`) } : {}) });
   } catch (err) {
     // A benchmark must never silently measure the CPU when the GPU was asked for.
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);

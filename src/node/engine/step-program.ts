@@ -17,6 +17,8 @@ export interface StepProgram {
   initState(rng: Rng): Map<string, NamedTensor>;
   /** Data and hyper-parameter inputs for `step` (1-based), drawing any randomness from `rng` (the data stream). */
   batch(step: number, rng: Rng): Map<string, NamedTensor>;
+  /** The scalar batch input holding the step's learning rate, recorded in metrics.jsonl (default 'lr'). */
+  readonly lrInput?: string;
   /** The standalone inference graph: `params` are its inputs that get baked in as initializers on export. */
   readonly inference?: { readonly model: Uint8Array; readonly params: readonly string[] };
 }

@@ -32,6 +32,8 @@ export interface TrainOptions {
   readonly resume: boolean;
   readonly provider?: ProviderChoice;
   readonly threads?: number;
+  /** onnxruntime's CPU memory arena; default off (providers.ts says why). */
+  readonly memArena?: boolean;
   readonly exportOnnx?: boolean;
   /** Stored in config.json and every manifest. */
   readonly config: Json;
@@ -95,6 +97,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
   const opened = await createEngineSession(program.model, {
     ...(options.provider ? { provider: options.provider } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.memArena !== undefined ? { memArena: options.memArena } : {}),
   });
   if (opened.fallbackReason) emit({ kind: 'log', requestId: 0, level: 'warn', message: `using CPU: ${opened.fallbackReason}` });
   const session = opened.session;
@@ -134,7 +137,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
         if (!next) throw new TrainerError(`step graph has no output "${output}" (the update of "${input}")`);
         state.set(input, next);
       }
-      const lr = scalarOf(batch.get('lr'));
+      const lr = scalarOf(batch.get(program.lrInput ?? 'lr'));
       const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
       appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
       emit({ kind: 'progress', requestId: 0, steps, ...line });

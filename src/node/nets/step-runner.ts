@@ -1,16 +1,17 @@
 /**
  * Runs a training-step graph (core/train) in one onnxruntime session, step after step: every carried output is fed
  * back as the next step's input without a copy (the output tensor becomes the input tensor). Used by `bench train`
- * and the reference tests; the runtime's worker trainer follows the same contract through its StepProgram.
+ * and the reference tests; the runtime's worker trainer follows the same contract through its StepProgram. Sessions
+ * come from the runtime's one creation path (node/engine/providers.ts: threads, provider, arena off by default).
  * A class: it owns a native session and the current state between steps.
  */
 import * as ort from 'onnxruntime-node';
 import type { Graph } from '../../core/graph/graph.js';
 import type { DType, Shape } from '../../core/graph/types.js';
 import { toOnnxModel } from '../../core/onnx/index.js';
-import { createSession, type EngineSessionOptions } from '../engine/providers.js';
 import { optimizerHyper, type OptimizerConfig } from '../../core/optim/optimizer.js';
 import type { StepGraph } from '../../core/train/step.js';
+import { createSession, type EngineSessionOptions } from '../engine/providers.js';
 
 export type HostTensor = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
@@ -36,43 +37,6 @@ function makeTensor(dtype: DType, shape: Shape, data: HostTensor, name: string):
 
 function isHostTensor(x: HostTensor | ort.Tensor): x is HostTensor {
   return ArrayBuffer.isView(x);
-}
-
-export class StepRunnerError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepRunnerError';
-  }
-}
-
-/** A tensor for input `name` of `graph`, shape from the graph, checking the element count. */
-export function tensorFor(graph: Graph, name: string, data: HostTensor): ort.Tensor {
-  const v = graph.inputs.find((i) => i.value.name === name)?.value;
-  if (!v) throw new StepRunnerError(`graph ${graph.name} has no input ${name}`);
-  return makeTensor(v.dtype, v.shape, data, name);
-}
-
-function makeTensor(dtype: DType, shape: Shape, data: HostTensor, name: string): ort.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new StepRunnerError(`input ${name}: ${data.length} elements for shape [${shape.join(', ')}]`);
-  return new ort.Tensor(dtype, data, [...shape]);
-}
-
-function isHostTensor(x: HostTensor | ort.Tensor): x is HostTensor {
-  return ArrayBuffer.isView(x);
-}
-
-export async function createSession(model: Uint8Array, choice: SessionChoice = {}): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = {
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    executionProviders: choice.device === 'cuda' ? [{ name: 'cuda', deviceId: 0 }] : ['cpu'],
-    ...(choice.threads ? { intraOpNumThreads: choice.threads } : {}),
-    ...(choice.profilePrefix ? { enableProfiling: true, profileFilePrefix: choice.profilePrefix } : {}),
-    enableCpuMemArena: choice.memArena === true,
-  };
-  return ort.InferenceSession.create(model, options);
 }
 
 export class StepRunner {

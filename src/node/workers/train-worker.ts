@@ -4,6 +4,7 @@
  * it into an error reply; one request at a time trains, others (cancel, probe, shutdown) are answered meanwhile.
  */
 import { parentPort } from 'node:worker_threads';
+import type { Json } from '../../core/checkpoint/manifest.js';
 import type { EngineRequest, EngineRequests, TrainerEvent, WorkerMessage } from '../../protocol/engine.js';
 import { buildStepProgram } from '../engine/jobs/index.js';
 import { defaultThreads } from '../engine/providers.js';
@@ -43,12 +44,14 @@ async function handle(request: EngineRequest): Promise<void> {
       running = current;
       try {
         const p = request.params;
-        const result = await runTraining(buildStepProgram(p.job), {
+        const result = await runTraining(await buildStepProgram(p.job), {
           runDir: p.runDir, steps: p.steps, checkpointEvery: p.checkpointEvery, seed: p.seed, resume: p.resume,
-          config: { ...p },
+          // The request is plain data by protocol; the JSON round trip gives its Json type (interfaces have no index signature).
+          config: JSON.parse(JSON.stringify(p)) as Json,
           ...(p.keepCheckpoints !== undefined ? { keepCheckpoints: p.keepCheckpoints } : {}),
           ...(p.provider !== undefined ? { provider: p.provider } : {}),
           ...(p.threads !== undefined ? { threads: p.threads } : {}),
+          ...(p.memArena !== undefined ? { memArena: p.memArena } : {}),
           ...(p.exportOnnx !== undefined ? { exportOnnx: p.exportOnnx } : {}),
           shouldStop: () => current.stop,
           onEvent: (e: TrainerEvent) => post({ ...e, requestId: request.id }),

@@ -1,14 +1,18 @@
 /** Job kinds the worker can build from a JobSpec (plain data) into a StepProgram. One case per kind. */
 import type { JobSpec } from '../../../protocol/engine.js';
 import type { StepProgram } from '../step-program.js';
+import { segmentationProgram } from './segmentation.js';
 import { toyLinearProgram } from './toy-linear.js';
 
-export function buildStepProgram(spec: JobSpec): StepProgram {
+/** Async: a job may load data (a NIfTI pair) before its first step. */
+export async function buildStepProgram(spec: JobSpec): Promise<StepProgram> {
   switch (spec.kind) {
     case 'toy-linear':
       return toyLinearProgram(spec);
+    case 'segmentation':
+      return segmentationProgram(spec);
     default: {
-      const unknownKind: never = spec.kind;
+      const unknownKind: never = spec;
       throw new Error(`unknown job kind ${JSON.stringify(unknownKind)}`);
     }
   }

@@ -12,7 +12,8 @@ import { initParams } from '../../../../src/core/nn/params.js';
 import { toOnnxModel } from '../../../../src/core/onnx/index.js';
 import { createRng, fillNormal, nextInt } from '../../../../src/core/random/rng.js';
 import { buildEvalGraph, buildGradientGraph, type BatchShape } from '../../../../src/core/train/step.js';
-import { createSession, tensorFor } from '../../../../src/node/nets/step-runner.js';
+import { createSession } from '../../../../src/node/engine/providers.js';
+import { tensorFor } from '../../../../src/node/nets/step-runner.js';
 
 const CLASSES = 3;
 // Per direction (unit L2 norm in parameter space), the step h is chosen so that the loss moves by about 2e-3, far above

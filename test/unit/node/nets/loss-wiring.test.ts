@@ -12,7 +12,8 @@ import { adamw, type OptimizerConfig } from '../../../../src/core/optim/optimize
 import { createRng, fillNormal, nextFloat } from '../../../../src/core/random/rng.js';
 import { buildEvalGraph, buildTrainStep, initialTrainState, type BatchShape } from '../../../../src/core/train/step.js';
 import type { LossConfig } from '../../../../src/core/train/loss.js';
-import { StepRunner, createSession, tensorFor } from '../../../../src/node/nets/step-runner.js';
+import { createSession } from '../../../../src/node/engine/providers.js';
+import { StepRunner, tensorFor } from '../../../../src/node/nets/step-runner.js';
 
 const net = presetConfig('unet', 'tiny', { outChannels: 2, groups: 2 });
 const shape: BatchShape = { batch: 1, spatial: [8, 8, 8] };
