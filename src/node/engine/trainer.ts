@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { CheckpointError, type Json } from '../../core/checkpoint/manifest.js';
 import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
 import { createRng, restoreRng, saveRng, type Rng } from '../../core/random/rng.js';
-import type { ProviderChoice, TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import type { TrainerEvent, TrainRequestParams, TrainResult } from '../../protocol/engine.js';
 import { sha256Hex, writeTextAtomic } from './atomic-write.js';
 import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint-store.js';
 import { exportInferenceModel } from './export-onnx.js';
@@ -23,18 +23,8 @@ import type { StepProgram } from './step-program.js';
 const initStream = 0;
 const dataStream = 1;
 
-export interface TrainOptions {
-  readonly runDir: string;
-  readonly steps: number;
-  readonly checkpointEvery: number;
-  readonly keepCheckpoints?: number;
-  readonly seed: number;
-  readonly resume: boolean;
-  readonly provider?: ProviderChoice;
-  readonly threads?: number;
-  /** onnxruntime's CPU memory arena; default off (providers.ts says why). */
-  readonly memArena?: boolean;
-  readonly exportOnnx?: boolean;
+/** What a run needs: the worker's train request (less the job, already built into a StepProgram) plus host hooks. */
+export interface TrainOptions extends Omit<TrainRequestParams, 'job'> {
   /** Stored in config.json and every manifest. */
   readonly config: Json;
   /** Polled between steps; true stops the run after writing a checkpoint. */
