@@ -58,13 +58,16 @@ export type HostToWebview =
       readonly isCt: boolean;
     }
   /**
-   * The file's own gzip bytes, posted right after `firstPaint` when its stored voxels already are the values to show
-   * (see `RawVoxels`): about half the bytes of the decoded volume, inflated in the webview while the host finishes.
+   * One piece of the file's own gzip bytes, when its stored voxels already are the values to show (see `RawVoxels`,
+   * decided from the header alone). Posted from the webview's `ready` on, in order, each awaited, so `firstPaint` can
+   * go between two pieces; the webview feeds them into one `DecompressionStream` as they arrive. The piece with
+   * `offset` 0 starts the stream, the one that reaches `totalBytes` ends it. About half the bytes of the decoded volume.
    */
-  | { readonly type: 'volumeFile'; readonly gzip: ArrayBuffer; readonly raw: RawVoxels }
+  | { readonly type: 'volumeFileChunk'; readonly gzip: ArrayBuffer; readonly offset: number; readonly totalBytes: number; readonly raw: RawVoxels }
   /**
    * The full decoded volume (scaled values, x fastest) plus every header field for the header panel. `voxels` is
-   * null when `volumeFile` was posted: the webview takes the voxels from the inflated file (the values are equal).
+   * null when every `volumeFileChunk` was posted: the webview takes the voxels from the inflated file (the values are
+   * equal). With voxels, any file pieces already received are dropped.
    */
   | {
       readonly type: 'volume';
@@ -112,7 +115,7 @@ export type WebviewToHost =
   | { readonly type: 'pickOverlay' }
   /** A loading milestone, in ms since the webview script started (logged; read by the e2e test through the DOM). */
   | { readonly type: 'timing'; readonly phase: ViewerPhase; readonly ms: number }
-  /** The webview could not use `volumeFile` (inflate failed, wrong size): the host posts `volume` again with voxels. */
+  /** The webview could not use the `volumeFileChunk`s (inflate failed, wrong size): the host posts `volume` again with voxels. */
   | { readonly type: 'needVoxels'; readonly reason: string }
   /** Something failed inside the webview (NiiVue, WebGL): the host logs it and shows it. */
   | { readonly type: 'error'; readonly message: string };
@@ -160,7 +163,10 @@ export type DecodeReply =
       readonly slices: readonly SlicePayload[];
       readonly defaultWindow: DisplayRange;
       readonly isCt: boolean;
-      /** Set when the file's stored voxels can be shown as they are (see RawVoxels). */
+      /**
+       * Set when the file's stored voxels can be shown as they are (see RawVoxels). The host decides this from the
+       * header before decoding (`readRawVoxels`); this is the same rule on the decoded image, compared in the tests.
+       */
       readonly raw: RawVoxels | null;
     }
   /** The whole volume, compacted; `labelIds` are the distinct values (overlays only, else empty). */

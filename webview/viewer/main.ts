@@ -1,13 +1,14 @@
 // Webview entry (bundled as dist/webview/viewer.js). Flow: post `ready` -> `init` (saved view state) ->
-// `firstPaint` (three slices on a 2D canvas, no WebGL) -> optional `volumeFile` (the file's gzip bytes, inflated
-// here) -> `volume` (NiiVue takes over) -> optional `overlay`.
+// `firstPaint` (three slices on a 2D canvas, no WebGL), with optional `volumeFileChunk`s (the file's gzip bytes,
+// inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay`.
 import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
 import type { LabelEntry } from '../../src/core/viewer/color-tables.js';
-import type { HostToWebview, RawVoxels, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
+import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
 import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
+import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
 import { VolumeView, type Location } from './niivue-view.js';
 import { renderHeader, renderLegend } from './side-panel.js';
 import { defaultState, matchingPreset, parseSavedState } from './state.js';
@@ -162,12 +163,12 @@ async function onMessage(m: HostToWebview): Promise<void> {
       setStatus(`${m.geometry.dims.join('×')} · ${m.geometry.spacing.map((s) => s.toFixed(2)).join('×')} mm · ${m.geometry.orientation} · loading full volume…`);
       break;
     }
-    case 'volumeFile':
-      note('volumeFileReceivedMs');
-      fileVoxels = inflateRawVoxels(m.gzip, m.raw);
-      fileVoxels.catch(() => undefined); // observed when `volume` arrives
+    case 'volumeFileChunk':
+      // No await before the write: pieces must enter the stream in the order they arrive.
+      acceptFilePiece(m);
       break;
     case 'volume': {
+      if (m.voxels !== null) dropFilePieces();
       const fromFile = m.voxels === null ? await voxelsFromFile() : null;
       if (m.voxels === null && !fromFile) return; // asked the host for the decoded voxels; a second `volume` follows
       await showVolume(m, fromFile ?? { voxelType: m.voxelType, buffer: m.voxels as ArrayBuffer });
@@ -235,21 +236,39 @@ function note(name: string): void {
   document.body.dataset[name] = String(Math.round(performance.now() - started));
 }
 
-// ---- the volume from the file's own gzip bytes (see `volumeFile`) ----
-let fileVoxels: Promise<{ voxelType: VoxelType; buffer: ArrayBuffer }> | null = null;
+// ---- the volume from the file's own gzip bytes (see `volumeFileChunk`) ----
+let fileVoxels: Promise<InflatedVoxels> | null = null;
+let fileInflate: FileInflate | null = null;
 
-/** Inflates natively (DecompressionStream) and cuts the voxels out of the inflated file. */
-async function inflateRawVoxels(gzip: ArrayBuffer, raw: RawVoxels): Promise<{ voxelType: VoxelType; buffer: ArrayBuffer }> {
-  const inflated = await new Response(new Blob([gzip]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
-  note('volumeFileInflatedMs');
-  const bytes = raw.voxelCount * (raw.voxelType === 'int16' ? 2 : 1);
-  if (inflated.byteLength < raw.voxOffset + bytes) throw new Error(`the inflated file has ${inflated.byteLength} bytes, the header needs ${raw.voxOffset + bytes}`);
-  // slice() copies once (about 0.1 s for 157 MB), aligned for Int16Array and without the header.
-  return { voxelType: raw.voxelType, buffer: inflated.slice(raw.voxOffset, raw.voxOffset + bytes) };
+/** Feeds one piece into the running inflate; the first piece starts it, the last one closes its input. */
+function acceptFilePiece(m: Extract<HostToWebview, { type: 'volumeFileChunk' }>): void {
+  if (m.offset === 0) {
+    note('volumeFileFirstChunkMs');
+    dropFilePieces();
+    fileInflate = startFileInflate(m.raw);
+    fileVoxels = fileInflate.voxels.then((v) => (note('volumeFileInflatedMs'), v));
+    fileVoxels.catch(() => undefined); // observed when `volume` arrives
+  }
+  const inflate = fileInflate;
+  if (!inflate) return; // a piece of a stream that was dropped
+  inflate.write(new Uint8Array(m.gzip));
+  if (m.offset < m.totalBytes / 2 && m.offset + m.gzip.byteLength >= m.totalBytes / 2) note('volumeFileHalfMs');
+  if (m.offset + m.gzip.byteLength >= m.totalBytes) {
+    note('volumeFileReceivedMs');
+    inflate.close();
+    fileInflate = null;
+  }
 }
 
-/** The voxels inflated from `volumeFile`, or null after asking the host for the decoded ones. */
-async function voxelsFromFile(): Promise<{ voxelType: VoxelType; buffer: ArrayBuffer } | null> {
+/** The host sent the decoded voxels after all (or a new stream starts): stop inflating the file. */
+function dropFilePieces(): void {
+  fileInflate?.abort();
+  fileInflate = null;
+  fileVoxels = null;
+}
+
+/** The voxels inflated from the `volumeFileChunk`s, or null after asking the host for the decoded ones. */
+async function voxelsFromFile(): Promise<InflatedVoxels | null> {
   try {
     if (!fileVoxels) throw new Error('no file bytes arrived');
     return await fileVoxels;

@@ -1,12 +1,13 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
 import { placeOverlay } from '../../core/viewer/overlay-grid.js';
-import type { HostToWebview, RawVoxels, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
+import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
 import { isWebviewToHost } from '../../protocol/viewer.js';
 import { decodeVolume, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
 import { viewerHtml } from './html.js';
+import { readRawVoxels } from '../../node/viewer/raw-voxels.js';
 
 /** What every panel shares: where the bundles are, where view state is kept, where logs go. */
 export interface ViewerServices {
@@ -18,6 +19,10 @@ export interface ViewerServices {
 }
 
 const STATE_KEY_PREFIX = 'anadiff.viewer.state:';
+/** Size of one `volumeFileChunk`: about 0.2 s on code-server's connection, the longest `firstPaint` waits behind one. */
+const FILE_PIECE_BYTES = 4 * 1024 * 1024;
+/** File pieces posted but not yet delivered, once the first paint is out of the way. */
+const FILE_PIECES_IN_FLIGHT = 3;
 
 /**
  * One open volume: owns its webview panel, the decode of its file and of its overlays. Decoding starts at once,
@@ -35,6 +40,8 @@ export class ViewerPanel implements vscode.Disposable {
   private disposed = false;
   /** Kept while the panel lives so a `needVoxels` request (the webview could not use the file bytes) can be met. */
   private decodedImage: Decoded | null = null;
+  /** Set once `firstPaint` is posted: from then on several file pieces may be in flight at once. */
+  private firstPaintQueued = false;
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
 
@@ -71,21 +78,25 @@ export class ViewerPanel implements vscode.Disposable {
     return this.timings.get(phase);
   }
 
-  /** Decodes the file in a worker and streams it to the webview: first paint, then the full volume. */
+  /**
+   * Decodes the file in a worker and streams it to the webview: first paint, then the full volume. In parallel, from
+   * the webview's `ready` on, files whose stored voxels are the shown values are sent as their own gzip bytes.
+   */
   async load(): Promise<Decoded> {
-    let fileSent: Promise<boolean> = Promise.resolve(false);
+    const fileSent = this.postGzipFile();
     const handle = decodeVolume(
       this.services.worker,
       { type: 'decode', path: this.uri.fsPath, role: 'image', maxVoxels: this.services.maxVoxels },
       (paint) => {
         void this.post({ type: 'firstPaint', geometry: paint.geometry, slices: paint.slices, defaultWindow: paint.defaultWindow, isCt: paint.isCt });
-        if (paint.raw) fileSent = this.postGzipFile(paint.raw);
+        this.firstPaintQueued = true;
       },
     );
     let decoded: Decoded;
     try {
       decoded = await this.track(handle);
     } catch (err) {
+      this.firstPaintQueued = true; // no first paint will come: the file pieces need not leave room for it
       const message = err instanceof Error ? err.message : String(err);
       this.settleImage.reject(new Error(`${this.fileName} could not be opened: ${message}`));
       await this.post({ type: 'error', message: `${this.fileName} could not be opened: ${message}`, fatal: true });
@@ -100,18 +111,42 @@ export class ViewerPanel implements vscode.Disposable {
 
   /**
    * Posts the file's own gzip bytes (about half the decoded volume's size; code-server's connection moves about
-   * 20 MB/s) so the webview inflates them natively while the host still decodes. Only for gzip files whose stored
-   * voxels are the shown values. Resolves whether it was posted; any failure just keeps the decoded path.
+   * 18 MB/s) in pieces, starting at the webview's `ready`, so the transfer and the webview's native inflate overlap
+   * the host's decode. Eligibility comes from the header alone (`readRawVoxels`). Until the first paint is queued
+   * one piece is in flight at a time, so the small `firstPaint` message waits behind at most one. Resolves whether every piece was posted; any failure keeps the
+   * decoded path (the `volume` message then carries the voxels and the webview drops the pieces).
    */
-  private async postGzipFile(raw: RawVoxels): Promise<boolean> {
+  private async postGzipFile(): Promise<boolean> {
+    const raw = await readRawVoxels(this.uri.fsPath, this.services.maxVoxels);
+    if (!raw) return false;
+    let file: FileHandle | undefined;
     try {
-      const bytes = await readFile(this.uri.fsPath);
-      if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return false;
-      const gzip = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-      return await this.post({ type: 'volumeFile', gzip, raw });
+      file = await open(this.uri.fsPath, 'r');
+      const totalBytes = (await file.stat()).size;
+      const magic = new Uint8Array(2);
+      await file.read(magic, 0, 2, 0);
+      if (magic[0] !== 0x1f || magic[1] !== 0x8b) return false;
+      await this.ready;
+      const inFlight: Promise<boolean>[] = [];
+      for (let offset = 0; offset < totalBytes; ) {
+        const piece = new Uint8Array(Math.min(FILE_PIECE_BYTES, totalBytes - offset));
+        const { bytesRead } = await file.read(piece, 0, piece.length, offset);
+        if (bytesRead !== piece.length) throw new Error(`read ${bytesRead} of ${piece.length} bytes at ${offset}: the file changed while it was sent`);
+        // A failed post counts as not delivered; pending ones are not awaited after an early return.
+        inFlight.push(this.post({ type: 'volumeFileChunk', gzip: piece.buffer, offset, totalBytes, raw }).catch(() => false));
+        offset += bytesRead;
+        // One piece at a time until the first paint is queued (it waits behind at most one), then a few at once so
+        // the connection never idles between two pieces.
+        const limit = this.firstPaintQueued ? FILE_PIECES_IN_FLIGHT : 1;
+        while (inFlight.length >= limit) if (!(await inFlight.shift())) return false;
+      }
+      for (const posted of inFlight) if (!(await posted)) return false;
+      return true;
     } catch (err) {
       this.services.log.warn(`${this.fileName}: posting the file bytes failed, posting decoded voxels instead: ${err instanceof Error ? err.message : String(err)}`);
       return false;
+    } finally {
+      await file?.close().catch(() => undefined); // a failed close must not fail the load
     }
   }
 

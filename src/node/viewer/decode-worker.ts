@@ -4,10 +4,11 @@
 import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { readNiftiFile } from '../nifti/read-file.js';
-import { headerFields, type NiftiImage } from '../../core/nifti/index.js';
+import { headerFields, niftiLayout, type NiftiImage } from '../../core/nifti/index.js';
 import { compactVoxels, distinctLabelIds, firstPaint, isIntegerDatatype, volumeGeometry } from '../../core/viewer/prepare.js';
 import { defaultRange, looksLikeCt } from '../../core/viewer/window.js';
 import { readGridGeometry } from './read-geometry.js';
+import { rawVoxelsOf } from './raw-voxels.js';
 import type { DecodeReply, DecodeRequest, RawVoxels } from '../../protocol/viewer.js';
 
 function post(reply: DecodeReply, transfer: ArrayBuffer[] = []): void {
@@ -23,7 +24,7 @@ async function decode(request: Extract<DecodeRequest, { type: 'decode' }>): Prom
   if (request.role === 'image') {
     const paint = firstPaint(source, range);
     const slices = paint.slices.map((s) => ({ plane: s.plane, width: s.width, height: s.height, pixelMm: s.pixelMm, pixels: s.data.buffer as ArrayBuffer }));
-    post({ type: 'firstPaint', geometry: paint.geometry, slices, defaultWindow: paint.defaultWindow, isCt: paint.isCt, raw: rawVoxels(image) }, slices.map((s) => s.pixels));
+    post({ type: 'firstPaint', geometry: paint.geometry, slices, defaultWindow: paint.defaultWindow, isCt: paint.isCt, raw: rawVoxels(image, request.maxVoxels) }, slices.map((s) => s.pixels));
   }
   const compact = compactVoxels(image.data);
   const integerCoded = isIntegerDatatype(datatype);
@@ -47,13 +48,9 @@ async function decode(request: Extract<DecodeRequest, { type: 'decode' }>): Prom
   );
 }
 
-/** The stored voxels are the shown values: one frame, little-endian uint8/int16, slope 0 (none) or 1 and no offset. */
-function rawVoxels(image: NiftiImage): RawVoxels | null {
-  const h = image.header;
-  const unscaled = h.sclSlope === 0 || (h.sclSlope === 1 && h.sclInter === 0) || !Number.isFinite(h.sclSlope);
-  if (image.frames !== 1 || !h.littleEndian || !unscaled) return null;
-  if (image.datatype !== 'uint8' && image.datatype !== 'int16') return null;
-  return { voxelType: image.datatype, voxOffset: h.voxOffset, voxelCount: image.dims[0] * image.dims[1] * image.dims[2] };
+/** The same rule the host applied from the header alone before decoding (see raw-voxels.ts); the tests compare both. */
+function rawVoxels(image: NiftiImage, maxVoxels: number): RawVoxels | null {
+  return rawVoxelsOf(image.header, niftiLayout(image.header, { maxVoxels }));
 }
 
 async function readGrids(paths: readonly string[]): Promise<void> {

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
+import { readRawVoxels } from '../../../../src/node/viewer/raw-voxels.js';
 import { decodeVolume, readGrids, type FirstPaintReply } from '../../../../src/extension/viewer/decode-client.js';
 
 const root = path.resolve(__dirname, '../../../..');
@@ -38,6 +39,8 @@ test('decodes a CT-like int16 file: first paint, then compact int16 voxels and h
     const inflated = gunzipSync(readFileSync(file));
     const stored = new Int16Array(inflated.buffer.slice(inflated.byteOffset + paint.raw.voxOffset, inflated.byteOffset + paint.raw.voxOffset + data.length * 2));
     assert.deepEqual([...stored], [...new Int16Array(decoded.voxels)]);
+    // The host decides the same from the header alone, before any voxel is inflated.
+    assert.deepEqual(await readRawVoxels(file, 1e6), paint.raw);
     const grids = await readGrids(workerFile, [file]).result;
     assert.deepEqual(grids[0] && 'dims' in grids[0] ? grids[0].dims.slice(0, 3) : [], [20, 16, 10]);
   } finally {
@@ -54,6 +57,7 @@ test('a float image offers no stored voxels: the decoded volume is posted', asyn
     await decodeVolume(workerFile, { type: 'decode', path: file, role: 'image', maxVoxels: 1e6 }, (p) => (paint = p)).result;
     assert.ok(paint);
     assert.equal(paint.raw, null);
+    assert.equal(await readRawVoxels(file, 1e6), null);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -83,4 +87,25 @@ test('shared example CT and its BTCV label map', async (t) => {
   assert.equal(labels.voxelType, 'uint8');
   assert.ok(labels.labelIds.includes(6) && labels.labelIds.includes(1), `liver and spleen present: ${labels.labelIds.join(',')}`);
   assert.ok(!labels.labelIds.includes(5), 'esophagus is out of the field of view');
+});
+
+test('the header-only check: unscaled uint8 yes; scaled, too large or unreadable files no', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'anadiff-viewer-'));
+  try {
+    const labels = path.join(dir, 'labels.nii');
+    await writeNiftiFile(labels, { dims: [4, 4, 4], ijkToRas: LPS_2MM, data: new Uint8Array(64).fill(3) });
+    const { writeFileSync } = await import('node:fs');
+    const scaled = path.join(dir, 'scaled.nii');
+    const bytes = readFileSync(labels);
+    bytes.writeFloatLE(2, 112); // scl_slope = 2: the stored bytes are no longer the shown values
+    writeFileSync(scaled, bytes);
+    const junk = path.join(dir, 'junk.nii.gz');
+    writeFileSync(junk, Buffer.from('not a nifti'));
+    assert.equal(await readRawVoxels(junk, 1e6), null);
+    assert.deepEqual(await readRawVoxels(labels, 1e6), { voxelType: 'uint8', voxOffset: 352, voxelCount: 64 });
+    assert.equal(await readRawVoxels(labels, 10), null, 'over maxVoxels: no fast path');
+    assert.equal(await readRawVoxels(scaled, 1e6), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
