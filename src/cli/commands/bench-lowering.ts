@@ -18,6 +18,8 @@ default to all cores. CPU time (ORT spinning off) is the steadier figure on a lo
 const alternatives: [string, Partial<LoweringChoices>][] = [
   ['dX stride 1: convTranspose', { convInputGradStride1: 'convTranspose' }],
   ['dX stride 2: convTranspose', { convInputGradStride2: 'convTranspose' }],
+  ['dW: splitGemm', { convWeightGradBatch1: 'splitGemm' }],
+  ['dW: flatIm2col (stride 1 everywhere)', { convWeightGradBatch1: 'flatIm2col' }],
   ['dW: shiftedGemm', { convWeightGradBatch1: 'shiftedGemm' }],
   ['dW: dilatedConv', { convWeightGradBatch1: 'dilatedConv' }],
   ['GroupNorm: GroupNormalization op', { groupNormForward: 'groupNormalization' }],

@@ -228,13 +228,34 @@ export const convWeightGradOp: OpDef = {
     const batch = x.shape[0] ?? 1;
     const groups = attrNum(n.attrs, 'groups');
     const choice = ctx.lowering.convWeightGradBatch1;
+    // 1x1x1, stride 1, no pad: dW = dY [Co, n] x X [Ci, n]^T is ONE Gemm on the tensors as they are (no copies)
+    if (batch === 1 && groups === 1 && isPointwise(n)) return emitPointwise(ctx, n);
     // grouped convs: only the per-tap GEMM form handles groups (as a batched MatMul over groups)
     if (batch === 1 && (choice === 'shiftedGemm' || groups > 1)) return emitShiftedGemm(ctx, n);
     if (batch === 1 && choice === 'splitGemm') return emitSplitGemm(ctx, n);
+    if (batch === 1 && choice === 'flatIm2col' && attrNum(n.attrs, 'stride') === 1) return emitFlatIm2col(ctx, n);
+    if (batch === 1 && choice === 'bySize') return flatIm2colPays(n) ? emitFlatIm2col(ctx, n) : emitSplitGemm(ctx, n);
+    if (batch === 1 && choice === 'flatIm2col') return emitSplitGemm(ctx, n);
     if (groups !== 1) throw new Error(`${n.name}: the weight gradient of a grouped conv needs batch 1, got batch ${batch}`);
     return emitDilatedConv(ctx, n);
   },
 };
+
+function isPointwise(n: GraphNode): boolean {
+  return attrInts(n.attrs, 'kernel').every((k) => k === 1) && attrNum(n.attrs, 'stride') === 1 && padsOf(n.attrs).every((p) => p === 0);
+}
+
+function emitPointwise(ctx: EmitContext, n: GraphNode): void {
+  const x = inputAt(n.inputs, 0, n.name);
+  const dy = inputAt(n.inputs, 1, n.name);
+  const cols = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  const [x2, dy2, dw2] = [ctx.temp('x2'), ctx.temp('dy2'), ctx.temp('dw2')];
+  ctx.node('Reshape', [x.name, ctx.ints([x.shape[1] ?? 0, cols])], [x2]);
+  ctx.node('Reshape', [dy.name, ctx.ints([dy.shape[1] ?? 0, cols])], [dy2]);
+  ctx.node('Gemm', [dy2, x2], [dw2], { transB: ai(1) });
+  const out = one(n.outputs, n.name);
+  ctx.node('Reshape', [dw2, ctx.ints(out.shape)], [out.name]);
+}
 
 function emitShiftedGemm(ctx: EmitContext, n: GraphNode): void {
   const x = inputAt(n.inputs, 0, n.name);
@@ -334,6 +355,125 @@ function emitSplitGemm(ctx: EmitContext, n: GraphNode): void {
   ctx.node('ReduceSum', [parts.length > 1 ? cat : parts[0]!, ctx.ints([0])], [summed], { keepdims: ai(0) });
   const out = one(n.outputs, n.name);
   ctx.node('Reshape', [summed, ctx.ints(out.shape)], [out.name]);
+}
+
+/**
+ * Where 'bySize' takes flatIm2col (measured, 1 thread, arena off, see lowering.ts): stride 1, at least 2^18 output
+ * voxels (64^3), both channel counts >= 8 and unequal (the shifted operand then has half the channels: 64^3 32->16
+ * 110 vs 231 ms). Equal counts gain only ~15% (64^3 16->16: 83 vs 102) for ~1,700 more ONNX nodes and more memory;
+ * below 64^3 splitGemm's working set stays in cache and it wins (32^3 32->32: 19 vs 40 ms); with one input
+ * channel the column GEMM is too thin (64^3 1->16: 21 vs 34 ms).
+ */
+function flatIm2colPays(n: GraphNode): boolean {
+  const x = inputAt(n.inputs, 0, n.name);
+  const dy = inputAt(n.inputs, 1, n.name);
+  const voxels = dy.shape.slice(2).reduce((a, b) => a * b, 1);
+  const [ci, co] = [x.shape[1] ?? 0, dy.shape[1] ?? 0];
+  return attrNum(n.attrs, 'stride') === 1 && voxels >= 2 ** 18 && Math.min(ci, co) >= 8 && ci !== co;
+}
+
+/** Floats one im2col chunk may hold (chunks run one after another, so this bounds the extra memory). */
+const IM2COL_CHUNK_FLOATS = 2 * 1024 * 1024;
+
+/**
+ * dW of a stride-1 conv at batch 1 as a few large GEMMs. X is padded once and flattened to [Ci, Lp]; dY is embedded
+ * in the same padded grid ([Co, Do, Hp, Wp], zeros where the grid has no output voxel) and flattened. Output voxel
+ * o (flat index in the padded grid) reads tap t at o + off(t), so every tap's window is a CONTIGUOUS range of each
+ * row. The operand with FEWER channels is the one shifted: dW[co, ci, t] = sum_o dY[co, o] X[ci, o + off(t)]
+ * = sum_p dY[co, p - off(t)] X[ci, p]. Per chunk of the flat axis its k^3 windows are stacked into a column matrix
+ * [C k^3, len] and ONE Gemm against the other operand gives [C k^3, C'] (M = C k^3 rows share each packed panel,
+ * instead of M = Co per tap); the chunks accumulate through Gemm's C input.
+ */
+function emitFlatIm2col(ctx: EmitContext, n: GraphNode): void {
+  const x = inputAt(n.inputs, 0, n.name);
+  const dy = inputAt(n.inputs, 1, n.name);
+  const pads = padsOf(n.attrs);
+  const k = attrInts(n.attrs, 'kernel') as [number, number, number];
+  const ci = x.shape[1] ?? 0;
+  const co = dy.shape[1] ?? 0;
+  const [dO, hO, wO] = dy.shape.slice(2) as [number, number, number];
+  const [dP, hP, wP] = [0, 1, 2].map((i) => (x.shape[i + 2] ?? 0) + before(pads, i) + after(pads, i)) as [number, number, number];
+  const lp = dP * hP * wP;
+  const taps = k[0] * k[1] * k[2];
+  const offsets: number[] = [];
+  for (let u = 0; u < k[0]; u++) for (let v = 0; v < k[1]; v++) for (let w = 0; w < k[2]; w++) offsets.push((u * hP + v) * wP + w);
+  const maxOff = offsets[offsets.length - 1] ?? 0;
+  const t = (h: string): string => ctx.temp(h);
+  let xp = x.name;
+  if (pads.some((v) => v > 0)) {
+    xp = t('xpad');
+    ctx.node('Pad', [x.name, ctx.ints([0, 0, pads[0], pads[1], pads[2], 0, 0, pads[3], pads[4], pads[5]])], [xp]);
+  }
+  // dY on the padded grid: only h and w need filling (rows d >= dO are never reached)
+  let dyg = dy.name;
+  if (hP !== hO || wP !== wO) {
+    dyg = t('dygrid');
+    ctx.node('Pad', [dy.name, ctx.ints([0, 0, 0, 0, 0, 0, 0, 0, hP - hO, wP - wO])], [dyg]);
+  }
+  const shiftX = ci <= co;
+  // the shifted operand as [C, 1, L] (windows concatenate on axis 1), the other as [C', L]
+  const [sf, pf] = [t('shifted'), t('plain')];
+  let range: number;
+  let windowStart: (a: number, off: number) => number;
+  if (shiftX) {
+    ctx.node('Reshape', [xp, ctx.ints([ci, 1, lp])], [sf]);
+    ctx.node('Reshape', [dyg, ctx.ints([co, dO * hP * wP])], [pf]);
+    range = (dO - 1) * hP * wP + (hO - 1) * wP + wO; // output voxels up to the last valid one
+    windowStart = (a, off) => a + off;
+  } else {
+    const [dyf, dye] = [t('dyflat'), t('dyext')];
+    ctx.node('Reshape', [dyg, ctx.ints([co, 1, dO * hP * wP])], [dyf]);
+    // zeros in front (maxOff) and behind, so every window over X's whole flat range exists
+    ctx.node('Pad', [dyf, ctx.ints([0, 0, maxOff, 0, 0, lp - dO * hP * wP])], [dye]);
+    ctx.node('Reshape', [xp, ctx.ints([ci, lp])], [pf]);
+    ctx.node('Identity', [dye], [sf]);
+    range = lp;
+    windowStart = (a, off) => a - off + maxOff;
+  }
+  const cs = shiftX ? ci : co;
+  const chunkLen = Math.max(1024, Math.floor(IM2COL_CHUNK_FLOATS / (cs * taps)));
+  const chunks = Math.ceil(range / chunkLen);
+  const step = Math.ceil(range / chunks);
+  const cols: { col: string; other: string }[] = [];
+  for (let j = 0; j < chunks; j++) {
+    const a = j * step;
+    const b = Math.min(range, a + step);
+    // One Slice takes the chunk's span; its windows then have the same starts/ends in every chunk of equal length,
+    // so they share constants (unique constants per window made session creation 10x slower).
+    const spanStart = Math.min(...offsets.map((off) => windowStart(a, off)));
+    const spanEnd = Math.max(...offsets.map((off) => windowStart(b, off)));
+    const span = t('span');
+    ctx.node('Slice', [sf, ctx.ints([spanStart]), ctx.ints([spanEnd]), ctx.ints([2])], [span]);
+    const windows = offsets.map((off) => {
+      const win = t('win');
+      const w0 = windowStart(a, off) - spanStart;
+      ctx.node('Slice', [span, ctx.ints([w0]), ctx.ints([w0 + b - a]), ctx.ints([2])], [win]);
+      return win;
+    });
+    const [col, col2, other] = [t('col'), t('col2'), t('other')];
+    ctx.node('Concat', windows, [col], { axis: ai(1) });
+    ctx.node('Reshape', [col, ctx.ints([cs * taps, b - a])], [col2]);
+    ctx.node('Slice', [pf, ctx.ints([a]), ctx.ints([b]), ctx.ints([1])], [other]);
+    cols.push({ col: col2, other });
+  }
+  // Emitted after all windows on purpose: onnxruntime orders nodes by a reverse DFS from the outputs, which then
+  // runs each chunk's windows right before its Gemm (emitted the other way, every chunk's columns were live at once).
+  let acc: string | undefined;
+  for (const { col, other } of cols) {
+    const part = t('dwpart');
+    ctx.node('Gemm', acc ? [col, other, acc] : [col, other], [part], { transB: ai(1) });
+    acc = part;
+  }
+  const out = one(n.outputs, n.name);
+  const dwT = t('dwT');
+  if (shiftX) {
+    ctx.node('Transpose', [acc!], [dwT], { perm: ais([1, 0]) }); // [Ci k^3, Co] -> [Co, Ci k^3]
+  } else {
+    const r = t('dw3');
+    ctx.node('Reshape', [acc!, ctx.ints([co, taps, ci])], [r]); // rows (co, tap)
+    ctx.node('Transpose', [r], [dwT], { perm: ais([0, 2, 1]) });
+  }
+  ctx.node('Reshape', [dwT, ctx.ints(out.shape)], [out.name]);
 }
 
 function emitDilatedConv(ctx: EmitContext, n: GraphNode): void {

@@ -26,9 +26,9 @@ interface ProfileEvent {
 }
 
 /** Runs `g` `runs` times with ORT profiling on and sums kernel times of the last run by op type and node. */
-export async function profileGraph(g: Graph, feeds: Feeds, opts: { lowering?: Partial<LoweringChoices>; threads?: number; runs?: number } = {}): Promise<StepProfile> {
+export async function profileGraph(g: Graph, feeds: Feeds, opts: { lowering?: Partial<LoweringChoices>; threads?: number; runs?: number; memArena?: boolean } = {}): Promise<StepProfile> {
   const dir = mkdtempSync(join(tmpdir(), 'anadiff-prof-'));
-  const s = await createGraphSession(g, { ...(opts.lowering ? { lowering: opts.lowering } : {}), threads: opts.threads ?? 0, enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
+  const s = await createGraphSession(g, { ...(opts.lowering ? { lowering: opts.lowering } : {}), threads: opts.threads ?? 0, ...(opts.memArena === false ? { memArena: false } : {}), enableProfiling: true, profileFilePrefix: join(dir, 'ort') });
   const runs = opts.runs ?? 2;
   for (let r = 0; r < runs; r++) await s.run(feeds);
   // the Node binding's endProfiling returns nothing: the one file ORT wrote is found in our temporary folder

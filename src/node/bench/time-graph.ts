@@ -18,12 +18,12 @@ const median = (xs: number[]): number => {
 };
 
 /** Times `runs` runs after one warm-up run. */
-export async function timeGraph(g: Graph, feeds: Feeds, opts: { lowering?: Partial<LoweringChoices>; threads?: number; runs?: number } = {}): Promise<GraphTiming> {
+export async function timeGraph(g: Graph, feeds: Feeds, opts: { lowering?: Partial<LoweringChoices>; threads?: number; runs?: number; memArena?: boolean } = {}): Promise<GraphTiming> {
   const t0 = performance.now();
   toOnnxModel(g, opts.lowering ? { lowering: opts.lowering } : {});
   const serialiseMs = performance.now() - t0;
   const t1 = performance.now();
-  const s = await createGraphSession(g, { ...(opts.lowering ? { lowering: opts.lowering } : {}), threads: opts.threads ?? 0, allowSpinning: false });
+  const s = await createGraphSession(g, { ...(opts.lowering ? { lowering: opts.lowering } : {}), threads: opts.threads ?? 0, allowSpinning: false, ...(opts.memArena === false ? { memArena: false } : {}) });
   const sessionMs = performance.now() - t1;
   try {
     await s.run(feeds);

@@ -13,6 +13,8 @@ export interface GraphSessionOptions {
   readonly enableProfiling?: boolean;
   /** 'parallel' lets independent branches (for example the shifted GEMMs of one weight gradient) overlap. */
   readonly executionMode?: 'sequential' | 'parallel';
+  /** onnxruntime's CPU memory arena (default on); off gives honest peak RSS, as the trainer runs. */
+  readonly memArena?: boolean;
   /** false stops idle ORT threads from spinning: CPU time then measures work done (benchmarks on a shared box). */
   readonly allowSpinning?: boolean;
   /** Where ORT writes the profile JSON (path prefix); `session.endProfiling()` returns the file. */
@@ -41,6 +43,7 @@ export async function createGraphSession(g: Graph, opts: GraphSessionOptions = {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
     ...(opts.executionMode ? { executionMode: opts.executionMode } : {}),
+    ...(opts.memArena === false ? { enableCpuMemArena: false } : {}),
     ...(opts.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     ...(opts.enableProfiling ? { enableProfiling: true, profileFilePrefix: opts.profileFilePrefix ?? 'anadiff-ort-profile' } : {}),
   });
