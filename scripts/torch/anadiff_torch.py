@@ -2,9 +2,10 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Two modes:
+and no Node. Three modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
+  infer      time MONAI-style sliding-window inference over a raw float32 volume (anadiff bench infer's peer)
   reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
 
@@ -438,6 +439,83 @@ def run_bench(args):
     print(json.dumps(result))
 
 
+def window_starts(size, roi, overlap):
+    """MONAI's dense_patch_slices along one axis (anadiff's windowStarts): last window flush with the end."""
+    if size <= roi:
+        return [0]
+    interval = max(1, int(roi * (1 - overlap)))
+    starts, d = [], 0
+    while True:
+        starts.append(min(d * interval, size - roi))
+        if d * interval + roi >= size:
+            return starts
+        d += 1
+
+
+def gaussian_map(roi):
+    """nnU-Net / MONAI importance map: sigma = roi / 8, centred at (n - 1) / 2, peak 1, separable."""
+    axes = []
+    for n in roi:
+        x = torch.arange(n, dtype=torch.float32)
+        axes.append(torch.exp(-((x - (n - 1) / 2) ** 2) / (2 * (n / 8) ** 2)))
+    return axes[0][:, None, None] * axes[1][None, :, None] * axes[2][None, None, :]
+
+
+def run_infer(args):
+    """MONAI-style sliding-window inference over a preprocessed float32 volume (raw, i fastest): batches of windows
+    through the network + sigmoid, Gaussian-weighted accumulation, division, threshold 0.5 + most probable class.
+    Prints ONE JSON line {"median_ms", "peak_rss_mb", ...}; the volume is read once, outside the timed runs."""
+    torch.manual_seed(0)
+    torch.set_num_threads(args.threads)
+    cfg = json.loads(args.config)
+    net = build_net(cfg).eval()
+    ni, nj, nk = (int(v) for v in args.dims.split('x'))
+    with open(args.input, 'rb') as f:
+        volume = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(nk, nj, ni)
+    ri, rj, rk = (int(v) for v in args.roi.split('x'))
+    roi = (rk, rj, ri)
+    weight_map = gaussian_map(roi)
+    starts = [(z, y, x) for z in window_starts(nk, rk, args.overlap) for y in window_starts(nj, rj, args.overlap)
+              for x in window_starts(ni, ri, args.overlap)]
+    channels = cfg['outChannels']
+
+    def segment():
+        out = torch.zeros(channels, nk, nj, ni)
+        norm = torch.zeros(nk, nj, ni)
+        with torch.inference_mode():
+            for b in range(0, len(starts), args.batch):
+                batch = starts[b:b + args.batch]
+                x = torch.zeros(len(batch), 1, *roi)
+                for n, (z, y, xx) in enumerate(batch):
+                    win = volume[z:z + rk, y:y + rj, xx:xx + ri]
+                    x[n, 0, :win.shape[0], :win.shape[1], :win.shape[2]] = win
+                probs = torch.sigmoid(net(x))
+                for n, (z, y, xx) in enumerate(batch):
+                    dz, dy, dx = min(rk, nk - z), min(rj, nj - y), min(ri, ni - xx)
+                    w = weight_map[:dz, :dy, :dx]
+                    out[:, z:z + dz, y:y + dy, xx:xx + dx] += probs[n, :, :dz, :dy, :dx] * w
+                    norm[z:z + dz, y:y + dy, xx:xx + dx] += w
+            out /= norm.clamp_min(1e-12)
+            best, index = out.max(0)
+            return torch.where(best >= 0.5, index + 1, torch.zeros_like(index)).to(torch.uint8)
+
+    for _ in range(args.warmup):
+        segment()
+    times = []
+    labels = None
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        labels = segment()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    mid = len(times) // 2
+    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    print(json.dumps({'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__,
+                      'threads': torch.get_num_threads(), 'windows': len(starts),
+                      'params': sum(p.numel() for p in net.parameters()),
+                      'foreground_voxels': int((labels > 0).sum()) if labels is not None else 0}))
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='mode', required=True)
@@ -457,9 +535,21 @@ def main(argv):
     r.add_argument('--batch', required=True)
     r.add_argument('--out', required=True)
     r.add_argument('--threads', type=int, default=1)
+    i = sub.add_parser('infer')
+    i.add_argument('--config', required=True, help='JSON network config (anadiff presetConfig)')
+    i.add_argument('--input', required=True, help='raw float32 volume, i fastest')
+    i.add_argument('--dims', required=True, help='IxJxK of the volume')
+    i.add_argument('--roi', default='128x128x32', help='window IxJxK')
+    i.add_argument('--overlap', type=float, default=0.5)
+    i.add_argument('--batch', type=int, default=1)
+    i.add_argument('--repeat', type=int, default=3)
+    i.add_argument('--warmup', type=int, default=0)
+    i.add_argument('--threads', type=int, default=2)
     args = p.parse_args(argv)
     if args.mode == 'bench':
         run_bench(args)
+    elif args.mode == 'infer':
+        run_infer(args)
     else:
         run_reference(args)
 

@@ -50,13 +50,28 @@ export interface SegmentationJob {
   readonly window?: readonly [number, number];
   /** Probability of drawing a patch around a voxel of a random present class (default 0.5; else uniform). */
   readonly classProbability?: number;
+  /** Parameter-name prefixes left untrained (probing: ['backbone.']); nets' frozen optimizer groups. */
+  readonly freeze?: readonly string[];
+  /** Start the parameters under `prefix` from a checkpoint manifest (a pretrained or earlier backbone); shapes must match. */
+  readonly init?: { readonly checkpoint: string; readonly prefix: string };
 }
+
+/** One labelled case of a `cases` data set: a NIfTI pair, or the phantom (demos and tests). */
+export type CaseSource =
+  | { readonly id: string; readonly image: string; readonly labels: string }
+  | { readonly id: string; readonly phantom: { readonly size?: 'small' | 'large'; readonly seed?: number } };
 
 export type SegmentationData =
   /** The generated abdominal CT phantom (core/phantom): BTCV-13 labels. */
   | { readonly kind: 'phantom'; readonly size?: 'small' | 'large'; readonly seed?: number }
   /** A NIfTI image and its label map on the same grid (paths on the worker's machine). */
-  | { readonly kind: 'nifti'; readonly image: string; readonly labels: string };
+  | { readonly kind: 'nifti'; readonly image: string; readonly labels: string }
+  /**
+   * Several cases, each preprocessed with vox2vec's protocol (core/preprocess: RAS, body crop, resampling to
+   * `spacingMm` (default 1x1x2), HU window to [0, 1], flood-filled body mask). Each step draws its patches from one
+   * case chosen uniformly (as vox2vec: all patches of a step from one image).
+   */
+  | { readonly kind: 'cases'; readonly cases: readonly CaseSource[]; readonly spacingMm?: readonly [number, number, number] };
 
 /** Optimizer as plain data; defaults are PyTorch's (AdamW weight decay 1e-2, SGD momentum 0.9). */
 export type OptimizerSpec = (

@@ -5,6 +5,12 @@ import { benchNiftiCommand } from './bench-nifti.js';
 import { doctorCommand } from './doctor.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
+import { segmentCommand } from './segment.js';
+import { evaluateCommand } from './evaluate.js';
+import { benchInferCommand } from './bench-infer.js';
+import { synthCommand } from './synth.js';
+import { trainCommand } from './train.js';
+import { protocolCommand } from './protocol.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, trainCommand, protocolCommand];

@@ -52,6 +52,8 @@ async function loadRaw(data: SegmentationJob['data']): Promise<RawVolume> {
       }
       return { dims: image.dims, image: image.data, labels: labels.data, description: `${data.image} + ${data.labels}` };
     }
+    case 'cases':
+      throw new JobError('segmentation: cases data is prepared per case (prepareVolumes in segmentation-cases.ts), not as one volume');
   }
 }
 

@@ -6,12 +6,15 @@
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
 import { presetConfig, type SegmenterConfig } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
+import { identity } from '../../../core/ops/index.js';
 import { adamw, HYPER, optimizerHyper, sgd, type OptimizerConfig } from '../../../core/optim/optimizer.js';
 import { learningRate } from '../../../core/optim/schedules.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type TrainSpec } from '../../../core/train/step.js';
 import type { OptimizerSpec, SegmentationJob } from '../../../protocol/engine.js';
 import type { StepProgram } from '../step-program.js';
-import { drawBatch, JobError, prepareVolume, type PreparedVolume } from './segmentation-data.js';
+import { loadCheckpoint } from '../checkpoint-store.js';
+import { drawCaseBatch, prepareVolumes } from './segmentation-cases.js';
+import { JobError, type PreparedVolume } from './segmentation-data.js';
 
 /** The nets optimizer config of a job's plain-data optimizer (defaults filled by nets' adamw / sgd). */
 export function optimizerConfigOf(spec: OptimizerSpec): OptimizerConfig {
@@ -26,6 +29,13 @@ export function optimizerConfigOf(spec: OptimizerSpec): OptimizerConfig {
       ...(spec.nesterov !== undefined ? { nesterov: spec.nesterov } : {}),
     });
   return maxGradNorm !== undefined ? { rule, maxGradNorm } : { rule };
+}
+
+/** The job's optimizer with its frozen prefixes as nets' frozen groups. */
+function optimizerOfJob(job: SegmentationJob): OptimizerConfig {
+  const cfg = optimizerConfigOf(job.optimizer);
+  const frozen = job.freeze ?? [];
+  return frozen.length > 0 ? { ...cfg, groups: frozen.map((prefix) => ({ prefix, frozen: true })) } : cfg;
 }
 
 /** The network config: the preset with the job's overrides and one output channel per class (+ background for softmax). */
@@ -45,33 +55,67 @@ export function trainSpecOf(job: SegmentationJob, classes: number): TrainSpec {
   return {
     net: networkConfigOf(job, classes),
     loss: { kind: job.loss },
-    optimizer: optimizerConfigOf(job.optimizer),
+    optimizer: optimizerOfJob(job),
     shape: { batch, spatial: [pk, pj, pi] },
   };
 }
 
 const f32 = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dtype: 'F32', shape, data });
 
-/** Builds the job's StepProgram from an already prepared volume (tests reuse one volume across runs). */
-export function segmentationProgramFrom(job: SegmentationJob, prepared: PreparedVolume): StepProgram {
+/**
+ * Overwrites the initial values of the parameters under `init.prefix` with a checkpoint's (same names and sizes).
+ * Loading the same checkpoint always gives the same start, so resume and hashes are unaffected.
+ */
+function applyInit(values: Map<string, Float32Array>, init: NonNullable<SegmentationJob['init']>): void {
+  const loaded = loadCheckpoint(init.checkpoint);
+  let count = 0;
+  for (const [name, current] of values) {
+    if (!name.startsWith(init.prefix)) continue; // optimizer state ('adamw.m.<p>') never starts with a module prefix
+    const t = loaded.tensors.get(name);
+    if (!t) throw new JobError(`init: ${init.checkpoint} has no tensor ${name} (is it the same network and preset?)`);
+    if (t.dtype !== 'F32' || t.data.length !== current.length) {
+      throw new JobError(`init: ${name} in ${init.checkpoint} is ${t.dtype} [${t.shape.join(',')}], this network needs ${current.length} float32 values`);
+    }
+    values.set(name, Float32Array.from(t.data as Float32Array));
+    count++;
+  }
+  if (count === 0) throw new JobError(`init: no parameter of this network starts with "${init.prefix}"`);
+}
+
+/** Builds the job's StepProgram from already prepared volumes (tests reuse them across runs). */
+export function segmentationProgramFrom(job: SegmentationJob, preparedInput: PreparedVolume | readonly PreparedVolume[]): StepProgram {
+  const cases: readonly PreparedVolume[] = Array.isArray(preparedInput) ? preparedInput : [preparedInput as PreparedVolume];
+  const prepared = cases[0];
+  if (!prepared) throw new JobError('segmentation: no prepared volume');
+  if (cases.some((c) => c.classes !== prepared.classes)) throw new JobError('segmentation: cases disagree on the number of classes');
   const spec = trainSpecOf(job, prepared.classes);
   const step = buildTrainStep(spec);
   const carriedInputs = new Set(step.carried.map((c) => c.input));
-  const uncarried = step.params.filter((p) => !carriedInputs.has(p.name));
+  const frozen = job.freeze ?? [];
+  const isFrozen = (name: string): boolean => frozen.some((prefix) => name.startsWith(prefix));
+  const uncarried = step.params.filter((p) => !carriedInputs.has(p.name) && !isFrozen(p.name));
   if (uncarried.length > 0) throw new JobError(`segmentation: parameters not carried by the step graph: ${uncarried.map((p) => p.name).join(', ')}`);
+  // Frozen parameters are inputs the update leaves alone; an Identity output carries them through the trainer's loop
+  // (and into every checkpoint) like any other state. Cost: one buffer copy per frozen tensor per step.
+  const frozenCarry = step.params.filter((p) => !carriedInputs.has(p.name)).map((p) => {
+    const value = step.graph.inputs.find((i) => i.value.name === p.name)?.value;
+    if (!value) throw new JobError(`segmentation: frozen parameter ${p.name} is not a step graph input`);
+    return { input: p.name, output: step.graph.output(identity(value), `${p.name}.frozen`).name };
+  });
   const shapeOf = new Map(step.graph.inputs.map((i) => [i.value.name, i.value.shape]));
   const inference = buildInferenceGraph(spec.net, spec.shape, job.loss === 'softmax-ce' ? 'softmax' : 'sigmoid');
   return {
     model: toOnnxModel(step.graph),
-    carry: step.carried.map(({ input, output }) => ({ input, output })),
+    carry: [...step.carried.map(({ input, output }) => ({ input, output })), ...frozenCarry],
     lossOutput: step.lossOutput,
     lrInput: HYPER.lr,
     initState(rng) {
       const values = initialTrainState(step, rng);
+      if (job.init) applyInit(values, job.init);
       return new Map([...values].map(([name, data]) => [name, f32(shapeOf.get(name) ?? [data.length], data)]));
     },
     batch(stepNumber, rng) {
-      const out = drawBatch(rng, prepared, job, spec.shape.batch);
+      const out = drawCaseBatch(rng, cases, job, spec.shape.batch);
       const hyper = optimizerHyper(spec.optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
       for (const name of step.hyper) {
         const value = hyper[name];
@@ -86,5 +130,5 @@ export function segmentationProgramFrom(job: SegmentationJob, prepared: Prepared
 
 /** Loads the job's data and builds its StepProgram. */
 export async function segmentationProgram(job: SegmentationJob): Promise<StepProgram> {
-  return segmentationProgramFrom(job, await prepareVolume(job));
+  return segmentationProgramFrom(job, await prepareVolumes(job));
 }

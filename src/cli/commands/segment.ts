@@ -1,0 +1,64 @@
+/** `anadiff segment`: a CT in, a label map aligned with it out (src/node/segment). */
+import { ModelMetadataError } from '../../node/segment/model-metadata.js';
+import { segmentFile } from '../../node/segment/segment-file.js';
+import { SegmentError } from '../../node/segment/segment-volume.js';
+import { CliError, type CliCommand } from '../command.js';
+import { choiceFlag, numberFlag, parseFlags, progressPrinter } from './segment-flags.js';
+
+const usage = `usage: anadiff segment --input CT.nii.gz --output SEG.nii.gz [options]
+
+Segments a CT with a trained model: the training preprocessing (RAS, body crop, resampling, HU window), sliding-window
+inference, body mask, threshold (sigmoid models) or argmax (softmax models), then the labels are put back on the
+CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
+
+  --model RUN_DIR|MODEL.onnx  a training run folder (its model.onnx) or an .onnx file
+                              (default: models/default/model.onnx)
+  --device cpu|cuda           onnxruntime provider (default: CUDA when it works, else CPU)
+  --threads N                 intra-op threads (default: every core)
+  --overlap F                 window overlap in [0, 1) (default 0.5)
+  --blend gaussian|centre     how overlapping windows are combined (default gaussian)
+  --batch N                   windows per network call (default 1)
+  --threshold T               sigmoid models: class probability threshold (default 0.5)
+  --argmax                    softmax models: most probable channel (the default for them)
+  --overwrite                 replace an existing output file
+  --json                      print a JSON summary instead of text`;
+
+export const segmentCommand: CliCommand = {
+  name: 'segment',
+  summary: 'segment a CT with a trained model (sliding window), write a label map aligned with it',
+  usage,
+  async run(argv) {
+    const c = 'segment';
+    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json'] }, usage);
+    const input = flags.values.input, output = flags.values.output;
+    if (!input || !output) throw new CliError(`segment: --input and --output are required\n${usage}`, 2);
+    const threshold = numberFlag(c, flags, 'threshold', (n) => n > 0 && n < 1, 'in (0, 1)');
+    if (threshold !== undefined && flags.switches.has('argmax')) throw new CliError('segment: --threshold and --argmax exclude each other', 2);
+    const threads = numberFlag(c, flags, 'threads', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
+    const overlap = numberFlag(c, flags, 'overlap', (n) => n >= 0 && n < 1, 'in [0, 1)');
+    const batchSize = numberFlag(c, flags, 'batch', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
+    const blend = choiceFlag(c, flags, 'blend', ['gaussian', 'centre'] as const);
+    const device = choiceFlag(c, flags, 'device', ['cpu', 'cuda'] as const);
+    const json = flags.switches.has('json');
+    try {
+      const result = await segmentFile({
+        input, output, overwrite: flags.switches.has('overwrite'),
+        ...(flags.values.model !== undefined ? { model: flags.values.model } : {}),
+        ...(device ? { device } : {}), ...(threads !== undefined ? { threads } : {}), ...(overlap !== undefined ? { overlap } : {}),
+        ...(blend ? { blend } : {}), ...(batchSize !== undefined ? { batchSize } : {}),
+        ...(threshold !== undefined ? { decision: { kind: 'threshold', threshold } as const } : flags.switches.has('argmax') ? { decision: { kind: 'argmax' } as const } : {}),
+        onProgress: progressPrinter('segment'),
+        onLog: (m) => process.stderr.write(`segment: ${m}\n`),
+      });
+      if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else {
+        const labels = Object.entries(result.counts).filter(([v]) => v !== '0').map(([v, n]) => `${v}:${n}`).join(' ') || 'none';
+        process.stdout.write(`${output}: ${result.dims.join('x')} labels (voxels per label ${labels}); model ${result.model.onnxPath} (metadata from ${result.model.metadataSource}), ${result.provider}, ${result.windows} windows on ${result.workingDims.join('x')}, ${(result.ms / 1000).toFixed(1)} s\n`);
+      }
+      return 0;
+    } catch (e) {
+      if (e instanceof SegmentError || e instanceof ModelMetadataError) throw new CliError(`segment: ${e.message}`);
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,57 @@
+/** Flag parsing and terminal output shared by `train` and `protocol`. */
+import type { TrainProgress } from '../../node/runs/train-run.js';
+import { CliError } from '../command.js';
+
+export function positiveIntOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+export function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${name} must be a number, got ${value}`);
+  return n;
+}
+
+/** `128x128x32` (integers when `integer`) or `1x1x2`. */
+export function parseTriple(name: string, value: string, integer: boolean): [number, number, number] {
+  const parts = value.split(/[x,]/).map(Number);
+  if (parts.length !== 3 || parts.some((p) => !(p > 0) || (integer && !Number.isInteger(p)))) {
+    throw new CliError(`--${name} must be three positive ${integer ? 'integers' : 'numbers'} like ${integer ? '128x128x32' : '1x1x2'}, got ${value}`);
+  }
+  return parts as [number, number, number];
+}
+
+export function parseIntList(name: string, value: string): number[] {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  if (parts.length === 0 || parts.some((p) => !Number.isInteger(p) || p < 0)) throw new CliError(`--${name} must be a comma-separated list of integers, got ${value}`);
+  return parts;
+}
+
+const clock = (sec: number): string => {
+  if (!Number.isFinite(sec)) return '?';
+  const s = Math.round(sec);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+/** One status line: rewritten in place on a terminal, every ~5% of the steps otherwise (logs stay short). */
+export function printProgress(p: TrainProgress): void {
+  const text = `epoch ${p.epoch} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr?.toExponential(2) ?? '-'} ${p.itPerSec.toFixed(2)} it/s ETA ${clock(p.etaSec)}`;
+  if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K${p.step === p.steps ? '\n' : ''}`);
+  else if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(text);
+}
+
+/** First Ctrl-C: stop after the current step and a checkpoint; a second one exits at once. */
+export function stopOnSigint(): { requested: () => boolean; dispose: () => void } {
+  let requested = false;
+  const handler = (): void => {
+    if (requested) process.exit(130);
+    requested = true;
+    console.error('\nstopping after the current step (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', handler);
+  return { requested: () => requested, dispose: () => process.off('SIGINT', handler) };
+}

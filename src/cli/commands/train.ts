@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { CaseSource } from '../../protocol/engine.js';
+import { resolveBackbone } from '../../node/runs/backbone.js';
+import { listLabelledCases } from '../../node/runs/dataset-cases.js';
+import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
+import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
+import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
+import { CliError, type CliCommand } from '../command.js';
+import { parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
+
+const d = TRAIN_DEFAULTS;
+const usage = `usage: anadiff train (--data DIR | --image CT --label SEG | --phantom) [options]
+       anadiff train --resume RUN_DIR [--epochs E]
+
+Trains a 3-D segmentation model and writes a run folder (docs/run-folder.md): config.json, metrics.jsonl,
+checkpoints/, best/, model.onnx + model.json, train.log, report.json. Cases are preprocessed with the vox2vec
+protocol (RAS, body crop, resampling to --spacing, HU [-1350, 1000] -> [0, 1], body mask).
+
+data:
+  --data DIR            BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last --val cases
+                        (sorted by id) validate, the rest train
+  --val N               validation cases held out of --data (default 1; 0: no validation, last checkpoint exported)
+  --image CT --label SEG  one pair (validated on itself unless --val-image/--val-label)
+  --phantom             the built-in phantom (seed 1 trains, seed 2 validates; spacing 3x3x4 mm): a quick demo
+  --labels 1,2,..       label values learned as classes 1..n (default 1..13, the BTCV organs)
+  --spacing 1x1x2       target spacing in mm (default 1x1x2)
+model:
+  --mode M              ${TRAIN_MODES.join('|')} (default scratch). linear/nonlinear probe a frozen backbone with a
+                        linear / FPN head; finetune unfreezes it at --unfreeze-epoch (default epochs/3)
+  --backbone RUN|CKPT   start the backbone from a run folder (best/ or newest checkpoint) or a checkpoint .json
+  --net fpn3d|unet  --preset tiny|small|paper (default small)  --channels N  --head linear|fpn
+  --loss bce-dice|softmax-ce   BCE + soft Dice on sigmoid channels inside the body (default) or softmax CE + Dice
+optimisation:
+  --patch 128x128x32    voxels i x j x k, clamped to the smallest volume (default ${d.patch.join('x')})
+  --batch N (${d.batch})  --lr (${d.lr}, AdamW)  --weight-decay (${d.weightDecay})  --warmup STEPS (${d.warmupSteps})
+  --epochs E (${d.epochs})  --steps-per-epoch S (${d.stepsPerEpoch})  --seed N (${d.seed})  --checkpoint-every N (${d.checkpointEvery})
+  --overlap F (validation sliding window, ${d.overlap})  --threads N
+run:
+  --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
+
+async function casesFromFlags(values: Record<string, string | boolean | undefined>): Promise<{ train: CaseSource[]; val: CaseSource[]; spacing?: [number, number, number] }> {
+  const chosen = [values.data !== undefined, values.image !== undefined || values.label !== undefined, values.phantom === true].filter(Boolean).length;
+  if (chosen !== 1) throw new CliError(`give exactly one of --data DIR, --image CT --label SEG, --phantom\n\n${usage}`);
+  if (values.phantom) return { train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }], spacing: [3, 3, 4] };
+  if (typeof values.data === 'string') {
+    const all = await listLabelledCases(values.data);
+    const nVal = values.val === undefined ? 1 : Number(values.val);
+    if (!Number.isInteger(nVal) || nVal < 0) throw new CliError(`--val must be a non-negative integer, got ${String(values.val)}`);
+    if (all.length <= nVal) throw new CliError(`--data ${values.data}: ${all.length} case(s), too few to hold out ${nVal} for validation`);
+    return { train: all.slice(0, all.length - nVal), val: all.slice(all.length - nVal) };
+  }
+  if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new CliError('--image and --label go together');
+  for (const p of [values.image, values.label]) if (!existsSync(p)) throw new CliError(`${p}: no such file`);
+  const train: CaseSource = { id: 'train', image: values.image, labels: values.label };
+  const valImage = values['val-image'], valLabel = values['val-label'];
+  const val: CaseSource = typeof valImage === 'string' && typeof valLabel === 'string' ? { id: 'val', image: valImage, labels: valLabel } : { ...train, id: 'train-as-val' };
+  return { train: [train], val: [val] };
+}
+
+function enumOption<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
+  return value as T;
+}
+
+export const trainCommand: CliCommand = {
+  name: 'train',
+  summary: 'train a segmentation model (scratch, linear/nonlinear probing or finetuning a backbone) into a run folder',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        data: { type: 'string' }, val: { type: 'string' }, image: { type: 'string' }, label: { type: 'string' },
+        'val-image': { type: 'string' }, 'val-label': { type: 'string' }, phantom: { type: 'boolean' }, labels: { type: 'string' },
+        spacing: { type: 'string' }, mode: { type: 'string' }, backbone: { type: 'string' }, net: { type: 'string' },
+        preset: { type: 'string' }, channels: { type: 'string' }, head: { type: 'string' }, loss: { type: 'string' },
+        patch: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
+        warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
+        seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, overlap: { type: 'string' }, threads: { type: 'string' },
+        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    const stop = stopOnSigint();
+    let report: TrainReport;
+    try {
+      if (values.resume !== undefined) {
+        const runDir = resolve(values.resume);
+        let config = await loadRunConfig(runDir).catch((e: unknown) => { throw new CliError(`--resume ${values.resume}: ${(e as Error).message}`); });
+        if (values.epochs !== undefined) config = Object.freeze({ ...config, epochs: positiveIntOption('epochs', values.epochs)! });
+        console.error(`resuming ${runDir}`);
+        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
+      } else {
+        const cases = await casesFromFlags(values);
+        const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
+        const request: TrainRequest = {
+          train: cases.train, val: cases.val,
+          ...(values.name !== undefined ? { name: values.name } : mode ? { name: mode } : {}),
+          ...(mode ? { mode } : {}),
+          ...(values.backbone !== undefined ? { backbone: resolveBackbone(values.backbone) } : {}),
+          ...optional('net', enumOption('net', values.net, ['fpn3d', 'unet'] as const)),
+          ...optional('preset', enumOption('preset', values.preset, ['tiny', 'small', 'paper'] as const)),
+          ...optional('head', enumOption('head', values.head, ['linear', 'fpn'] as const)),
+          ...optional('loss', enumOption('loss', values.loss, ['bce-dice', 'softmax-ce'] as const)),
+          ...optional('channels', positiveIntOption('channels', values.channels)),
+          ...optional('patch', values.patch !== undefined ? parseTriple('patch', values.patch, true) : undefined),
+          ...optional('spacingMm', values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : cases.spacing),
+          ...optional('labels', values.labels !== undefined ? parseIntList('labels', values.labels) : undefined),
+          ...optional('batch', positiveIntOption('batch', values.batch)),
+          ...optional('lr', numberOption('lr', values.lr)),
+          ...optional('weightDecay', numberOption('weight-decay', values['weight-decay'])),
+          ...optional('warmupSteps', numberOption('warmup', values.warmup)),
+          ...optional('epochs', positiveIntOption('epochs', values.epochs)),
+          ...optional('stepsPerEpoch', positiveIntOption('steps-per-epoch', values['steps-per-epoch'])),
+          ...optional('unfreezeEpoch', positiveIntOption('unfreeze-epoch', values['unfreeze-epoch'])),
+          ...optional('seed', numberOption('seed', values.seed)),
+          ...optional('checkpointEvery', positiveIntOption('checkpoint-every', values['checkpoint-every'])),
+          ...optional('overlap', numberOption('overlap', values.overlap)),
+          ...optional('threads', positiveIntOption('threads', values.threads)),
+        };
+        const cache = new Map();
+        const config = await resolveTrainConfig(request, cache);
+        const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(config.name)));
+        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
+        console.error(`run folder ${runDir}`);
+        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
+      }
+    } finally {
+      stop.dispose();
+    }
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    return report.status === 'stopped' ? 130 : 0;
+  },
+};
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

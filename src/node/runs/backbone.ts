@@ -1,0 +1,30 @@
+/**
+ * `--backbone RUN_OR_CKPT` -> a checkpoint manifest path: a run folder's best/ checkpoint, else its newest one in
+ * checkpoints/, or a checkpoint manifest (.json) given directly. The parameters under `backbone.` start the run.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { listCheckpointSteps, manifestPathFor } from '../engine/checkpoint-store.js';
+import { RUN_FILES } from './run-folder.js';
+
+export class BackboneError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackboneError';
+  }
+}
+
+export function resolveBackbone(given: string): string {
+  const path = resolve(given);
+  if (!existsSync(path)) throw new BackboneError(`--backbone ${given}: no such file or folder`);
+  if (!statSync(path).isDirectory()) {
+    if (!path.endsWith('.json')) throw new BackboneError(`--backbone ${given}: expected a run folder or a checkpoint manifest (step-XXXXXXXX.json)`);
+    return path;
+  }
+  for (const dir of [join(path, RUN_FILES.best), join(path, RUN_FILES.checkpoints), path]) {
+    const steps = listCheckpointSteps(dir);
+    const last = steps[steps.length - 1];
+    if (last !== undefined) return manifestPathFor(dir, last);
+  }
+  throw new BackboneError(`--backbone ${given}: the folder holds no checkpoint (best/, checkpoints/ or step-*.json)`);
+}

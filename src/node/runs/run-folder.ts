@@ -1,0 +1,75 @@
+/**
+ * The run folder (docs/run-folder.md): `.anadiff/runs/<time>-<name>/` with config.json, metrics.jsonl, checkpoints/,
+ * best/, model.onnx + model.json, train.log and report.json. The editor's run monitor reads it; only this module
+ * names its files.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeTextAtomic } from '../engine/atomic-write.js';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+  best: 'best',
+  model: 'model.onnx',
+  modelInfo: 'model.json',
+  log: 'train.log',
+  report: 'report.json',
+} as const;
+
+/** `20261125-234501-name`: sorts by start time; the name keeps letters, digits, '-' and '_'. */
+export function runFolderName(name: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const safe = name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'run';
+  return `${stamp}-${safe}`;
+}
+
+export function defaultRunsRoot(cwd = process.cwd()): string {
+  return join(cwd, '.anadiff', 'runs');
+}
+
+/** A validation line of metrics.jsonl (training-step lines are the trainer's `{ step, loss, lr, ms }`). */
+export interface ValidationLine {
+  readonly kind: 'validation';
+  readonly step: number;
+  readonly epoch: number;
+  /** Mean over classes then cases. */
+  readonly meanDice: number;
+  /** Class name -> Dice, mean over validation cases. */
+  readonly dice: Readonly<Record<string, number>>;
+  readonly cases: readonly string[];
+  readonly ms: number;
+}
+
+export function appendMetricsLine(runDir: string, line: ValidationLine): void {
+  appendFileSync(join(runDir, RUN_FILES.metrics), `${JSON.stringify(line)}\n`);
+}
+
+/** The validation lines already in metrics.jsonl (a resumed run keeps its best-so-far). */
+export function readValidationLines(runDir: string): ValidationLine[] {
+  const path = join(runDir, RUN_FILES.metrics);
+  if (!existsSync(path)) return [];
+  const out: ValidationLine[] = [];
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    if (!text.includes('"validation"')) continue;
+    try {
+      const parsed = JSON.parse(text) as Partial<ValidationLine>;
+      if (parsed.kind === 'validation' && typeof parsed.step === 'number' && typeof parsed.meanDice === 'number') out.push(parsed as ValidationLine);
+    } catch {
+      // a half-written last line of a killed run: ignored
+    }
+  }
+  return out;
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { overwrite: true });
+}
+
+/** Appends to train.log (and creates the folder if needed); the log mirrors what the terminal showed. */
+export function createRunLog(runDir: string): (message: string) => void {
+  mkdirSync(runDir, { recursive: true });
+  const path = join(runDir, RUN_FILES.log);
+  return (message) => appendFileSync(path, `${new Date().toISOString()} ${message}\n`);
+}

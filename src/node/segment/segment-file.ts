@@ -1,0 +1,64 @@
+/**
+ * `segment` as a function: CT file in, label-map file out, aligned with the CT (its header, affine and shape). The
+ * output is checked before any work (never replaced without `overwrite`) and written atomically by writeNiftiFile.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { readNiftiFile, writeNiftiFile } from '../nifti/index.js';
+import { createOnnxPredictor } from './onnx-predictor.js';
+import { resolveModel, type ResolvedModel } from './resolve-model.js';
+import { segmentVolume, SegmentError, decisionFor, type SegmentOptions } from './segment-volume.js';
+
+export interface SegmentFileOptions extends SegmentOptions {
+  /** Run folder or .onnx file; undefined: the default model under `root`. */
+  readonly model?: string;
+  readonly input: string;
+  readonly output: string;
+  /** Folders searched for models/default/model.onnx (default: the current folder, then the anadiff installation). */
+  readonly roots?: readonly string[];
+  readonly device?: 'auto' | 'cpu' | 'cuda';
+  readonly threads?: number;
+  readonly overwrite?: boolean;
+  /** One line per notable event (provider fallback, model source). */
+  readonly onLog?: (message: string) => void;
+}
+
+export interface SegmentFileResult {
+  readonly model: Pick<ResolvedModel, 'onnxPath' | 'metadataSource'>;
+  readonly provider: 'cpu' | 'cuda';
+  readonly dims: readonly [number, number, number];
+  readonly workingDims: readonly [number, number, number];
+  readonly windows: number;
+  /** Voxels per label value present (0 included). */
+  readonly counts: Record<number, number>;
+  readonly ms: number;
+}
+
+export async function segmentFile(options: SegmentFileOptions): Promise<SegmentFileResult> {
+  const started = performance.now();
+  const output = resolve(options.output);
+  if (!options.overwrite && existsSync(output)) throw new SegmentError(`${options.output} exists; pass --overwrite to replace it`);
+  if (!/\.nii(\.gz)?$/.test(output)) throw new SegmentError(`${options.output}: the output must end in .nii or .nii.gz`);
+  const model = resolveModel(options.model, options.roots);
+  decisionFor(model.metadata, options.decision); // a wrong --threshold/--argmax fails before the CT is read
+  const image = await readNiftiFile(options.input);
+  if (image.frames > 1) options.onLog?.(`${options.input} has ${image.frames} frames; segmenting frame ${image.frame}`);
+  const predictor = await createOnnxPredictor(model.model, model.input, {
+    provider: options.device ?? 'auto', ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  });
+  if (predictor.fallbackReason) options.onLog?.(`CUDA unavailable, running on CPU: ${predictor.fallbackReason}`);
+  try {
+    const result = await segmentVolume(image, model.metadata, predictor.predict, options);
+    await writeNiftiFile(output, { dims: image.dims, ijkToRas: image.ijkToRas, data: result.labels }, {
+      reference: image.header, datatype: 'uint8', overwrite: options.overwrite ?? false, description: 'anadiff segment',
+    });
+    const counts: Record<number, number> = {};
+    for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
+    return {
+      model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
+      dims: image.dims, workingDims: result.workingDims, windows: result.windows, counts, ms: performance.now() - started,
+    };
+  } finally {
+    await predictor.release();
+  }
+}

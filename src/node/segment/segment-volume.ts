@@ -1,0 +1,72 @@
+/**
+ * One CT in, one label map out, on the CT's own grid: preprocessCase (exactly the training preprocessing) ->
+ * sliding-window inference through a WindowPredictor -> body mask + threshold (sigmoid) or argmax (softmax) ->
+ * label values -> nearest back to the native grid. Pure: imports only core, the network is the predictor callback.
+ */
+import { slidingWindowInference, type BlendMode, type WindowPredictor } from '../../core/infer/sliding-window.js';
+import { argmaxLabels, labelsFromProbabilities } from '../../core/infer/postprocess.js';
+import { labelsToSourceGrid } from '../../core/infer/to-native.js';
+import { preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
+import type { SegmentModelMetadata } from './model-metadata.js';
+
+export class SegmentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SegmentError';
+  }
+}
+
+export interface SegmentOptions {
+  readonly overlap?: number;
+  readonly blend?: BlendMode;
+  /** Windows per predictor call (default 1). */
+  readonly batchSize?: number;
+  /** 'threshold' for sigmoid models (default 0.5), 'argmax' for softmax models; default follows the activation. */
+  readonly decision?: { readonly kind: 'threshold'; readonly threshold: number } | { readonly kind: 'argmax' };
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SegmentResult {
+  /** Label values on the input's grid (same dims and voxel order). */
+  readonly labels: Uint8Array;
+  /** The preprocessed grid the network saw. */
+  readonly workingDims: readonly [number, number, number];
+  readonly windows: number;
+}
+
+/** Checks that the decision fits the model's activation; returns the one to use. */
+export function decisionFor(metadata: SegmentModelMetadata, asked: SegmentOptions['decision']): NonNullable<SegmentOptions['decision']> {
+  if (metadata.activation === 'sigmoid') {
+    if (asked?.kind === 'argmax') throw new SegmentError('--argmax applies to softmax models; this model has one sigmoid channel per class (use --threshold T)');
+    const decision = asked ?? { kind: 'threshold', threshold: 0.5 };
+    if (!(decision.threshold > 0 && decision.threshold < 1)) throw new SegmentError(`the threshold must be in (0, 1), got ${decision.threshold}`);
+    return decision;
+  }
+  if (asked?.kind === 'threshold') throw new SegmentError('--threshold applies to sigmoid models; this model is a softmax model (labels by --argmax)');
+  return { kind: 'argmax' };
+}
+
+export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentModelMetadata, predict: WindowPredictor, options: SegmentOptions = {}): Promise<SegmentResult> {
+  const decision = decisionFor(metadata, options.decision);
+  const pre = preprocessCase({ image }, { spacingMm: metadata.spacingMm, huWindow: metadata.huWindow });
+  const classes = metadata.classNames.length;
+  const channels = metadata.activation === 'softmax' ? classes + 1 : classes;
+  let windows = 0;
+  const probabilities = await slidingWindowInference(pre.image.data, pre.image.dims, {
+    roi: metadata.patch,
+    outChannels: channels,
+    ...(options.overlap !== undefined ? { overlap: options.overlap } : {}),
+    ...(options.blend !== undefined ? { blend: options.blend } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    onProgress: (done, total) => { windows = total; options.onProgress?.(done, total); },
+  }, predict);
+  const bodyMask = pre.bodyMask.data;
+  const classLabels = decision.kind === 'threshold'
+    ? labelsFromProbabilities(probabilities, channels, { threshold: decision.threshold, bodyMask })
+    : argmaxLabels(probabilities, channels, bodyMask);
+  if (metadata.labelValues) {
+    const values = Uint8Array.from([0, ...metadata.labelValues]);
+    for (let v = 0; v < classLabels.length; v++) classLabels[v] = values[classLabels[v]!]!;
+  }
+  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, image.dims), workingDims: pre.image.dims, windows };
+}

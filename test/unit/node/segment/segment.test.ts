@@ -1,0 +1,117 @@
+/**
+ * segment end to end on the phantom with a hand-written model whose answer is known (sigmoid(gain * (image - level)):
+ * the label map must equal thresholding the CT's HU on its own grid, voxel for voxel, through reorientation (the
+ * phantom is stored LPS), cropping, windowing, blending and the way back), plus model metadata, model resolution and
+ * the refusals (existing output, default model missing, wrong decision for the activation).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makePhantom } from '../../../../src/core/phantom/index.js';
+import { gridSpacing } from '../../../../src/core/preprocess/index.js';
+import { readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.js';
+import { embedMetadata, ModelMetadataError, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from '../../../../src/node/segment/model-metadata.js';
+import { resolveModel } from '../../../../src/node/segment/resolve-model.js';
+import { segmentFile } from '../../../../src/node/segment/segment-file.js';
+import { SegmentError } from '../../../../src/node/segment/segment-volume.js';
+import { thresholdModel } from './threshold-model.js';
+
+const PATCH = [64, 64, 32] as const;
+const WINDOW = [-1350, 1000] as const;
+// 57.5 HU: between liver (60) and spleen (45), inside the noise (SD 12), so the map is asymmetric and noisy, a strict
+// test of the geometry; the phantom's HU are integers, so no voxel sits within 0.5 HU (2e-4 scaled) of the level.
+const LEVEL_HU = 57.5;
+const level = (LEVEL_HU - WINDOW[0]) / (WINDOW[1] - WINDOW[0]);
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'anadiff-segment-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const phantom = makePhantom({ size: 'small' });
+const nativeSpacing = gridSpacing(phantom.image.ijkToRas);
+const metadata = (extra: Partial<SegmentModelMetadata> = {}): SegmentModelMetadata => parseModelMetadata({
+  format: 'anadiff-segmentation-model', version: 1, patch: PATCH, spacingMm: nativeSpacing, huWindow: WINDOW,
+  activation: 'sigmoid', classNames: ['bone'], labelValues: [7], ...extra,
+}, 'test');
+
+async function writeCt(dir: string): Promise<string> {
+  const path = join(dir, 'ct.nii.gz');
+  await writeNiftiFile(path, phantom.image, { compressionLevel: 1 });
+  return path;
+}
+
+const expected = (value: number): Uint8Array => Uint8Array.from(phantom.image.data, (hu) => (hu > LEVEL_HU ? value : 0));
+
+test('metadata travels inside model.onnx (metadata_props) and is validated', () => {
+  const model = embedMetadata(thresholdModel(PATCH, [level]), metadata());
+  assert.deepEqual(readEmbeddedMetadata(model, 'm.onnx'), metadata());
+  assert.equal(readEmbeddedMetadata(thresholdModel(PATCH, [level]), 'm.onnx'), undefined);
+  assert.throws(() => parseModelMetadata({ ...metadata(), activation: 'relu' }, 'model.json'), /model.json: activation must be/);
+  assert.throws(() => parseModelMetadata({ ...metadata(), patch: [32, 32] }, 'x'), ModelMetadataError);
+  assert.throws(() => parseModelMetadata({ ...metadata(), labelValues: [1, 2] }, 'x'), /labelValues/);
+});
+
+test('segment with sigmoid channels: the label map equals thresholding the CT on its own grid (LPS phantom)', async (t) => {
+  const dir = tempDir(t);
+  const input = await writeCt(dir);
+  const modelPath = join(dir, 'threshold.onnx');
+  writeFileSync(modelPath, embedMetadata(thresholdModel(PATCH, [level]), metadata()));
+  const output = join(dir, 'seg.nii.gz');
+  const progress: number[] = [];
+  const result = await segmentFile({ model: modelPath, input, output, device: 'cpu', threads: 1, batchSize: 3, onProgress: (d) => progress.push(d) });
+  assert.equal(result.model.metadataSource, 'metadata_props');
+  assert.equal(progress.at(-1), result.windows);
+  const seg = await readNiftiFile(output);
+  assert.equal(seg.datatype, 'uint8');
+  assert.deepEqual(seg.dims, phantom.image.dims);
+  assert.deepEqual(seg.ijkToRas, (await readNiftiFile(input)).ijkToRas);
+  const want = expected(7);
+  let differ = 0;
+  for (let v = 0; v < want.length; v++) if (seg.data[v] !== want[v]) differ++;
+  assert.ok(want.includes(7), 'voxels above the level exist');
+  assert.equal(differ, 0, `${differ} voxels differ from HU > ${LEVEL_HU}`);
+  assert.equal(result.counts[7], want.filter((v) => v === 7).length);
+
+  await assert.rejects(segmentFile({ model: modelPath, input, output, device: 'cpu' }), (e: Error) => e instanceof SegmentError && /exists; pass --overwrite/.test(e.message));
+  const centre = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true, blend: 'centre', overlap: 0.25 });
+  assert.ok(centre.windows > 0);
+  assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(want), 'centre blending gives the same answer for a pointwise model');
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), [], 'no temp files left');
+});
+
+test('segment with a softmax model (background channel, symbolic batch) by argmax, metadata from a sidecar model.json', async (t) => {
+  const dir = tempDir(t);
+  const input = await writeCt(dir);
+  const runDir = join(dir, 'run');
+  mkdirSync(runDir);
+  // channel 0 = 1 - channel 1: background below the level, class 1 above it.
+  writeFileSync(join(runDir, 'model.onnx'), thresholdModel(PATCH, [level, level], [-1e4, 1e4], 'N'));
+  writeFileSync(join(runDir, 'model.json'), JSON.stringify({ ...metadata({ activation: 'softmax' }), labelValues: undefined }));
+  const output = join(dir, 'seg.nii');
+  const result = await segmentFile({ model: runDir, input, output, device: 'cpu', threads: 1, batchSize: 4 });
+  assert.equal(result.model.metadataSource, 'model.json');
+  assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(expected(1)));
+  await assert.rejects(segmentFile({ model: runDir, input, output: join(dir, 'x.nii'), decision: { kind: 'threshold', threshold: 0.5 } }), /--threshold applies to sigmoid models/);
+});
+
+test('model resolution: default model, missing pieces and shape mismatches are clear errors', (t) => {
+  const dir = tempDir(t);
+  assert.throws(() => resolveModel(undefined, [dir]), /default model is not trained yet \(.*anadiff-segment-.*models\/default\/model.onnx do not exist\)/);
+  mkdirSync(join(dir, 'models', 'default'), { recursive: true });
+  writeFileSync(join(dir, 'models', 'default', 'model.onnx'), embedMetadata(thresholdModel(PATCH, [level]), metadata()));
+  assert.equal(resolveModel(undefined, [dir]).metadata.classNames[0], 'bone');
+  assert.throws(() => resolveModel(join(dir, 'nope')), /no such file or folder/);
+  assert.throws(() => resolveModel(dir), /the folder has no model.onnx/);
+  const bare = join(dir, 'bare.onnx');
+  writeFileSync(bare, thresholdModel(PATCH, [level]));
+  assert.throws(() => resolveModel(bare), /no model metadata/);
+  writeFileSync(bare, embedMetadata(thresholdModel(PATCH, [level]), metadata({ patch: [32, 64, 32] })));
+  assert.throws(() => resolveModel(bare), /does not match the metadata's patch 32x64x32/);
+  writeFileSync(bare, embedMetadata(thresholdModel(PATCH, [level]), metadata({ classNames: ['a', 'b'], labelValues: [1, 2] })));
+  assert.throws(() => resolveModel(bare), /outputs 1 channels but the metadata names 2 classes/);
+  assert.ok(!existsSync(join(dir, 'seg.nii.gz')));
+});
