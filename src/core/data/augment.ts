@@ -1,6 +1,7 @@
 import type { Dims } from '../preprocess/grid.js';
 import { createRng, nextFloat, nextNormal, nextUint32, type Rng } from '../random/rng.js';
 import type { Patch } from './patch.js';
+import { gaussianBlurInPlace } from '../volume/blur.js';
 
 /**
  * On-the-fly augmentations. Each is a pure function of the patch and explicit parameters; `drawAugmentation` is the
@@ -202,43 +203,9 @@ export function addGaussianNoise(image: Float32Array, sd: number, seed: number):
   return out;
 }
 
-/** Separable Gaussian blur (kernel truncated at 3 sigma, edges replicated); sigma 0 on an axis leaves it alone. */
+/** A blurred copy (separable Gaussian, kernel truncated at 3 sigma, edges replicated); sigma 0 leaves an axis alone. */
 export function gaussianBlur(image: Float32Array, dims: Dims, sigmaVoxels: readonly [number, number, number]): Float32Array {
-  let current = image;
-  const strides = [1, dims[0], dims[0] * dims[1]];
-  for (let axis = 0; axis < 3; axis++) {
-    const sigma = sigmaVoxels[axis]!;
-    if (sigma <= 0) continue;
-    current = blurAxis(current, dims, axis, strides[axis]!, gaussianKernel(sigma));
-  }
-  return current === image ? new Float32Array(image) : current;
-}
-
-export function gaussianKernel(sigma: number): Float32Array {
-  const radius = Math.max(1, Math.ceil(3 * sigma));
-  const kernel = new Float32Array(2 * radius + 1);
-  let sum = 0;
-  for (let t = -radius; t <= radius; t++) sum += kernel[t + radius] = Math.exp(-(t * t) / (2 * sigma * sigma));
-  for (let t = 0; t < kernel.length; t++) kernel[t]! /= sum;
-  return kernel;
-}
-
-function blurAxis(src: Float32Array, dims: Dims, axis: number, stride: number, kernel: Float32Array): Float32Array {
-  const n = dims[axis]!, radius = (kernel.length - 1) / 2;
-  const out = new Float32Array(src.length);
-  const line = new Float32Array(n);
-  const [a, b] = [0, 1, 2].filter((x) => x !== axis) as [number, number];
-  const strideOf = [1, dims[0], dims[0] * dims[1]];
-  for (let q = 0; q < dims[b]!; q++) {
-    for (let p = 0; p < dims[a]!; p++) {
-      const base = p * strideOf[a]! + q * strideOf[b]!;
-      for (let t = 0; t < n; t++) line[t] = src[base + t * stride]!;
-      for (let t = 0; t < n; t++) {
-        let sum = 0;
-        for (let r = -radius; r <= radius; r++) sum += kernel[r + radius]! * line[Math.min(n - 1, Math.max(0, t + r))]!;
-        out[base + t * stride] = sum;
-      }
-    }
-  }
+  const out = new Float32Array(image);
+  gaussianBlurInPlace(out, dims, sigmaVoxels);
   return out;
 }

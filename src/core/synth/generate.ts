@@ -3,7 +3,8 @@ import { createRng, nextFloat, nextNormal, type Rng } from '../random/rng.js';
 import { REGION_AIR, REGION_FAT, REGION_INTERIOR, REGION_WALL, bodyRegions, drawBodyParams, type BodyParams } from './body.js';
 import { TISSUE_INDEX, classTable, type ClassVocabulary, type Tissue } from './classes.js';
 import { DEFAULT_DEFORMATION, deformLabels, drawDeformation, type DeformationParams, type DeformationRanges } from './deform.js';
-import { addSmoothField, gaussianBlur, labelDepth, type Dims3 } from './fields.js';
+import { gaussianBlurInPlace as gaussianBlur } from '../volume/blur.js';
+import { addSmoothField, labelDepth, type Dims3 } from './fields.js';
 import { drawIntensities, HU_KEYS, type HuKey, type Phase, type TissueIntensities } from './hu-table.js';
 
 /**
