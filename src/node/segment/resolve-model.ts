@@ -39,7 +39,7 @@ export function locateModel(given: string | undefined, roots: readonly string[] 
     const candidates = [...new Set(roots.map((r) => resolve(r, DEFAULT_MODEL_PATH)))];
     const found = candidates.find((p) => existsSync(p));
     if (!found) {
-      throw new ModelMetadataError(`the default model is not trained yet (${candidates.join(' and ')} do not exist): train it with \`npm run train:default\` or pass --model RUN_DIR|MODEL.onnx`);
+      throw new ModelMetadataError(`the default model is not trained yet (${candidates.length === 1 ? `${candidates[0]} does not exist` : `${candidates.join(' and ')} do not exist`}): train it with \`npm run train:default\` or pass --model RUN_DIR|MODEL.onnx`);
     }
     return found;
   }
