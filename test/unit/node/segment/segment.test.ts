@@ -100,7 +100,7 @@ test('segment with a softmax model (background channel, symbolic batch) by argma
 
 test('model resolution: default model, missing pieces and shape mismatches are clear errors', (t) => {
   const dir = tempDir(t);
-  assert.throws(() => resolveModel(undefined, [dir]), /default model is not trained yet \(.*anadiff-segment-.*models\/default\/model.onnx do not exist\)/);
+  assert.throws(() => resolveModel(undefined, [dir]), /default model is not trained yet \(.*anadiff-segment-.*models\/default\/model.onnx does not exist\)/);
   mkdirSync(join(dir, 'models', 'default'), { recursive: true });
   writeFileSync(join(dir, 'models', 'default', 'model.onnx'), embedMetadata(thresholdModel(PATCH, [level]), metadata()));
   assert.equal(resolveModel(undefined, [dir]).metadata.classNames[0], 'bone');
