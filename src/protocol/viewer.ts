@@ -45,18 +45,20 @@ export interface HeaderField {
   readonly value: string;
 }
 
+/** The three planes through the centre, decoded natively, for a first paint on a 2D canvas while NiiVue loads. */
+export interface FirstPaint {
+  readonly geometry: VolumeGeometry;
+  readonly slices: readonly SlicePayload[];
+  readonly defaultWindow: DisplayRange;
+  readonly isCt: boolean;
+}
+
 /** Messages from the host to the webview. */
 export type HostToWebview =
   /** Sent once after `ready`: which file this editor shows and the view state saved for it, if any. */
   | { readonly type: 'init'; readonly fileName: string; readonly savedState: ViewerState | null }
   /** The three planes through the centre, decoded natively in a worker: drawn on a 2D canvas while NiiVue loads. */
-  | {
-      readonly type: 'firstPaint';
-      readonly geometry: VolumeGeometry;
-      readonly slices: readonly SlicePayload[];
-      readonly defaultWindow: DisplayRange;
-      readonly isCt: boolean;
-    }
+  | ({ readonly type: 'firstPaint' } & FirstPaint)
   /**
    * One piece of the file's own gzip bytes, when its stored voxels already are the values to show (see `RawVoxels`,
    * decided from the header alone). Posted from the webview's `ready` on, in order, each awaited, so `firstPaint` can
@@ -157,18 +159,13 @@ export type GridResult = { readonly path: string; readonly dims: readonly number
 /** Messages the decode worker posts, in order: `firstPaint` (images only), then `decoded` or `failed`. */
 export type DecodeReply =
   /** Centre slices, posted as soon as the data is decoded so the webview can paint before the full volume arrives. */
-  | {
-      readonly type: 'firstPaint';
-      readonly geometry: VolumeGeometry;
-      readonly slices: readonly SlicePayload[];
-      readonly defaultWindow: DisplayRange;
-      readonly isCt: boolean;
+  | ({ readonly type: 'firstPaint' } & FirstPaint & {
       /**
        * Set when the file's stored voxels can be shown as they are (see RawVoxels). The host decides this from the
        * header before decoding (`readRawVoxels`); this is the same rule on the decoded image, compared in the tests.
        */
       readonly raw: RawVoxels | null;
-    }
+    })
   /** The whole volume, compacted; `labelIds` are the distinct values (overlays only, else empty). */
   | {
       readonly type: 'decoded';
