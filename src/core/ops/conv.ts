@@ -245,6 +245,16 @@ function isPointwise(n: GraphNode): boolean {
   return attrInts(n.attrs, 'kernel').every((k) => k === 1) && attrNum(n.attrs, 'stride') === 1 && padsOf(n.attrs).every((p) => p === 0);
 }
 
+/** The operands and attributes every weight-gradient emission reads: X, dY and the forward conv's settings. */
+function weightGradParts(n: GraphNode) {
+  const x = inputAt(n.inputs, 0, n.name);
+  const dy = inputAt(n.inputs, 1, n.name);
+  return {
+    x, dy, stride: attrNum(n.attrs, 'stride'), pads: padsOf(n.attrs), groups: attrNum(n.attrs, 'groups'),
+    kernel: attrInts(n.attrs, 'kernel'), ci: x.shape[1] ?? 0, co: dy.shape[1] ?? 0,
+  };
+}
+
 function emitPointwise(ctx: EmitContext, n: GraphNode): void {
   const x = inputAt(n.inputs, 0, n.name);
   const dy = inputAt(n.inputs, 1, n.name);
@@ -258,14 +268,7 @@ function emitPointwise(ctx: EmitContext, n: GraphNode): void {
 }
 
 function emitShiftedGemm(ctx: EmitContext, n: GraphNode): void {
-  const x = inputAt(n.inputs, 0, n.name);
-  const dy = inputAt(n.inputs, 1, n.name);
-  const s = attrNum(n.attrs, 'stride');
-  const pads = padsOf(n.attrs);
-  const g = attrNum(n.attrs, 'groups');
-  const k = attrInts(n.attrs, 'kernel');
-  const ci = x.shape[1] ?? 0;
-  const co = dy.shape[1] ?? 0;
+  const { x, dy, stride: s, pads, groups: g, kernel: k, ci, co } = weightGradParts(n);
   const nOut = dy.shape.slice(2);
   const cols = nOut.reduce((a, b) => a * b, 1);
   let xp = x.name;
@@ -316,13 +319,7 @@ function reductionChunks(depth: number): number {
 }
 
 function emitSplitGemm(ctx: EmitContext, n: GraphNode): void {
-  const x = inputAt(n.inputs, 0, n.name);
-  const dy = inputAt(n.inputs, 1, n.name);
-  const s = attrNum(n.attrs, 'stride');
-  const pads = padsOf(n.attrs);
-  const k = attrInts(n.attrs, 'kernel');
-  const ci = x.shape[1] ?? 0;
-  const co = dy.shape[1] ?? 0;
+  const { x, dy, stride: s, pads, kernel: k, ci, co } = weightGradParts(n);
   const nOut = dy.shape.slice(2) as [number, number, number];
   const cols = nOut[0] * nOut[1] * nOut[2];
   const chunks = reductionChunks(nOut[0]);
@@ -385,12 +382,8 @@ const IM2COL_CHUNK_FLOATS = 2 * 1024 * 1024;
  * instead of M = Co per tap); the chunks accumulate through Gemm's C input.
  */
 function emitFlatIm2col(ctx: EmitContext, n: GraphNode): void {
-  const x = inputAt(n.inputs, 0, n.name);
-  const dy = inputAt(n.inputs, 1, n.name);
-  const pads = padsOf(n.attrs);
-  const k = attrInts(n.attrs, 'kernel') as [number, number, number];
-  const ci = x.shape[1] ?? 0;
-  const co = dy.shape[1] ?? 0;
+  const { x, dy, pads, ci, co, ...parts } = weightGradParts(n);
+  const k = parts.kernel as [number, number, number];
   const [dO, hO, wO] = dy.shape.slice(2) as [number, number, number];
   const [dP, hP, wP] = [0, 1, 2].map((i) => (x.shape[i + 2] ?? 0) + before(pads, i) + after(pads, i)) as [number, number, number];
   const lp = dP * hP * wP;
@@ -477,11 +470,7 @@ function emitFlatIm2col(ctx: EmitContext, n: GraphNode): void {
 }
 
 function emitDilatedConv(ctx: EmitContext, n: GraphNode): void {
-  const x = inputAt(n.inputs, 0, n.name);
-  const dy = inputAt(n.inputs, 1, n.name);
-  const s = attrNum(n.attrs, 'stride');
-  const pads = padsOf(n.attrs);
-  const k = attrInts(n.attrs, 'kernel');
+  const { x, dy, stride: s, pads, kernel: k } = weightGradParts(n);
   const swap = (v: Value, hint: string): string => {
     const t = ctx.temp(hint);
     // At batch 1 swapping axes 0 and 1 keeps memory order: a Reshape, not a copy.
