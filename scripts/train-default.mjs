@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    cases: { type: 'string', default: '40' }, epochs: { type: 'string', default: '9' }, 'steps-per-epoch': { type: 'string', default: '60' },
+    cases: { type: 'string', default: '40' }, epochs: { type: 'string', default: '18' }, 'steps-per-epoch': { type: 'string', default: '60' },
     batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '0' },
     out: { type: 'string', default: join(root, 'models', 'default') }, work: { type: 'string', default: join(root, '.anadiff', 'default-model') },
   },

@@ -50,6 +50,11 @@ export interface SegmentationJob {
   readonly window?: readonly [number, number];
   /** Probability of drawing a patch around a voxel of a random present class (default 0.5; else uniform). */
   readonly classProbability?: number;
+  /**
+   * On-the-fly augmentation of every training patch (core/data/augment.ts DEFAULT_AUGMENT: small rotations and zoom,
+   * intensity and contrast jitter, noise, blur; no mirroring). Default off, so a job's batches are the raw patches.
+   */
+  readonly augment?: boolean;
   /** Parameter-name prefixes left untrained (probing: ['backbone.']); nets' frozen optimizer groups. */
   readonly freeze?: readonly string[];
   /** Start the parameters under `prefix` from a checkpoint manifest (a pretrained or earlier backbone); shapes must match. */

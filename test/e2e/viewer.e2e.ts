@@ -68,11 +68,28 @@ async function readoutValue(frame: FrameLocator): Promise<{ text: string; value:
   return { text: await readout.innerText(), value: Number(await readout.getAttribute('data-value')) };
 }
 
-/** Filters the open quick pick to `label` and accepts it (clicking races the list's open animation). */
-async function pickQuick(page: Page, label: string): Promise<void> {
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
-  await page.locator('.quick-input-widget input').fill(label);
-  await page.keyboard.press('Enter');
+/**
+ * Runs `command`, filters its quick pick to `label` and accepts it. Retries the whole round: under load the quick
+ * input can be swapped out between the command's row closing it and the next pick opening (CI saw a 30 s hang in fill).
+ */
+async function runCommandAndPick(ctx: E2eContext, command: string, label: string): Promise<void> {
+  const page = ctx.page;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await ctx.workbench.runCommand(command);
+    try {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().waitFor({ timeout: 10_000 });
+      await page.locator('.quick-input-widget input').fill(label, { timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (error) {
+      lastError = error;
+      ctx.log(`quick pick "${label}" not accepted (attempt ${attempt + 1}); retrying`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1_000);
+    }
+  }
+  throw lastError;
 }
 
 /** Right-click the file in the explorer and choose "Open Label Overlay…"; retries while the menu swallows the click. */
@@ -125,8 +142,7 @@ export const tests: readonly E2eTest[] = [
       // The view state is remembered per file: pick a preset other than the one the file reopened with.
       const width = async (): Promise<string> => frame.locator('#window-width').evaluate((el: unknown) => (el as { value: string }).value);
       const [preset, presetWidth] = (await width()) === '1500' ? ['Bone', '1800'] : ['Lung', '1500'];
-      await ctx.workbench.runCommand('AnaDiff: Viewer: CT Window Preset…');
-      await pickQuick(ctx.page, preset);
+      await runCommandAndPick(ctx, 'AnaDiff: Viewer: CT Window Preset…', preset);
       const { fraction } = await waitForChange(frame, before, 60_000);
       assert.ok(fraction > 0.02, `the ${preset} window changed only ${(fraction * 100).toFixed(2)}% of the pixels`);
       assert.equal(await width(), presetWidth, `the toolbar shows the ${preset} width`);

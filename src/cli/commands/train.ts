@@ -38,6 +38,7 @@ optimisation:
   --batch N (${d.batch})  --lr (${d.lr}, AdamW)  --weight-decay (${d.weightDecay})  --warmup STEPS (${d.warmupSteps})
   --epochs E (${d.epochs})  --steps-per-epoch S (${d.stepsPerEpoch})  --seed N (${d.seed})  --checkpoint-every N (${d.checkpointEvery})
   --overlap F (validation sliding window, ${d.overlap})  --threads N
+  --no-augment          train on raw patches (default: rotations, zoom, intensity/contrast jitter, noise, blur)
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
@@ -82,7 +83,7 @@ export const trainCommand: CliCommand = {
         patch: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
         warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, overlap: { type: 'string' }, threads: { type: 'string' },
-        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
       },
     });
     const stop = stopOnSigint();
@@ -121,6 +122,7 @@ export const trainCommand: CliCommand = {
           ...optional('checkpointEvery', positiveIntOption('checkpoint-every', values['checkpoint-every'])),
           ...optional('overlap', numberOption('overlap', values.overlap)),
           ...optional('threads', positiveIntOption('threads', values.threads)),
+          ...(values['no-augment'] ? { augment: false } : {}),
         };
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);

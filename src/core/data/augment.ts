@@ -32,8 +32,13 @@ export interface AugmentConfig {
   readonly blurSigmaRange: readonly [number, number];
 }
 
+/**
+ * No mirroring by default: BTCV-13 has lateral pairs (left/right kidney and adrenal; spleen left, liver right), and a
+ * patch of 128 voxels sees too little of the body to tell a mirrored right kidney from a left one. nnU-Net mirrors
+ * because its patches see most of the abdomen.
+ */
 export const DEFAULT_AUGMENT: AugmentConfig = Object.freeze({
-  flipProbability: 0.5,
+  flipProbability: 0,
   rotateProbability: 0.2,
   maxRotationRad: (15 * Math.PI) / 180,
   scaleProbability: 0.2,

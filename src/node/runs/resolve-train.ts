@@ -35,13 +35,14 @@ export interface TrainRequest {
   readonly overlap?: number;
   readonly validationBatch?: number;
   readonly threads?: number;
+  readonly augment?: boolean;
 }
 
 /** Defaults (CPU-sized; the paper's 150 x 300 steps of 7 patches are `--epochs 150 --steps-per-epoch 300 --batch 7`). */
 export const TRAIN_DEFAULTS = {
   seed: 0, mode: 'scratch' as TrainMode, net: 'fpn3d' as const, preset: 'small' as const, loss: 'bce-dice' as const,
   patch: [128, 128, 32] as const, batch: 2, lr: 3e-4, weightDecay: 1e-2, warmupSteps: 50, epochs: 10, stepsPerEpoch: 100,
-  checkpointEvery: 50, overlap: 0.5, validationBatch: 2,
+  checkpointEvery: 50, overlap: 0.5, validationBatch: 2, augment: true,
 };
 
 const positiveInt = (name: string, v: number): number => {
@@ -76,6 +77,7 @@ export async function resolveTrainConfig(req: TrainRequest, cache: Map<string, P
     ...(req.backbone !== undefined ? { backbone: req.backbone } : {}),
     validation: { overlap: req.overlap ?? d.overlap, batch: positiveInt('validation batch', req.validationBatch ?? d.validationBatch) },
     ...(req.threads !== undefined ? { threads: positiveInt('threads', req.threads) } : {}),
+    augment: req.augment ?? d.augment,
   };
   // The patch must fit the smallest training volume (padding a whole axis wastes compute) and the net's stride.
   const smallest: [number, number, number] = [Infinity, Infinity, Infinity];

@@ -47,6 +47,8 @@ export interface TrainRunConfig {
   readonly backbone?: string;
   readonly validation: { readonly overlap: number; readonly batch: number };
   readonly threads?: number;
+  /** Augment training patches (absent in configs written before it existed: off). */
+  readonly augment?: boolean;
 }
 
 export class RunConfigError extends Error {
@@ -77,6 +79,7 @@ export function jobOf(config: TrainRunConfig, frozen: boolean): SegmentationJob 
     },
     data: { kind: 'cases', cases: config.train, spacingMm: config.spacingMm },
     labels: config.labels,
+    ...(config.augment ? { augment: true } : {}),
     ...(frozen ? { freeze: ['backbone.'] } : {}),
     ...(config.backbone ? { init: { checkpoint: config.backbone, prefix: 'backbone.' } } : {}),
   };

@@ -6,7 +6,7 @@
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
 import { indexClassVoxels } from '../../../core/data/patch.js';
 import { makePhantom } from '../../../core/phantom/index.js';
-import { preprocessCase, type PreprocessedCase } from '../../../core/preprocess/index.js';
+import { gridSpacing, preprocessCase, type PreprocessedCase } from '../../../core/preprocess/index.js';
 import { nextInt, type Rng } from '../../../core/random/rng.js';
 import type { CaseSource, SegmentationJob } from '../../../protocol/engine.js';
 import { readNiftiFile } from '../../nifti/read-file.js';
@@ -48,6 +48,7 @@ export async function prepareCase(source: CaseSource, sourceLabels: readonly num
   return {
     id: source.id, preprocessed: pre, volume, classVoxels: indexClassVoxels(labels), classes: sourceLabels.length, sourceLabels,
     description: 'phantom' in source ? `phantom seed ${source.phantom.seed ?? 1}` : `${source.image} + ${source.labels}`,
+    spacingMm: gridSpacing(pre.image.ijkToRas),
   };
 }
 

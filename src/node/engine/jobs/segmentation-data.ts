@@ -1,11 +1,13 @@
 /**
  * Data for the segmentation job: one labelled volume (the phantom or a NIfTI pair) prepared once (intensity window to
  * [0, 1], labels mapped to classes 0..n, a body mask), then per step `batch` patches drawn with core/data's
- * samplePatch from the data RNG stream and laid out as the step graph's inputs.
+ * samplePatch from the data RNG stream (augmented when the job asks) and laid out as the step graph's inputs.
  */
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
+import { augmentPatch, drawAugmentation } from '../../../core/data/augment.js';
 import { indexClassVoxels, samplePatch, type ClassVoxels, type TrainingVolume } from '../../../core/data/patch.js';
 import { makePhantom } from '../../../core/phantom/index.js';
+import { gridSpacing } from '../../../core/preprocess/index.js';
 import type { Rng } from '../../../core/random/rng.js';
 import type { SegmentationJob } from '../../../protocol/engine.js';
 import { readNiftiFile } from '../../nifti/read-file.js';
@@ -30,6 +32,8 @@ export interface PreparedVolume {
   /** Source label value of each class 1..n. */
   readonly sourceLabels: readonly number[];
   readonly description: string;
+  /** Voxel spacing along i, j, k (rotations and zoom in augmentation work in millimetres). */
+  readonly spacingMm: readonly [number, number, number];
 }
 
 interface RawVolume {
@@ -37,20 +41,21 @@ interface RawVolume {
   readonly image: ArrayLike<number>;
   readonly labels: ArrayLike<number>;
   readonly description: string;
+  readonly spacingMm: readonly [number, number, number];
 }
 
 async function loadRaw(data: SegmentationJob['data']): Promise<RawVolume> {
   switch (data.kind) {
     case 'phantom': {
       const p = makePhantom({ size: data.size ?? 'small', seed: data.seed ?? 1 });
-      return { dims: p.image.dims, image: p.image.data, labels: p.labels.data, description: p.description };
+      return { dims: p.image.dims, image: p.image.data, labels: p.labels.data, description: p.description, spacingMm: gridSpacing(p.image.ijkToRas) };
     }
     case 'nifti': {
       const [image, labels] = await Promise.all([readNiftiFile(data.image), readNiftiFile(data.labels)]);
       if (image.dims.some((d, a) => d !== labels.dims[a])) {
         throw new JobError(`segmentation data: image ${data.image} is ${image.dims.join('x')} but labels ${data.labels} are ${labels.dims.join('x')}; they must share one grid`);
       }
-      return { dims: image.dims, image: image.data, labels: labels.data, description: `${data.image} + ${data.labels}` };
+      return { dims: image.dims, image: image.data, labels: labels.data, description: `${data.image} + ${data.labels}`, spacingMm: image.spacing };
     }
     case 'cases':
       throw new JobError('segmentation: cases data is prepared per case (prepareVolumes in segmentation-cases.ts), not as one volume');
@@ -79,7 +84,7 @@ export async function prepareVolume(job: SegmentationJob): Promise<PreparedVolum
     bodyMask[v] = x > BODY_HU ? 1 : 0;
   }
   const volume: TrainingVolume = { dims: raw.dims, image, labels, bodyMask };
-  return { volume, classVoxels: indexClassVoxels(labels), classes: sourceLabels.length, sourceLabels, description: raw.description };
+  return { volume, classVoxels: indexClassVoxels(labels), classes: sourceLabels.length, sourceLabels, description: raw.description, spacingMm: raw.spacingMm };
 }
 
 /**
@@ -95,9 +100,11 @@ export function drawBatch(rng: Rng, prepared: PreparedVolume, job: SegmentationJ
   const classIds = new Uint8Array(batch * voxels);
   const masks = new Uint8Array(batch * voxels);
   for (let b = 0; b < batch; b++) {
-    const p = samplePatch(rng, prepared.volume, prepared.classVoxels, {
+    const sampled = samplePatch(rng, prepared.volume, prepared.classVoxels, {
       patchSize: job.patch, ...(job.classProbability !== undefined ? { classProbability: job.classProbability } : {}),
     });
+    // Drawn from the same stream after the patch, so a resumed run augments exactly as the uninterrupted one.
+    const p = job.augment ? augmentPatch(sampled, drawAugmentation(rng), prepared.spacingMm) : sampled;
     image.set(p.image, b * voxels);
     classIds.set(p.labels, b * voxels);
     masks.set(p.bodyMask, b * voxels);

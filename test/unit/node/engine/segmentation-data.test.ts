@@ -64,3 +64,25 @@ test('bad job specs give clear errors', async () => {
   await assert.rejects(prepareVolume({ ...base, window: [100, 100] }), JobError);
   await assert.rejects(prepareVolume({ ...base, labels: [] }), /no foreground labels/);
 });
+
+test('augment: the same seed gives the same augmented batch, and it differs from the raw patches', async () => {
+  const prepared = await prepareVolume(base);
+  assert.ok(prepared.spacingMm.length === 3 && prepared.spacingMm.every((s) => s > 0), `spacing ${prepared.spacingMm.join('x')}`);
+  const job: SegmentationJob = { ...base, augment: true };
+  const a = drawBatch(createRng(7, 1), prepared, job, 8), b = drawBatch(createRng(7, 1), prepared, job, 8);
+  assert.deepEqual(a.get('image')!.data, b.get('image')!.data, 'augmentation draws only from the job RNG');
+  const raw = drawBatch(createRng(7, 1), prepared, base, 8);
+  const ai = a.get('image')!.data as Float32Array, ri = raw.get('image')!.data as Float32Array;
+  const patch = 16 * 16 * 8;
+  // The first patch is cut at the same place (augmentation draws after the patch); over 8 patches some are changed.
+  let changed = 0;
+  for (let p = 0; p < 8; p++) {
+    let diff = 0;
+    for (let v = p * patch; v < (p + 1) * patch; v++) diff += Math.abs(ai[v]! - ri[v]!);
+    if (diff > 1e-3) changed++;
+  }
+  assert.ok(changed >= 1, 'at least one of 8 patches was augmented');
+  // Labels move with the image: in a rotated or zoomed patch they are still class ids of the job.
+  const labels = a.get('labels')!.data as BigInt64Array;
+  assert.ok(labels.every((l) => l === 0n || l === 1n || l === 2n));
+});
