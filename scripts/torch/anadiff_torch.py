@@ -2,9 +2,10 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Three modes:
+and no Node. Four modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
+  conv       time forward, dX and dW of one 3x3x3 conv layer with aten's kernels (anadiff bench conv's peer)
   infer      time MONAI-style sliding-window inference over a raw float32 volume (anadiff bench infer's peer)
   reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
@@ -516,6 +517,29 @@ def run_infer(args):
                       'foreground_voxels': int((labels > 0).sum()) if labels is not None else 0}))
 
 
+def run_conv(args):
+    """anadiff bench conv's peer: forward, dX and dW of a 3x3x3 conv (C -> C, padding 1) by aten's own kernels."""
+    torch.set_num_threads(args.threads)
+    out = {}
+    for shape in args.shapes.split(','):
+        c, n = (int(v) for v in shape.split('@'))
+        x, w = torch.randn(1, c, n, n, n), torch.randn(c, c, 3, 3, 3)
+        gy = torch.randn(1, c, n, n, n)
+        conv = lambda: torch.ops.aten.convolution(x, w, None, [1] * 3, [1] * 3, [1] * 3, False, [0] * 3, 1)
+        backward = lambda mask: torch.ops.aten.convolution_backward(gy, x, w, None, [1] * 3, [1] * 3, [1] * 3, False, [0] * 3, 1, mask)
+        kernels = {'forward': conv, 'dX': lambda: backward([True, False, False]), 'dW': lambda: backward([False, True, False])}
+        with torch.no_grad():
+            for name, fn in kernels.items():
+                fn()
+                times = []
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    fn()
+                    times.append((time.perf_counter() - t0) * 1000)
+                out[f'{c}@{n}:{name}'] = sorted(times)[len(times) // 2]
+    print(json.dumps(out))
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='mode', required=True)
@@ -545,8 +569,14 @@ def main(argv):
     i.add_argument('--repeat', type=int, default=3)
     i.add_argument('--warmup', type=int, default=0)
     i.add_argument('--threads', type=int, default=2)
+    cv = sub.add_parser('conv')
+    cv.add_argument('--shapes', default='16@64,32@32,64@16', help='C@N: C channels, N^3 volume')
+    cv.add_argument('--runs', type=int, default=7)
+    cv.add_argument('--threads', type=int, default=2)
     args = p.parse_args(argv)
-    if args.mode == 'bench':
+    if args.mode == 'conv':
+        run_conv(args)
+    elif args.mode == 'bench':
         run_bench(args)
     elif args.mode == 'infer':
         run_infer(args)

@@ -8,9 +8,10 @@ import { sampleCommand } from './sample.js';
 import { segmentCommand } from './segment.js';
 import { evaluateCommand } from './evaluate.js';
 import { benchInferCommand } from './bench-infer.js';
+import { benchConvCommand } from './bench-conv.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
 import { protocolCommand } from './protocol.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, trainCommand, protocolCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand];
