@@ -12,6 +12,7 @@ import { benchConvCommand } from './bench-conv.js';
 import { synthCommand } from './synth.js';
 import { trainCommand } from './train.js';
 import { protocolCommand } from './protocol.js';
+import { benchPreprocessCommand } from './bench-preprocess.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand, benchPreprocessCommand];

@@ -40,6 +40,7 @@ test('train writes a run folder: config, metrics with validation Dice per class,
   }
   const config = await loadRunConfig(runA);
   assert.deepEqual(config.spacingMm, [8, 8, 10]);
+  assert.equal(config.augment, true, 'train augments its patches unless --no-augment');
   const report = JSON.parse(readFileSync(join(runA, 'report.json'), 'utf8')) as { status: string; step: number; best: { step: number; meanDice: number } };
   assert.equal(report.status, 'done');
   assert.equal(report.step, 6);
