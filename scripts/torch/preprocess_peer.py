@@ -2,10 +2,12 @@
 """Python peer of anadiff's vox2vec preprocessing (src/core/preprocess), for `anadiff bench preprocess`.
 
 What a MONAI / nnU-Net user would write with numpy, scipy and nibabel only (no torch), step for step as
-preprocessCase does, from the file on disk:
+preprocessCase does, from the file on disk. Arrays are handled in (k, j, i) order, as nnU-Net transposes them: nibabel's
+Fortran-ordered (i, j, k) array transposed is C-contiguous, and scipy.ndimage runs about 8x faster along memory order
+(the resampling of a 512x512x300 CT: 0.3 s instead of 2.4 s on the (i, j, k) view).
 
   1. nibabel load + nib.as_closest_canonical (RAS), get_fdata(float32); labels as uint8
-  2. crop to the bounding box of HU >= -500
+  2. crop to the bounding box of HU >= -500 (a view, no copy)
   3. resample to the target spacing: scipy.ndimage.affine_transform with a diagonal matrix (output voxel o samples
      the source at o * target / source, the first centres coincide, size floor((n - 1) / step) + 1: anadiff's grid
      convention, so the output dims agree), order=1 for the image, order=0 for the labels
@@ -39,8 +41,9 @@ def load(path, dtype):
         data = np.asanyarray(img.dataobj).astype(np.uint8)
     if data.ndim > 3:  # anadiff reads frame 0 of a 4D file
         data = data.reshape(data.shape[:3] + (-1,))[..., 0]
-    # spacing from the affine's column norms, as anadiff's gridSpacing (pixdim may disagree with an sform)
-    return data, nib.affines.voxel_sizes(img.affine)
+    # spacing from the affine's column norms, as anadiff's gridSpacing (pixdim may disagree with an sform);
+    # both returned in (k, j, i) order
+    return data.T, nib.affines.voxel_sizes(img.affine)[::-1]
 
 
 def body_box(hu):
@@ -67,9 +70,10 @@ def resample(volume, zooms, spacing, order):
 
 
 def body_mask(hu):
+    """hu in (k, j, i) order: the i faces are the last axis's ends, the j faces the middle axis's."""
     air = hu < BODY_THRESHOLD_HU
     components, _ = ndimage.label(air, structure=np.ones((3, 3, 3), dtype=bool))
-    faces = np.concatenate([components[0].ravel(), components[-1].ravel(), components[:, 0].ravel(), components[:, -1].ravel()])
+    faces = np.concatenate([components[..., 0].ravel(), components[..., -1].ravel(), components[:, 0].ravel(), components[:, -1].ravel()])
     outside = np.unique(faces)
     outside = outside[outside != 0]
     return (~np.isin(components, outside)).astype(np.uint8)
@@ -84,7 +88,8 @@ def clip_and_scale(hu):
 
 
 def preprocess(image_path, labels_path, spacing):
-    """Returns (output dims, read ms, preprocess ms)."""
+    """spacing in (i, j, k) order; returns (output dims (i, j, k), read ms, preprocess ms)."""
+    spacing = spacing[::-1]
     t0 = time.perf_counter()
     hu, zooms = load(image_path, 'float32')
     labels = load(labels_path, 'uint8')[0] if labels_path else None
@@ -99,7 +104,7 @@ def preprocess(image_path, labels_path, spacing):
         resample(labels[box], zooms, spacing, order=0)
     t2 = time.perf_counter()
     assert mask.shape == image.shape
-    return list(image.shape), (t1 - t0) * 1000, (t2 - t1) * 1000
+    return list(image.shape[::-1]), (t1 - t0) * 1000, (t2 - t1) * 1000
 
 
 def main():

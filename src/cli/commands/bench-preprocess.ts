@@ -122,7 +122,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const python = only === 'anadiff' ? undefined : findPeerPython(flags.values.python);
 
   const anadiff = only === 'python' ? undefined
-    : runChild('anadiff', process.execPath, [...process.execArgv, resolve(process.argv[1] ?? ''), 'bench', 'preprocess', '--child', ...sideArgs(o)]);
+    : runChild('anadiff', process.execPath, [...process.execArgv, '--expose-gc', resolve(process.argv[1] ?? ''), 'bench', 'preprocess', '--child', ...sideArgs(o)]);
   const peer = python === undefined ? undefined : runChild('python', python, [peerScriptPath(), ...sideArgs(o)]);
   const ratio = anadiff && peer ? round(anadiff.median_ms / peer.median_ms, 3) : null;
   const mismatch = anadiff && peer && anadiff.dims.join('x') !== peer.dims.join('x')

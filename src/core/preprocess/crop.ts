@@ -50,15 +50,20 @@ export function bodyBoundingBox(image: Grid<VoxelArray>, options: BodyBoxOptions
   return { start, stop };
 }
 
-/** The sub-grid inside `box`, with the affine shifted so every kept voxel keeps its world position. */
-export function cropGrid<T extends VoxelArray>(grid: Grid<T>, box: Box): Grid<T> {
-  checkGrid(grid, 'cropGrid');
+/** Throws PreprocessError unless `box` is a non-empty integer box inside the grid (and the grid itself is whole). */
+export function checkBox(grid: Grid<VoxelArray>, box: Box, what: string): void {
+  checkGrid(grid, what);
   for (let a = 0; a < 3; a++) {
     const s = box.start[a] as number, e = box.stop[a] as number;
     if (!(Number.isInteger(s) && Number.isInteger(e) && s >= 0 && e <= (grid.dims[a] as number) && s < e)) {
-      throw new PreprocessError(`cropGrid: box [${box.start.join(',')}]..[${box.stop.join(',')}) is empty or outside the ${grid.dims.join('x')} grid`);
+      throw new PreprocessError(`${what}: box [${box.start.join(',')}]..[${box.stop.join(',')}) is empty or outside the ${grid.dims.join('x')} grid`);
     }
   }
+}
+
+/** The sub-grid inside `box`, with the affine shifted so every kept voxel keeps its world position. */
+export function cropGrid<T extends VoxelArray>(grid: Grid<T>, box: Box): Grid<T> {
+  checkBox(grid, box, 'cropGrid');
   const dims = [0, 1, 2].map((a) => (box.stop[a] as number) - (box.start[a] as number)) as [number, number, number];
   const [sx, sy, sz] = box.start;
   const [nx, ny] = grid.dims;
