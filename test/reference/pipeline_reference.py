@@ -4,6 +4,8 @@
                 edges = mask ^ binary_erosion(mask); distances from scipy's distance_transform_edt with sampling.
   bodymask DIR  hu.f32, meta.json {dims} -> mask.u8: complement of the 26-connected air (HU < -500) components
                 that touch the i or j faces (vox2vec's padded flood fill, by component labelling instead).
+  largest DIR   labels.u8, meta.json {dims} -> kept.u8: per non-zero value, only its largest 26-connected component
+                (scipy ndimage.label per value; ties go to the component whose first voxel comes first in x-fastest order).
 Arrays are x fastest on disk (NIfTI order), so they are read as (z, y, x) and spacing is reversed.
 """
 import json
@@ -51,5 +53,17 @@ def bodymask(d):
     print("{}")
 
 
+def largest(d):
+    meta = json.load(open(os.path.join(d, "meta.json")))
+    labels = load(d, "labels.u8", np.uint8, meta["dims"])
+    kept = np.zeros_like(labels)
+    for value in np.unique(labels[labels > 0]):
+        comp, n = ndimage.label(labels == value, structure=np.ones((3, 3, 3), bool))
+        sizes = np.bincount(comp.ravel())[1:]
+        kept[comp == 1 + int(np.argmax(sizes))] = value
+    kept.tofile(os.path.join(d, "kept.u8"))
+    print("{}")
+
+
 if __name__ == "__main__":
-    {"metrics": metrics, "bodymask": bodymask}[sys.argv[1]](sys.argv[2])
+    {"metrics": metrics, "bodymask": bodymask, "largest": largest}[sys.argv[1]](sys.argv[2])

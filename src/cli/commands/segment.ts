@@ -20,6 +20,8 @@ CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
   --batch N                   windows per network call (default 1)
   --threshold T               sigmoid models: class probability threshold (default 0.5)
   --argmax                    softmax models: most probable channel (the default for them)
+  --all-components            keep every connected piece of each organ (default: only the largest, as nnU-Net's
+                              post-processing; islands far from the organ are false positives)
   --overwrite                 replace an existing output file
   --json                      print a JSON summary instead of text`;
 
@@ -29,7 +31,7 @@ export const segmentCommand: CliCommand = {
   usage,
   async run(argv) {
     const c = 'segment';
-    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json'] }, usage);
+    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json', 'all-components'] }, usage);
     const input = flags.values.input, output = flags.values.output;
     if (!input || !output) throw new CliError(`segment: --input and --output are required\n${usage}`, 2);
     const threshold = numberFlag(c, flags, 'threshold', (n) => n > 0 && n < 1, 'in (0, 1)');
@@ -46,6 +48,7 @@ export const segmentCommand: CliCommand = {
         ...(flags.values.model !== undefined ? { model: flags.values.model } : {}),
         ...(device ? { device } : {}), ...(threads !== undefined ? { threads } : {}), ...(overlap !== undefined ? { overlap } : {}),
         ...(blend ? { blend } : {}), ...(batchSize !== undefined ? { batchSize } : {}),
+        ...(flags.switches.has('all-components') ? { largestComponent: false } : {}),
         ...(threshold !== undefined ? { decision: { kind: 'threshold', threshold } as const } : flags.switches.has('argmax') ? { decision: { kind: 'argmax' } as const } : {}),
         onProgress: progressPrinter('segment'),
         onLog: (m) => process.stderr.write(`segment: ${m}\n`),
@@ -53,7 +56,7 @@ export const segmentCommand: CliCommand = {
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         const labels = Object.entries(result.counts).filter(([v]) => v !== '0').map(([v, n]) => `${v}:${n}`).join(' ') || 'none';
-        process.stdout.write(`${output}: ${result.dims.join('x')} labels (voxels per label ${labels}); model ${result.model.onnxPath} (metadata from ${result.model.metadataSource}), ${result.provider}, ${result.windows} windows on ${result.workingDims.join('x')}, ${(result.ms / 1000).toFixed(1)} s\n`);
+        process.stdout.write(`${output}: ${result.dims.join('x')} labels (voxels per label ${labels}); model ${result.model.onnxPath} (metadata from ${result.model.metadataSource}), ${result.provider}, ${result.windows} windows on ${result.workingDims.join('x')}${result.removedVoxels > 0 ? `, ${result.removedVoxels} island voxels removed` : ''}, ${(result.ms / 1000).toFixed(1)} s\n`);
       }
       return 0;
     } catch (e) {

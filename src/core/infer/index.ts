@@ -4,3 +4,4 @@ export {
 } from './sliding-window.js';
 export { sigmoid, labelsFromProbabilities, channelMask, argmaxLabels } from './postprocess.js';
 export { labelsToSourceGrid } from './to-native.js';
+export { keepLargestComponents, type ComponentStats } from './components.js';

@@ -29,6 +29,8 @@ export interface SegmentFileResult {
   readonly dims: readonly [number, number, number];
   readonly workingDims: readonly [number, number, number];
   readonly windows: number;
+  /** Voxels (on the working grid) the largest-component step set to background. */
+  readonly removedVoxels: number;
   /** Voxels per label value present (0 included). */
   readonly counts: Record<number, number>;
   readonly ms: number;
@@ -56,7 +58,7 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
     for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
     return {
       model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
-      dims: image.dims, workingDims: result.workingDims, windows: result.windows, counts, ms: performance.now() - started,
+      dims: image.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts, ms: performance.now() - started,
     };
   } finally {
     await predictor.release();

@@ -1,9 +1,10 @@
 /**
  * One CT in, one label map out, on the CT's own grid: preprocessCase (exactly the training preprocessing) ->
  * sliding-window inference through a WindowPredictor -> body mask + threshold (sigmoid) or argmax (softmax) ->
- * label values -> nearest back to the native grid. Pure: imports only core, the network is the predictor callback.
+ * largest connected component per organ -> label values -> nearest back to the native grid. Pure: imports only core, the network is the predictor callback.
  */
 import { slidingWindowInference, type BlendMode, type WindowPredictor } from '../../core/infer/sliding-window.js';
+import { keepLargestComponents } from '../../core/infer/components.js';
 import { argmaxLabels, labelsFromProbabilities } from '../../core/infer/postprocess.js';
 import { labelsToSourceGrid } from '../../core/infer/to-native.js';
 import { preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
@@ -23,6 +24,11 @@ export interface SegmentOptions {
   readonly batchSize?: number;
   /** 'threshold' for sigmoid models (default 0.5), 'argmax' for softmax models; default follows the activation. */
   readonly decision?: { readonly kind: 'threshold'; readonly threshold: number } | { readonly kind: 'argmax' };
+  /**
+   * Keep only each organ's largest 26-connected component (nnU-Net's post-processing; default true). Off: the raw
+   * thresholded map, as the vox2vec protocol scores it.
+   */
+  readonly largestComponent?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -32,6 +38,8 @@ export interface SegmentResult {
   /** The preprocessed grid the network saw. */
   readonly workingDims: readonly [number, number, number];
   readonly windows: number;
+  /** Voxels the largest-component step set to background (0 when it is off). */
+  readonly removedVoxels: number;
 }
 
 /** Checks that the decision fits the model's activation; returns the one to use. */
@@ -64,9 +72,10 @@ export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentMo
   const classLabels = decision.kind === 'threshold'
     ? labelsFromProbabilities(probabilities, channels, { threshold: decision.threshold, bodyMask })
     : argmaxLabels(probabilities, channels, bodyMask);
+  const removedVoxels = options.largestComponent === false ? 0 : keepLargestComponents(classLabels, pre.image.dims).removedVoxels;
   if (metadata.labelValues) {
     const values = Uint8Array.from([0, ...metadata.labelValues]);
     for (let v = 0; v < classLabels.length; v++) classLabels[v] = values[classLabels[v]!]!;
   }
-  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, image.dims), workingDims: pre.image.dims, windows };
+  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, image.dims), workingDims: pre.image.dims, windows, removedVoxels };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  argmaxLabels, centreOwnership, gaussianWeights, labelsFromProbabilities, labelsToSourceGrid, sigmoid, slidingWindowInference,
+  argmaxLabels, centreOwnership, gaussianWeights, keepLargestComponents, labelsFromProbabilities, labelsToSourceGrid, sigmoid, slidingWindowInference,
   windowStarts, type BlendMode, type WindowPredictor,
 } from '../../../../src/core/infer/index.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
@@ -105,4 +105,21 @@ test('labels map back onto the source grid: exact at the source spacing, close a
   let agree = 0, organ = 0;
   labels.data.forEach((l, n) => { if (l > 0 || approx[n]! > 0) { organ++; if (l === approx[n]) agree++; } });
   assert.ok(agree / organ > 0.75, `agreement ${agree / organ}`);
+});
+
+test('keepLargestComponents: per class, islands go, the largest stays; diagonal contact joins; other classes untouched', () => {
+  const dims: [number, number, number] = [8, 6, 5];
+  const labels = new Uint8Array(8 * 6 * 5);
+  const at = (i: number, j: number, k: number): number => i + 8 * (j + 6 * k);
+  for (let i = 0; i < 4; i++) labels[at(i, 1, 1)] = 1; // 4 voxels of class 1
+  labels[at(4, 2, 2)] = 1; // corner-touches (3,1,1): same component (26-connectivity)
+  labels[at(7, 5, 4)] = 1; // an island of class 1
+  labels[at(0, 5, 4)] = 2, labels[at(7, 0, 0)] = 2; // class 2: two single voxels, not filtered below
+  const stats = keepLargestComponents(labels, dims, [1]);
+  assert.equal(labels[at(4, 2, 2)], 1);
+  assert.equal(labels[at(7, 5, 4)], 0);
+  assert.equal(labels[at(0, 5, 4)], 2);
+  assert.equal(labels[at(7, 0, 0)], 2);
+  assert.deepEqual(stats, { components: { 1: 2 }, removedVoxels: 1 });
+  assert.throws(() => keepLargestComponents(new Uint8Array(5), dims), /5 labels for a 8x6x5 grid/);
 });

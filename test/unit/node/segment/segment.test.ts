@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
+import { keepLargestComponents } from '../../../../src/core/infer/index.js';
 import { gridSpacing } from '../../../../src/core/preprocess/index.js';
 import { readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.js';
 import { embedMetadata, ModelMetadataError, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from '../../../../src/node/segment/model-metadata.js';
@@ -62,7 +63,7 @@ test('segment with sigmoid channels: the label map equals thresholding the CT on
   writeFileSync(modelPath, embedMetadata(thresholdModel(PATCH, [level]), metadata()));
   const output = join(dir, 'seg.nii.gz');
   const progress: number[] = [];
-  const result = await segmentFile({ model: modelPath, input, output, device: 'cpu', threads: 1, batchSize: 3, onProgress: (d) => progress.push(d) });
+  const result = await segmentFile({ model: modelPath, input, output, device: 'cpu', threads: 1, batchSize: 3, largestComponent: false, onProgress: (d) => progress.push(d) });
   assert.equal(result.model.metadataSource, 'metadata_props');
   assert.equal(progress.at(-1), result.windows);
   const seg = await readNiftiFile(output);
@@ -77,9 +78,17 @@ test('segment with sigmoid channels: the label map equals thresholding the CT on
   assert.equal(result.counts[7], want.filter((v) => v === 7).length);
 
   await assert.rejects(segmentFile({ model: modelPath, input, output, device: 'cpu' }), (e: Error) => e instanceof SegmentError && /exists; pass --overwrite/.test(e.message));
-  const centre = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true, blend: 'centre', overlap: 0.25 });
+  const centre = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true, blend: 'centre', overlap: 0.25, largestComponent: false });
   assert.ok(centre.windows > 0);
   assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(want), 'centre blending gives the same answer for a pointwise model');
+  // By default only the largest connected piece stays: the noisy threshold map's islands go (same grid here, so the
+  // answer is the largest component of the expected map on the native grid).
+  const cleaned = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true });
+  const largest = Uint8Array.from(want);
+  const { removedVoxels } = keepLargestComponents(largest, phantom.image.dims);
+  assert.ok(removedVoxels > 0, 'the noisy map has islands');
+  assert.equal(cleaned.removedVoxels, removedVoxels);
+  assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(largest));
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), [], 'no temp files left');
 });
 
@@ -92,7 +101,7 @@ test('segment with a softmax model (background channel, symbolic batch) by argma
   writeFileSync(join(runDir, 'model.onnx'), thresholdModel(PATCH, [level, level], [-1e4, 1e4], 'N'));
   writeFileSync(join(runDir, 'model.json'), JSON.stringify({ ...metadata({ activation: 'softmax' }), labelValues: undefined }));
   const output = join(dir, 'seg.nii');
-  const result = await segmentFile({ model: runDir, input, output, device: 'cpu', threads: 1, batchSize: 4 });
+  const result = await segmentFile({ model: runDir, input, output, device: 'cpu', threads: 1, batchSize: 4, largestComponent: false });
   assert.equal(result.model.metadataSource, 'model.json');
   assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(expected(1)));
   await assert.rejects(segmentFile({ model: runDir, input, output: join(dir, 'x.nii'), decision: { kind: 'threshold', threshold: 0.5 } }), /--threshold applies to sigmoid models/);
