@@ -15,7 +15,7 @@ CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
                               (default: models/default/model.onnx)
   --device cpu|cuda           onnxruntime provider (default: CUDA when it works, else CPU)
   --threads N                 intra-op threads (default: every core)
-  --overlap F                 window overlap in [0, 1) (default 0.5)
+  --overlap F                 window overlap in [0, 1) (default 0.25, as MONAI; vox2vec's protocol uses 0.5)
   --blend gaussian|centre     how overlapping windows are combined (default gaussian)
   --batch N                   windows per network call (default 1)
   --threshold T               sigmoid models: class probability threshold (default 0.5)

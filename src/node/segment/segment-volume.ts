@@ -17,7 +17,14 @@ export class SegmentError extends Error {
   }
 }
 
+/**
+ * segment's window overlap: MONAI's default. On the real subject-A CT with the default model, 0.25 scored the same
+ * mean Dice as vox2vec's 0.5 (0.670 vs 0.667) with 30 windows instead of 54; evaluation protocols keep 0.5.
+ */
+export const SEGMENT_OVERLAP = 0.25;
+
 export interface SegmentOptions {
+  /** Window overlap in [0, 1) (default SEGMENT_OVERLAP). */
   readonly overlap?: number;
   readonly blend?: BlendMode;
   /** Windows per predictor call (default 1). */
@@ -63,7 +70,7 @@ export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentMo
   const probabilities = await slidingWindowInference(pre.image.data, pre.image.dims, {
     roi: metadata.patch,
     outChannels: channels,
-    ...(options.overlap !== undefined ? { overlap: options.overlap } : {}),
+    overlap: options.overlap ?? SEGMENT_OVERLAP,
     ...(options.blend !== undefined ? { blend: options.blend } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     onProgress: (done, total) => { windows = total; options.onProgress?.(done, total); },
