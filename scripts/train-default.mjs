@@ -2,12 +2,12 @@
 // The reproducible command for the default 13-organ model (`npm run train:default`):
 //   1. `anadiff synth`: N synthetic CTs with exact BTCV-13 labels from subject A's TotalSegmentator label map
 //      (../shared/data), fixed seed; cases already written are kept, so an interrupted run resumes;
-//   2. `anadiff train`: fpn3d small + FPN head, BCE + soft Dice, AdamW 3e-4, fixed seed, the last 2 synthetic cases
-//      validate; rerunning resumes the same run folder;
+//   2. `anadiff train`: fpn3d small + FPN head, BCE + soft Dice, AdamW 3e-4, augmented patches, fixed seed, the last
+//      synthetic case validates; rerunning resumes the same run folder;
 //   3. copies model.onnx, model.json and report.json to models/default/, and scores the model on the REAL subject-A
 //      CT (`segment` + `evaluate`), added to models/default/report.json as `realSubjectA`.
-// Sized for about 90 minutes on the 2-core development box (see docs/run-folder.md for the measured step time).
-// Measured here: ~12 s per step (batch 1) at load 6-7, validation ~50 s per epoch with overlap 0.25.
+// Sized for about 80-90 minutes on the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation
+// 30-40 s per epoch with overlap 0.25; 92 minutes on 2026-11-26 with the CI tests and benchmarks running beside it.
 // Options (after `--`): --cases N --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
