@@ -3,7 +3,6 @@
  * anadiff emits them for onnxruntime, against PyTorch's own kernels on the same shapes and threads, in one command.
  * It answers "where does a training step lose to PyTorch?" one layer at a time (the UNet's levels by default).
  */
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { gradients } from '../../core/autodiff/index.js';
@@ -11,7 +10,7 @@ import { Graph, type Value } from '../../core/graph/index.js';
 import { conv3d, mul, reduceSum } from '../../core/ops/index.js';
 import { randomFeeds, timeGraph } from '../../node/bench/time-graph.js';
 import { CliError, type CliCommand } from '../command.js';
-import { findTorchPython, torchScriptPath } from './bench-train.js';
+import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 
 const usage = `usage: anadiff bench conv [--shapes 16@64,32@32,64@16] [--runs 7] [--threads N] [--python PATH] [--only anadiff] [--json]
 
@@ -52,10 +51,8 @@ function parseShapes(text: string): [number, number][] {
 
 function torchTimes(python: string, shapes: readonly [number, number][], runs: number, threads: number): Map<string, number> {
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
-  const r = spawnSync(python, [torchScriptPath(), 'conv', '--shapes', shapes.map(([c, n]) => `${c}@${n}`).join(','), '--runs', String(runs), '--threads', String(threads)], { encoding: 'utf8', env });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) throw new CliError(`bench conv: the PyTorch side failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ')}`);
-  return new Map(Object.entries(JSON.parse(last) as Record<string, number>));
+  const args = [peerScriptPath('anadiff_torch.py'), 'conv', '--shapes', shapes.map(([c, n]) => `${c}@${n}`).join(','), '--runs', String(runs), '--threads', String(threads)];
+  return new Map(Object.entries(runJsonChild('bench conv', 'PyTorch', python, args, env) as Record<string, number>));
 }
 
 export const benchConvCommand: CliCommand = {
@@ -72,7 +69,7 @@ export const benchConvCommand: CliCommand = {
     if (!Number.isInteger(runs) || runs < 1) throw new CliError(`--runs must be a positive integer, got ${values.runs}`);
     if (!Number.isInteger(threads) || threads < 1) throw new CliError(`--threads must be a positive integer, got ${values.threads}`);
     if (values.only !== undefined && values.only !== 'anadiff') throw new CliError(`--only takes "anadiff" (skip PyTorch), got "${values.only}"`);
-    const torch = values.only === 'anadiff' ? undefined : torchTimes(findTorchPython(values.python), shapes, runs, threads);
+    const torch = values.only === 'anadiff' ? undefined : torchTimes(findPython('bench conv', 'torch', values.python), shapes, runs, threads);
     const rows: Row[] = [];
     for (const [c, n] of shapes) {
       for (const kernel of KERNELS) {

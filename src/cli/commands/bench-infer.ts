@@ -3,14 +3,13 @@
  * by anadiff (onnxruntime session) and by the same network and windowing in PyTorch CPU (a MONAI-style loop in
  * scripts/torch/anadiff_torch.py infer), each in its own process with the same threads, in one command.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { preprocessCase } from '../../core/preprocess/index.js';
 import { CliError, type CliCommand } from '../command.js';
-import { findTorchPython, torchScriptPath } from './bench-train.js';
+import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';
 import { inferNetConfig, runInferSide, type InferSideOptions } from './bench-infer-child.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
@@ -58,15 +57,10 @@ function sideOptions(flags: ParsedFlags, dims: readonly [number, number, number]
   };
 }
 
-function runChild(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 16 << 20 });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    throw new CliError(`bench infer: the ${what} side failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || last}`);
-  }
-  const parsed = JSON.parse(last) as BenchSideResult;
-  if (typeof parsed.median_ms !== 'number') throw new CliError(`bench infer: the ${what} side printed no result: ${last}`);
-  return parsed;
+function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
+  const parsed = runJsonChild('bench infer', what, cmd, args, env);
+  if (typeof parsed.median_ms !== 'number') throw new CliError(`bench infer: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
+  return parsed as unknown as BenchSideResult;
 }
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -97,12 +91,12 @@ async function run(argv: readonly string[]): Promise<number> {
       '--overlap', String(probe.overlap), '--input', input, '--dims', dims.join('x'), '--roi', probe.roi.join('x'),
     ];
     const env = { ...process.env, OMP_NUM_THREADS: String(probe.threads), MKL_NUM_THREADS: String(probe.threads) };
-    const anadiff = only === 'pytorch' ? undefined : runChild('anadiff', process.execPath, [
+    const anadiff = only === 'pytorch' ? undefined : runSide('anadiff', process.execPath, [
       ...process.execArgv, resolve(process.argv[1] ?? ''), 'bench', 'infer', '--child', ...shared,
       '--net', probe.net, '--preset', probe.preset, '--device', probe.device,
     ], env);
-    const pytorch = only === 'anadiff' ? undefined : runChild('pytorch', findTorchPython(flags.values.python), [
-      torchScriptPath(), 'infer', ...shared, '--config', JSON.stringify(inferNetConfig(probe)),
+    const pytorch = only === 'anadiff' ? undefined : runSide('pytorch', findPython('bench infer', 'torch', flags.values.python), [
+      peerScriptPath('anadiff_torch.py'), 'infer', ...shared, '--config', JSON.stringify(inferNetConfig(probe)),
     ], env);
     const side = (r: BenchSideResult | undefined): { median_ms: number; peak_rss_mb: number } | null =>
       (r ? { median_ms: round(r.median_ms, 1), peak_rss_mb: round(r.peak_rss_mb, 1) } : null);

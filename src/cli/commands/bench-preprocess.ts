@@ -3,12 +3,11 @@
  * preprocessCase) and by the same pipeline in numpy/scipy/nibabel (scripts/torch/preprocess_peer.py), each in its own
  * process (honest peak RSS), in one command.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { readNiftiHeaderFile } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
 import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult, type SpacingMm } from './bench-preprocess-child.js';
-import { torchScriptPath } from './bench-train.js';
+import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
 
 const usage = `usage: anadiff bench preprocess FILE [options]
@@ -28,7 +27,7 @@ mismatch prints a warning).
 
 const VALUE_FLAGS = ['labels', 'spacing', 'repeat', 'warmup', 'only', 'python'];
 const COMMAND = 'bench preprocess';
-const PEER_MODULES = 'import numpy, scipy.ndimage, nibabel';
+const PEER_MODULES = 'numpy, scipy.ndimage, nibabel';
 
 /** FILE may stand anywhere among the options: the words that are neither flags nor a flag's value. */
 function splitPositionals(argv: readonly string[]): { positionals: string[]; flags: string[] } {
@@ -67,26 +66,11 @@ function sideArgs(o: PreprocessSideOptions): string[] {
   return [o.file, ...(o.labels ? ['--labels', o.labels] : []), '--spacing', o.spacingMm.join('x'), '--repeat', String(o.repeat), '--warmup', String(o.warmup)];
 }
 
-/** The first Python that imports numpy, scipy and nibabel: --python, $ANADIFF_PYTHON, Debian's /usr/bin/python3, python3. */
-function findPeerPython(explicit: string | undefined): string {
-  const candidates = explicit ? [explicit] : [process.env.ANADIFF_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    if (spawnSync(c, ['-c', PEER_MODULES], { stdio: 'ignore' }).status === 0) return c;
-  }
-  throw new CliError(`${COMMAND}: no Python with numpy, scipy and nibabel found (tried ${candidates.join(', ')}); pass --python PATH or --only anadiff`);
-}
-
-/** Runs one side and parses its last stdout line; a failure names the side and quotes the child's last stderr line. */
-function runChild(what: string, cmd: string, args: readonly string[]): PreprocessSideResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    const why = (r.error?.message ?? r.stderr ?? '').trim().split('\n').pop() ?? last;
-    throw new CliError(`${COMMAND}: the ${what} side failed (exit ${r.status ?? r.signal}): ${why.replace(/^anadiff: /, '')}`);
-  }
-  const parsed = JSON.parse(last) as Partial<PreprocessSideResult>;
+/** One side's result: its JSON line must carry median_ms, peak_rss_mb and the output dims. */
+function runSide(what: string, cmd: string, args: readonly string[]): PreprocessSideResult {
+  const parsed = runJsonChild(COMMAND, what, cmd, args) as Partial<PreprocessSideResult>;
   if (typeof parsed.median_ms !== 'number' || typeof parsed.peak_rss_mb !== 'number' || !Array.isArray(parsed.dims) || parsed.dims.length !== 3) {
-    throw new CliError(`${COMMAND}: the ${what} side printed no result: ${last}`);
+    throw new CliError(`${COMMAND}: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
   }
   return parsed as PreprocessSideResult;
 }
@@ -119,11 +103,11 @@ async function run(argv: readonly string[]): Promise<number> {
   const only = choiceFlag(COMMAND, flags, 'only', ['anadiff', 'python'] as const);
   const sourceDims = await checkReadable(o.file, 'FILE');
   if (o.labels) await checkReadable(o.labels, '--labels');
-  const python = only === 'anadiff' ? undefined : findPeerPython(flags.values.python);
+  const python = only === 'anadiff' ? undefined : findPython(COMMAND, PEER_MODULES, flags.values.python);
 
   const anadiff = only === 'python' ? undefined
-    : runChild('anadiff', process.execPath, [...process.execArgv, '--expose-gc', resolve(process.argv[1] ?? ''), 'bench', 'preprocess', '--child', ...sideArgs(o)]);
-  const peer = python === undefined ? undefined : runChild('python', python, [peerScriptPath(), ...sideArgs(o)]);
+    : runSide('anadiff', process.execPath, [...process.execArgv, '--expose-gc', resolve(process.argv[1] ?? ''), 'bench', 'preprocess', '--child', ...sideArgs(o)]);
+  const peer = python === undefined ? undefined : runSide('python', python, [peerScriptPath('preprocess_peer.py'), ...sideArgs(o)]);
   const ratio = anadiff && peer ? round(anadiff.median_ms / peer.median_ms, 3) : null;
   const mismatch = anadiff && peer && anadiff.dims.join('x') !== peer.dims.join('x')
     ? `warning: output dims differ: anadiff ${anadiff.dims.join('x')}, python ${peer.dims.join('x')}` : undefined;
@@ -142,11 +126,6 @@ async function run(argv: readonly string[]): Promise<number> {
   if (mismatch) console.log(`  ${mismatch}`);
   else if (anadiff && peer) console.log('  output dims agree');
   return 0;
-}
-
-/** scripts/torch/preprocess_peer.py, next to the torch peer (found upward from this file, from src/ or dist/). */
-function peerScriptPath(): string {
-  return join(dirname(torchScriptPath()), 'preprocess_peer.py');
 }
 
 export const benchPreprocessCommand: CliCommand = {

@@ -2,12 +2,11 @@
  * `anadiff bench train`: anadiff's training step (or inference) against the identical network in PyTorch, each side in
  * its own child process (honest peak RSS), same thread count or the same GPU, in one command.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { defaultLowering, type LoweringChoices } from '../../core/lowering.js';
 import { CliError, type CliCommand } from '../command.js';
+import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import { runAnadiffSide, type BenchSideOptions, type BenchSideResult } from './bench-train-child.js';
 
 const usage = `usage: anadiff bench train [options]
@@ -110,37 +109,11 @@ function anadiffArgs(a: BenchArgs): string[] {
   return [...sideArgs(a), ...(lowering ? ['--lowering', lowering] : []), ...(a.profile ? ['--profile'] : []), ...(a.memArena ? ['--arena'] : []), '--child'];
 }
 
-/** The last stdout line of a child that must be one JSON object with median_ms and peak_rss_mb. */
-function runChild(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 16 << 20 });
-  const lines = (r.stdout ?? '').trim().split('\n');
-  const last = lines[lines.length - 1] ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) {
-    throw new CliError(`bench train: the ${what} side failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || last}`);
-  }
-  const parsed: unknown = JSON.parse(last);
-  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as BenchSideResult).median_ms !== 'number') {
-    throw new CliError(`bench train: the ${what} side printed no result: ${last}`);
-  }
-  return parsed as BenchSideResult;
-}
-
-/** scripts/torch/anadiff_torch.py, found upward from this file (works from src/ under tsx and from dist/cli.js). */
-export function torchScriptPath(): string {
-  for (let dir = __dirname, i = 0; i < 6; i++, dir = dirname(dir)) {
-    const p = join(dir, 'scripts', 'torch', 'anadiff_torch.py');
-    if (existsSync(p)) return p;
-  }
-  throw new CliError('bench train: scripts/torch/anadiff_torch.py not found next to the CLI');
-}
-
-/** The first Python that imports torch: --python, $ANADIFF_PYTHON, Debian's /usr/bin/python3, python3. */
-export function findTorchPython(explicit?: string): string {
-  const candidates = explicit ? [explicit] : [process.env.ANADIFF_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
-  for (const c of candidates) {
-    if (spawnSync(c, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return c;
-  }
-  throw new CliError(`bench train: no Python with torch found (tried ${candidates.join(', ')}); pass --python PATH or --only anadiff`);
+/** One side's result: its JSON line must carry median_ms. */
+function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
+  const parsed = runJsonChild('bench train', what, cmd, args, env);
+  if (typeof parsed.median_ms !== 'number') throw new CliError(`bench train: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
+  return parsed as unknown as BenchSideResult;
 }
 
 function round(x: number, digits = 1): number {
@@ -158,9 +131,9 @@ async function run(argv: readonly string[]): Promise<number> {
   const env = { ...process.env, OMP_NUM_THREADS: String(a.threads), MKL_NUM_THREADS: String(a.threads) };
   const cli = resolve(process.argv[1] ?? '');
   const anadiff = a.only === 'pytorch' ? undefined
-    : runChild('anadiff', process.execPath, [...process.execArgv, cli, 'bench', 'train', ...anadiffArgs(a)], env);
+    : runSide('anadiff', process.execPath, [...process.execArgv, cli, 'bench', 'train', ...anadiffArgs(a)], env);
   const pytorch = a.only === 'anadiff' ? undefined
-    : runChild('pytorch', findTorchPython(a.python), [torchScriptPath(), 'bench', ...sideArgs(a)], env);
+    : runSide('pytorch', findPython('bench train', 'torch', a.python), [peerScriptPath('anadiff_torch.py'), 'bench', ...sideArgs(a)], env);
   const ratio = anadiff && pytorch ? anadiff.median_ms / pytorch.median_ms : null;
   const side = (r: BenchSideResult | undefined): { median_ms: number; peak_rss_mb: number } | null =>
     r ? { median_ms: round(r.median_ms, 2), peak_rss_mb: round(r.peak_rss_mb) } : null;
