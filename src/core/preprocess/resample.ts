@@ -51,12 +51,13 @@ export function resampleToSpacing<T extends VoxelArray>(grid: Grid<T>, spacingMm
 export function resampleToSpacing(grid: Grid<VoxelArray>, spacingMm: readonly [number, number, number], mode: 'linear'): Grid<Float32Array>;
 export function resampleToSpacing(grid: Grid<VoxelArray>, spacingMm: readonly [number, number, number], mode: Interpolation): Grid<VoxelArray> {
   checkGrid(grid, 'resampleToSpacing');
-  return mode === 'linear' ? resampleStrided(contiguous(grid), spacingMm, mode) : resampleStrided(contiguous(grid), spacingMm, mode);
+  return resampleStrided(contiguous(grid), spacingMm, mode);
 }
 
 /** resampleToSpacing for a strided grid: the copy that would make it contiguous is folded into the lookup tables. */
 export function resampleStrided<T extends VoxelArray>(grid: StridedGrid<T>, spacingMm: readonly [number, number, number], mode: 'nearest'): Grid<T>;
 export function resampleStrided(grid: StridedGrid<VoxelArray>, spacingMm: readonly [number, number, number], mode: 'linear'): Grid<Float32Array>;
+export function resampleStrided(grid: StridedGrid<VoxelArray>, spacingMm: readonly [number, number, number], mode: Interpolation): Grid<VoxelArray>;
 export function resampleStrided(grid: StridedGrid<VoxelArray>, spacingMm: readonly [number, number, number], mode: Interpolation): Grid<VoxelArray> {
   if (!spacingMm.every((s) => Number.isFinite(s) && s > 0)) throw new PreprocessError(`resampleToSpacing: target spacing must be positive, got ${spacingMm.join('x')} mm`);
   const source = gridSpacing(grid.ijkToRas);
