@@ -15,7 +15,7 @@ import { buildInferenceGraph } from '../../core/train/step.js';
 import { bakeParameters } from '../../node/engine/export-onnx.js';
 import { createOnnxPredictor } from '../../node/segment/onnx-predictor.js';
 import type { BenchSideResult } from './bench-train-child.js';
-import { median } from './bench-train-child.js';
+import { median } from '../../node/bench/stats.js';
 
 export interface InferSideOptions {
   readonly net: 'unet' | 'fpn3d';

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { preprocessCase } from '../../core/preprocess/index.js';
 import { CliError, type CliCommand } from '../command.js';
+import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';
 import { inferNetConfig, runInferSide, type InferSideOptions } from './bench-infer-child.js';
@@ -62,8 +63,6 @@ function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS
   if (typeof parsed.median_ms !== 'number') throw new CliError(`bench infer: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
   return parsed as unknown as BenchSideResult;
 }
-
-const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function run(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('bench infer', argv, { values: VALUES, switches: ['json', 'child'] }, usage);

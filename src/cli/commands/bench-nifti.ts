@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { readNiftiFile, isGzip } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
+import { median } from '../../node/bench/stats.js';
 
 const usage = `usage: anadiff bench nifti FILE [--json] [--repeat N] [--python PATH]
 
@@ -61,12 +62,6 @@ async function startNibabel(python: string, file: string): Promise<{ load: () =>
 export interface Timing {
   readonly median_ms: number;
   readonly runs_ms: number[];
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function timing(runs: number[]): Timing {

@@ -4,7 +4,7 @@
  */
 import { preprocessCase } from '../../core/preprocess/index.js';
 import { readNiftiFile } from '../../node/nifti/index.js';
-import { median } from './bench-train-child.js';
+import { median } from '../../node/bench/stats.js';
 
 export type SpacingMm = readonly [number, number, number];
 

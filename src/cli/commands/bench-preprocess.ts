@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { readNiftiHeaderFile } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
 import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult, type SpacingMm } from './bench-preprocess-child.js';
+import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
 
@@ -83,8 +84,6 @@ async function checkReadable(path: string, role: string): Promise<[number, numbe
     throw new CliError(`${COMMAND}: ${role} ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
-
-const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
 function sideSummary(r: PreprocessSideResult | undefined): { median_ms: number; peak_rss_mb: number; dims: [number, number, number] } | null {
   return r ? { median_ms: round(r.median_ms, 1), peak_rss_mb: round(r.peak_rss_mb, 1), dims: r.dims } : null;

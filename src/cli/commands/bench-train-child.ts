@@ -17,6 +17,7 @@ import { adamw, optimizerHyper } from '../../core/optim/optimizer.js';
 import { createRng, fillNormal } from '../../core/random/rng.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type BuiltGraph } from '../../core/train/step.js';
 import { CliError } from '../command.js';
+import { median } from '../../node/bench/stats.js';
 
 export interface BenchSideOptions {
   readonly net: 'unet' | 'fpn3d';
@@ -46,12 +47,6 @@ export function benchNetConfig(o: BenchSideOptions): SegmenterConfig {
   return o.net === 'unet'
     ? presetConfig('unet', 'small', { channels: o.channels })
     : presetConfig('fpn3d', 'small', { channels: o.channels, ...(o.levels ? { levels: o.levels } : {}) });
-}
-
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** Random image N(0,1) and labels (image > 0), like the PyTorch peer. */

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { defaultLowering, type LoweringChoices } from '../../core/lowering.js';
 import { CliError, type CliCommand } from '../command.js';
+import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import { runAnadiffSide, type BenchSideOptions, type BenchSideResult } from './bench-train-child.js';
 
@@ -114,11 +115,6 @@ function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS
   const parsed = runJsonChild('bench train', what, cmd, args, env);
   if (typeof parsed.median_ms !== 'number') throw new CliError(`bench train: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
   return parsed as unknown as BenchSideResult;
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
 
 async function run(argv: readonly string[]): Promise<number> {

@@ -2,6 +2,7 @@ import type { Graph } from '../../core/graph/graph.js';
 import type { LoweringChoices } from '../../core/lowering.js';
 import { toOnnxModel } from '../../core/onnx/serialize.js';
 import { type Feeds, createGraphSession } from '../ort/run-graph.js';
+import { median } from './stats.js';
 
 export interface GraphTiming {
   readonly medianMs: number;
@@ -11,11 +12,6 @@ export interface GraphTiming {
   readonly sessionMs: number;
   readonly serialiseMs: number;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
 
 /** Times `runs` runs after one warm-up run. */
 export async function timeGraph(g: Graph, feeds: Feeds, opts: { lowering?: Partial<LoweringChoices>; threads?: number; runs?: number; memArena?: boolean } = {}): Promise<GraphTiming> {
