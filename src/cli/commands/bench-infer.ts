@@ -13,6 +13,7 @@ import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';
 import { inferNetConfig, runInferSide, type InferSideOptions } from './bench-infer-child.js';
+import { parseTriple } from './train-flags.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
 
 const PHANTOM_SIZES = { '512x512x300': 'large', '160x128x64': 'small' } as const;
@@ -37,12 +38,7 @@ medians, the ratio anadiff / pytorch and each side's peak RSS.
 const VALUES = ['size', 'net', 'preset', 'spacing', 'roi', 'overlap', 'batch', 'repeat', 'warmup', 'threads', 'device', 'only', 'python', 'input', 'dims'];
 
 function triple(flags: ParsedFlags, key: string, fallback: string, integer: boolean): [number, number, number] {
-  const text = flags.values[key] ?? fallback;
-  const parts = text.split('x').map(Number);
-  if (parts.length !== 3 || !parts.every((n) => n > 0 && Number.isFinite(n) && (!integer || Number.isInteger(n)))) {
-    throw new CliError(`bench infer: --${key} must be three ${integer ? 'integers' : 'numbers'} > 0 like ${fallback}, got ${text}`, 2);
-  }
-  return parts as [number, number, number];
+  return parseTriple(key, flags.values[key] ?? fallback, integer, 2);
 }
 
 function sideOptions(flags: ParsedFlags, dims: readonly [number, number, number], input: string): InferSideOptions {

@@ -6,9 +6,10 @@
 import { resolve } from 'node:path';
 import { readNiftiHeaderFile } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
-import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult, type SpacingMm } from './bench-preprocess-child.js';
+import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult } from './bench-preprocess-child.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
+import { parseTriple } from './train-flags.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
 
 const usage = `usage: anadiff bench preprocess FILE [options]
@@ -44,20 +45,12 @@ function splitPositionals(argv: readonly string[]): { positionals: string[]; fla
   return { positionals, flags };
 }
 
-function parseSpacing(text: string): SpacingMm {
-  const parts = text.split('x').map(Number);
-  if (parts.length !== 3 || !parts.every((n) => Number.isFinite(n) && n > 0)) {
-    throw new CliError(`${COMMAND}: --spacing must be three numbers > 0 like 1x1x2, got ${text}`, 2);
-  }
-  return parts as [number, number, number];
-}
-
 function sideOptions(file: string, flags: ParsedFlags): PreprocessSideOptions {
   const int = (key: string, fallback: number, min: number): number =>
     numberFlag(COMMAND, flags, key, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`) ?? fallback;
   const labels = flags.values.labels;
   return {
-    file, ...(labels ? { labels } : {}), spacingMm: parseSpacing(flags.values.spacing ?? '1x1x2'),
+    file, ...(labels ? { labels } : {}), spacingMm: parseTriple('spacing', flags.values.spacing ?? '1x1x2', false, 2),
     repeat: int('repeat', 3, 1), warmup: int('warmup', 1, 0),
   };
 }

@@ -16,11 +16,11 @@ export function numberOption(name: string, value: string | undefined): number | 
   return n;
 }
 
-/** `128x128x32` (integers when `integer`) or `1x1x2`. */
-export function parseTriple(name: string, value: string, integer: boolean): [number, number, number] {
+/** `128x128x32` (integers when `integer`) or `1x1x2`: three finite numbers > 0. The benchmarks pass exit code 2. */
+export function parseTriple(name: string, value: string, integer: boolean, exitCode = 1): [number, number, number] {
   const parts = value.split(/[x,]/).map(Number);
-  if (parts.length !== 3 || parts.some((p) => !(p > 0) || (integer && !Number.isInteger(p)))) {
-    throw new CliError(`--${name} must be three positive ${integer ? 'integers' : 'numbers'} like ${integer ? '128x128x32' : '1x1x2'}, got ${value}`);
+  if (parts.length !== 3 || parts.some((p) => !(p > 0) || !Number.isFinite(p) || (integer && !Number.isInteger(p)))) {
+    throw new CliError(`--${name} must be three ${integer ? 'integers' : 'numbers'} > 0 like ${integer ? '128x128x32' : '1x1x2'}, got ${value}`, exitCode);
   }
   return parts as [number, number, number];
 }
