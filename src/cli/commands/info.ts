@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { mat4ToRows } from '../../core/volume/mat4.js';
-import { NiftiError, type NiftiImage } from '../../core/nifti/index.js';
-import { readNiftiFile } from '../../node/nifti/index.js';
+import type { NiftiImage } from '../../core/nifti/index.js';
+import { readNamedNiftiFile } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff info FILE [--json] [--frame N]
@@ -61,13 +61,7 @@ export const infoCommand: CliCommand = {
     const file = positionals[0];
     if (!file || positionals.length > 1) throw new CliError(`expected one FILE\n${usage}`);
     const frame = values.frame === undefined ? 0 : Number(values.frame);
-    let image: NiftiImage;
-    try {
-      image = await readNiftiFile(file, { frame });
-    } catch (err) {
-      if (err instanceof NiftiError) throw new CliError(`${file}: ${err.message}`);
-      throw err;
-    }
+    const image = await readNamedNiftiFile(file, { frame });
     console.log(values.json ? JSON.stringify(infoJson(file, image)) : infoText(file, image));
     return 0;
   },

@@ -1,3 +1,3 @@
-export { readNiftiFile, readNiftiBytes, isGzip, type ReadNiftiOptions } from './read-file.js';
+export { readNiftiFile, readNamedNiftiFile, readNiftiBytes, isGzip, type ReadNiftiOptions } from './read-file.js';
 export { writeNiftiFile, writeFileAtomic, type WriteNiftiOptions } from './write-file.js';
 export { readNiftiHeaderFile } from './read-header.js';

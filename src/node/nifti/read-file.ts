@@ -32,6 +32,19 @@ export async function readNiftiFile(path: string, options: ReadNiftiOptions = {}
   return readNiftiBytes(await readFile(path), options);
 }
 
+/**
+ * readNiftiFile for a file a person named on a command line: a NiftiError's message starts with the path (the kind
+ * is kept), so "not a NIfTI file" says which file. Callers that add their own context (a case id) use readNiftiFile.
+ */
+export async function readNamedNiftiFile(path: string, options: ReadNiftiOptions = {}): Promise<NiftiImage> {
+  try {
+    return await readNiftiFile(path, options);
+  } catch (err) {
+    if (err instanceof NiftiError) throw new NiftiError(err.kind, `${path}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** The same as readNiftiFile for file contents already in memory (`.nii` or `.nii.gz` bytes). */
 export async function readNiftiBytes(bytes: Uint8Array, options: ReadNiftiOptions = {}): Promise<NiftiImage> {
   if (!isGzip(bytes)) return decodeNifti(bytes, options);

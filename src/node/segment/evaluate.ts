@@ -11,7 +11,7 @@ import { hausdorffPerClass } from '../../core/metrics/hausdorff.js';
 import { gridSpacing, resampleToSpacing, sameGeometry, toLabelArray, type Dims, type Grid } from '../../core/preprocess/index.js';
 import { reorientToRas } from '../../core/volume/orientation.js';
 import { mat4ToRows } from '../../core/volume/mat4.js';
-import { readNiftiFile } from '../nifti/index.js';
+import { readNamedNiftiFile } from '../nifti/index.js';
 
 export class EvaluateError extends Error {
   constructor(message: string) {
@@ -43,7 +43,7 @@ const describe = (path: string, g: Grid<Uint8Array>): string =>
   `${path} is ${g.dims.join('x')} with affine ${JSON.stringify(mat4ToRows(g.ijkToRas).slice(0, 3).map((r) => r.map((v) => Number(v.toFixed(4)))))}`;
 
 async function readLabels(path: string): Promise<Grid<Uint8Array>> {
-  const image = await readNiftiFile(path);
+  const image = await readNamedNiftiFile(path);
   return { dims: image.dims, ijkToRas: image.ijkToRas, data: toLabelArray(image.data, path) };
 }
 

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readNiftiFile, writeNiftiFile } from '../nifti/index.js';
+import { readNamedNiftiFile, writeNiftiFile } from '../nifti/index.js';
 import { createOnnxPredictor } from './onnx-predictor.js';
 import { resolveModel, type ResolvedModel } from './resolve-model.js';
 import { segmentVolume, SegmentError, decisionFor, type SegmentOptions } from './segment-volume.js';
@@ -43,7 +43,7 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
   if (!/\.nii(\.gz)?$/.test(output)) throw new SegmentError(`${options.output}: the output must end in .nii or .nii.gz`);
   const model = resolveModel(options.model, options.roots);
   decisionFor(model.metadata, options.decision); // a wrong --threshold/--argmax fails before the CT is read
-  const image = await readNiftiFile(options.input);
+  const image = await readNamedNiftiFile(options.input);
   if (image.frames > 1) options.onLog?.(`${options.input} has ${image.frames} frames; segmenting frame ${image.frame}`);
   const predictor = await createOnnxPredictor(model.model, model.input, {
     provider: options.device ?? 'auto', ...(options.threads !== undefined ? { threads: options.threads } : {}),

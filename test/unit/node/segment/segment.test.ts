@@ -15,6 +15,7 @@ import { gridSpacing } from '../../../../src/core/preprocess/index.js';
 import { readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.js';
 import { embedMetadata, ModelMetadataError, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from '../../../../src/node/segment/model-metadata.js';
 import { resolveModel } from '../../../../src/node/segment/resolve-model.js';
+import { evaluatePair } from '../../../../src/node/segment/evaluate.js';
 import { segmentFile } from '../../../../src/node/segment/segment-file.js';
 import { SegmentError } from '../../../../src/node/segment/segment-volume.js';
 import { thresholdModel } from './threshold-model.js';
@@ -123,4 +124,14 @@ test('model resolution: default model, missing pieces and shape mismatches are c
   writeFileSync(bare, embedMetadata(thresholdModel(PATCH, [level]), metadata({ classNames: ['a', 'b'], labelValues: [1, 2] })));
   assert.throws(() => resolveModel(bare), /outputs 1 channels but the metadata names 2 classes/);
   assert.ok(!existsSync(join(dir, 'seg.nii.gz')));
+});
+
+test('segment and evaluate name the file that is not NIfTI', async (t) => {
+  const dir = tempDir(t);
+  const bad = join(dir, 'bad.nii.gz');
+  writeFileSync(bad, 'not a volume');
+  const model = join(dir, 'threshold.onnx');
+  writeFileSync(model, embedMetadata(thresholdModel(PATCH, [level]), metadata()));
+  await assert.rejects(segmentFile({ model, input: bad, output: join(dir, 'seg.nii.gz'), device: 'cpu' }), (e: Error) => e.message.startsWith(`${bad}: not a NIfTI file`));
+  await assert.rejects(evaluatePair(bad, bad, [1], 'native'), (e: Error) => e.message.startsWith(`${bad}: not a NIfTI file`));
 });
