@@ -10,7 +10,7 @@ import { makePhantom } from '../../core/phantom/index.js';
 import { preprocessCase } from '../../core/preprocess/index.js';
 import { CliError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
-import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
+import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';
 import { inferNetConfig, runInferSide, type InferSideOptions } from './bench-infer-child.js';
 import { parseTriple } from './train-flags.js';
@@ -54,11 +54,8 @@ function sideOptions(flags: ParsedFlags, dims: readonly [number, number, number]
   };
 }
 
-function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
-  const parsed = runJsonChild('bench infer', what, cmd, args, env);
-  if (typeof parsed.median_ms !== 'number') throw new CliError(`bench infer: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
-  return parsed as unknown as BenchSideResult;
-}
+const runSide = (what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult =>
+  runTimedSide<BenchSideResult>('bench infer', what, cmd, args, env);
 
 async function run(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('bench infer', argv, { values: VALUES, switches: ['json', 'child'] }, usage);

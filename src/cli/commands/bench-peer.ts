@@ -43,3 +43,10 @@ export function runJsonChild(command: string, what: string, cmd: string, args: r
   if (typeof parsed !== 'object' || parsed === null) throw new CliError(`${command}: the ${what} side printed no result: ${last}`);
   return parsed as Record<string, unknown>;
 }
+
+/** runJsonChild for a side whose result must at least carry `median_ms` (every benchmark side's JSON line does). */
+export function runTimedSide<T extends { median_ms: number }>(command: string, what: string, cmd: string, args: readonly string[], env?: NodeJS.ProcessEnv): T {
+  const parsed = runJsonChild(command, what, cmd, args, env);
+  if (typeof parsed.median_ms !== 'number') throw new CliError(`${command}: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
+  return parsed as unknown as T;
+}

@@ -8,7 +8,7 @@ import { readNiftiHeaderFile } from '../../node/nifti/index.js';
 import { CliError, type CliCommand } from '../command.js';
 import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult } from './bench-preprocess-child.js';
 import { round } from '../../node/bench/stats.js';
-import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
+import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import { parseTriple } from './train-flags.js';
 import { choiceFlag, numberFlag, parseFlags, type ParsedFlags } from './segment-flags.js';
 
@@ -62,11 +62,11 @@ function sideArgs(o: PreprocessSideOptions): string[] {
 
 /** One side's result: its JSON line must carry median_ms, peak_rss_mb and the output dims. */
 function runSide(what: string, cmd: string, args: readonly string[]): PreprocessSideResult {
-  const parsed = runJsonChild(COMMAND, what, cmd, args) as Partial<PreprocessSideResult>;
-  if (typeof parsed.median_ms !== 'number' || typeof parsed.peak_rss_mb !== 'number' || !Array.isArray(parsed.dims) || parsed.dims.length !== 3) {
+  const parsed = runTimedSide<PreprocessSideResult>(COMMAND, what, cmd, args);
+  if (typeof parsed.peak_rss_mb !== 'number' || !Array.isArray(parsed.dims) || parsed.dims.length !== 3) {
     throw new CliError(`${COMMAND}: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
   }
-  return parsed as PreprocessSideResult;
+  return parsed;
 }
 
 /** Header only, so a missing or broken file fails in a second with its own message, before any side starts. */

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { defaultLowering, type LoweringChoices } from '../../core/lowering.js';
 import { CliError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
-import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
+import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import { runAnadiffSide, type BenchSideOptions, type BenchSideResult } from './bench-train-child.js';
 
 const usage = `usage: anadiff bench train [options]
@@ -110,12 +110,8 @@ function anadiffArgs(a: BenchArgs): string[] {
   return [...sideArgs(a), ...(lowering ? ['--lowering', lowering] : []), ...(a.profile ? ['--profile'] : []), ...(a.memArena ? ['--arena'] : []), '--child'];
 }
 
-/** One side's result: its JSON line must carry median_ms. */
-function runSide(what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult {
-  const parsed = runJsonChild('bench train', what, cmd, args, env);
-  if (typeof parsed.median_ms !== 'number') throw new CliError(`bench train: the ${what} side printed no result: ${JSON.stringify(parsed)}`);
-  return parsed as unknown as BenchSideResult;
-}
+const runSide = (what: string, cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): BenchSideResult =>
+  runTimedSide<BenchSideResult>('bench train', what, cmd, args, env);
 
 async function run(argv: readonly string[]): Promise<number> {
   const a = parseArgs(argv);
