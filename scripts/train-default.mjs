@@ -6,7 +6,7 @@
 //      synthetic case validates; rerunning resumes the same run folder;
 //   3. copies model.onnx, model.json and report.json to models/default/, and scores the model on the REAL subject-A
 //      CT (`segment` + `evaluate`), added to models/default/report.json as `realSubjectA`.
-// Sized for about 80-90 minutes on the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation
+// Sized for the issue's ~90 minutes on the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation
 // 30-40 s per epoch with overlap 0.25; 92 minutes on 2026-11-26 with the CI tests and benchmarks running beside it.
 // Options (after `--`): --cases N --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S
 import { spawnSync } from 'node:child_process';
