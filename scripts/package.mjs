@@ -22,7 +22,10 @@ const vsce = ['node_modules/@vscode/vsce/vsce'];
 run(process.execPath, ['scripts/build.mjs', '--production']);
 const tmp = `${out}.tmp.vsix`;
 rmSync(tmp, { force: true });
-run(process.execPath, [...vsce, 'package', '--target', target, '--out', tmp, '--allow-missing-repository', '--skip-license']);
+// No public repository URL exists to rewrite README links against: the README's relative image links stay
+// relative and resolve inside the installed extension (docs/images/ is packaged for them).
+run(process.execPath, [...vsce, 'package', '--target', target, '--out', tmp, '--allow-missing-repository', '--skip-license',
+  '--no-rewrite-relative-links']);
 
 const listing = zipEntryNames(readFileSync(tmp));
 const has = (pattern) => listing.some((f) => pattern.test(f));
@@ -30,6 +33,19 @@ const problems = [];
 if (!has(/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/onnxruntime_binding\.node$/)) problems.push('the linux-x64 onnxruntime binding is missing');
 if (has(/napi-v6\/(darwin|win32)\/|napi-v6\/linux\/arm64\//)) problems.push("another platform's onnxruntime binaries are included");
 if (!has(/^extension\/dist\/extension\.js$/)) problems.push('dist/extension.js is missing');
+for (const f of ['model.onnx', 'model.json']) {
+  if (!has(new RegExp(`^extension/models/default/${f.replace('.', '\\.')}$`))) problems.push(`the default model's ${f} is missing`);
+}
+for (const image of readmeImages()) {
+  if (!has(new RegExp(`^extension/${image.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))) problems.push(`README image ${image} is missing`);
+}
+// Only what runs: onnxruntime-node's dist and binary and onnxruntime-common's CommonJS build.
+const runtimePackages = new Set(['onnxruntime-node', 'onnxruntime-common']);
+const extraPackages = [...new Set(listing.map((f) => f.match(/^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1]).filter(Boolean))]
+  .filter((name) => !runtimePackages.has(name));
+if (extraPackages.length > 0) problems.push(`packages not needed at run time are included: ${extraPackages.join(', ')} (.vscodeignore)`);
+const strays = listing.filter((f) => /^extension\/(src|test|scripts|webview|\.cache|\.sample|test-results)\//.test(f));
+if (strays.length > 0) problems.push(`development files are included (${strays.slice(0, 3).join(', ')}...)`);
 if (problems.length > 0) {
   rmSync(tmp, { force: true });
   console.error(`package: ${problems.join('; ')}`);
@@ -39,6 +55,12 @@ renameSync(tmp, out);
 const mb = (statSync(out).size / 1e6).toFixed(1);
 console.log(`${out}: ${mb} MB, ${listing.length} files, ${((Date.now() - started) / 1000).toFixed(1)} s`);
 if (!existsSync('README.md')) console.log('note: README.md is missing; the Marketplace page will be empty');
+
+/** Relative image paths the README shows (they must ship, since links are not rewritten). */
+function readmeImages() {
+  const text = existsSync('README.md') ? readFileSync('README.md', 'utf8') : '';
+  return [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((p) => !/^[a-z]+:/i.test(p));
+}
 
 /** Entry names from a zip's central directory (no unzip binary on a bare CI image). */
 function zipEntryNames(zip) {

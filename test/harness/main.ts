@@ -1,5 +1,6 @@
 // The `vscode` stage of `npm test`: integration suite in the real extension host, then the UI
-// end-to-end tests, against one code-server. Options: --summary FILE, --only integration|e2e,
+// end-to-end tests, against one code-server, then the user journeys (npm start, the VSIX), each starting what a user
+// starts. Options: --summary FILE, --only integration|e2e|user,
 // --grep TEXT (mocha grep for integration, file-name filter for e2e), --keep-open, --no-build.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { hasChromium, launchChromium } from './browser.js';
 import { addCounts, emptyCounts, type Counts } from './counts.js';
 import { runE2eTests } from './e2e.js';
+import { runJourneys } from './journeys.js';
 import { ensureCodeServer } from './install.js';
 import { runIntegrationSuite } from './integration.js';
 import { cacheDir, repoRoot, resultsDir } from './paths.js';
@@ -29,8 +31,8 @@ async function main(): Promise<number> {
     },
   });
   const only = values.only;
-  if (only !== undefined && only !== 'integration' && only !== 'e2e') {
-    console.error(`run-vscode: --only must be "integration" or "e2e" (got "${only}")`);
+  if (only !== undefined && only !== 'integration' && only !== 'e2e' && only !== 'user') {
+    console.error(`run-vscode: --only must be "integration", "e2e" or "user" (got "${only}")`);
     return 2;
   }
   const totals = emptyCounts();
@@ -55,25 +57,33 @@ async function main(): Promise<number> {
     if (workspace.hasSharedData) env.ANADIFF_SHARED_DATA = path.resolve(repoRoot, '..', 'shared', 'data');
     if (values.grep) env.ANADIFF_TEST_GREP = values.grep;
     const startedServer = Date.now();
-    server = await startCodeServer({ install, stateDir: path.join(runDir, 'server'), workspace: workspace.dir, env, smokeTestDriver: true });
+    // The journeys start their own servers, as a user would; the other suites share this one.
+    if (only !== 'user') server = await startCodeServer({ install, stateDir: path.join(runDir, 'server'), workspace: workspace.dir, env, developmentPayload: true });
     browser = await launchChromium();
-    console.log(`code-server on ${server.origin} and Chromium started (${seconds(startedServer)})`);
+    console.log(`${server ? `code-server on ${server.origin} and ` : ''}Chromium started (${seconds(startedServer)})`);
 
-    if (only !== 'e2e') {
+    if (only === undefined || only === 'integration') {
       const started = Date.now();
       console.log('\nintegration tests (extension host):');
-      const counts = await runIntegrationSuite(server, browser);
+      const counts = await runIntegrationSuite(server!, browser);
       report('integration', counts, started);
       addCounts(totals, counts);
     }
-    if (only !== 'integration') {
+    if (only === undefined || only === 'e2e') {
       const started = Date.now();
       console.log('\nend-to-end tests (Chromium):');
-      const counts = await runE2eTests(server, browser, workspace, values.grep);
+      const counts = await runE2eTests(server!, browser, workspace, values.grep);
       report('e2e', counts, started);
       addCounts(totals, counts);
     }
-    if (values['keep-open']) {
+    if (only === undefined || only === 'user') {
+      const started = Date.now();
+      console.log('\nuser journeys (npm start, the VSIX; Chromium):');
+      const counts = await runJourneys(browser, values.grep);
+      report('user journeys', counts, started);
+      addCounts(totals, counts);
+    }
+    if (values['keep-open'] && server) {
       console.log(`\ncode-server stays up: ${server.workbenchUrl({ extensionDevelopmentPath: repoRoot })}\nCtrl-C to stop.`);
       await new Promise(() => undefined);
     }

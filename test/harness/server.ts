@@ -15,8 +15,12 @@ export interface StartOptions {
   readonly workspace: string;
   /** Extra environment for the server and therefore for the extension host. */
   readonly env?: Readonly<Record<string, string>>;
-  /** Accept the extension-test payload (`extensionTestsPath`); the workbench ignores it otherwise. */
-  readonly smokeTestDriver?: boolean;
+  /**
+   * Start with `--vscode-option enable-smoke-test-driver`: without it the web workbench silently ignores the URL
+   * payload's `extensionDevelopmentPath` and `extensionTestsPath`, so both `npm start` (which loads this folder as
+   * the extension under development) and the tests need it. A server for an installed VSIX does not.
+   */
+  readonly developmentPayload?: boolean;
   /** Fixed port (npm start); a free one by default. */
   readonly port?: number;
   /** VSIX files to install into the isolated extensions folder before starting. */
@@ -27,7 +31,7 @@ export interface StartOptions {
 export interface WorkbenchUrlOptions {
   /** Load this folder as the extension under development. */
   readonly extensionDevelopmentPath?: string;
-  /** The `run()` module the extension host executes as the test suite (needs `smokeTestDriver`). */
+  /** The `run()` module the extension host executes as the test suite (needs `developmentPayload`). */
   readonly extensionTestsPath?: string;
 }
 
@@ -102,7 +106,7 @@ export async function startCodeServer(options: StartOptions): Promise<CodeServer
 
   const port = options.port ?? await freePort();
   const args = [install.entry, '--bind-addr', `127.0.0.1:${port}`, ...common,
-    ...(options.smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []), options.workspace];
+    ...(options.developmentPayload ? ['--vscode-option', 'enable-smoke-test-driver'] : []), options.workspace];
   const log = createWriteStream(logFile);
   // detached: a new process group, ended as a whole by killProcessGroup.
   const child = spawn(install.node, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
