@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use as independent references and UI driver:
 #   python3-nibabel (NIfTI reference), python3-torch (gradient and speed reference),
-#   python3-sklearn (the BTCV fold split), python3-scipy (Dice/HD95/body-mask reference), chromium (the browser Playwright drives).
+#   python3-sklearn (the BTCV fold split), python3-scipy (Dice/HD95/body-mask reference), chromium (the browser Playwright drives),
+#   slurm-wlm and munge (a real single-node Slurm for `anadiff submit --slurm`, test/system/slurm.test.ts).
 # Needs root (as in CI). Without root, missing packages are reported and the tests that need them skip.
 set -u
 need=()
@@ -10,6 +11,8 @@ need=()
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
 /usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v slurmctld >/dev/null || need+=(slurm-wlm)
+command -v munged >/dev/null || need+=(munge)
 if [ ${#need[@]} -eq 0 ]; then echo "system packages: all present"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "system packages missing (${need[*]}); not root, so tests that need them will skip"

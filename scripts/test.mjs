@@ -2,7 +2,7 @@
 //   system   installs the Debian packages the reference tests need (nibabel, PyTorch, scikit-learn, Chromium)
 //   build    bundles everything (the integration tests run the bundles)
 //   types    tsc --noEmit over src, test and webview
-//   unit     node:test over test/unit and test/reference (plain Node, no editor)
+//   unit     node:test over test/unit, test/reference and test/system (plain Node, no editor; system: real Slurm daemons)
 //   vscode   integration tests in a real VS Code extension host and UI end-to-end tests (code-server + Chromium)
 // `node scripts/test.mjs unit` runs only the named stages. Ends with one line `N passed, M failed[, K skipped]`.
 import { spawnSync } from 'node:child_process';
@@ -59,7 +59,7 @@ for (const stage of stages) {
         run('npx', ['tsc', '-p', 'webview/tsconfig.json', '--noEmit']) === 0);
       break;
     case 'unit': {
-      const files = [...findTests('test/unit'), ...findTests('test/reference')];
+      const files = [...findTests('test/unit'), ...findTests('test/reference'), ...findTests('test/system')];
       const tap = 'test-results/unit.tap';
       const status = run('node', ['--import', 'tsx', '--test', '--test-concurrency=2',
         '--test-reporter=spec', '--test-reporter-destination=stdout',

@@ -27,7 +27,9 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`anadiff: unknown command "${argv.join(' ')}"\n\n${helpText()}`);
     return 1;
   }
-  if (found.rest.includes('--help') || found.rest.includes('-h')) {
+  // Options after `--` belong to a job that `submit` passes on, not to the command itself.
+  const own = found.rest.includes('--') ? found.rest.slice(0, found.rest.indexOf('--')) : found.rest;
+  if (own.includes('--help') || own.includes('-h')) {
     console.log(found.command.usage);
     return 0;
   }
