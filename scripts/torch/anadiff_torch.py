@@ -2,13 +2,14 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Four modes:
+and no Node. Five modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
   conv       time forward, dX and dW of one 3x3x3 conv layer with aten's kernels (anadiff bench conv's peer)
   infer      time MONAI-style sliding-window inference over a raw float32 volume (anadiff bench infer's peer)
   reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
+  ape-loss   APE's coordinate loss (torch.cdist, MSE) and its gradients for the embeddings, in float64
 
 The architecture here must stay identical to src/core/nn/ (unet.ts, fpn3d.ts, heads.ts); the reference test
 (test/reference/torch-parity.test.ts) fails when they drift apart.
@@ -540,6 +541,32 @@ def run_conv(args):
     print(json.dumps(out))
 
 
+def ape_loss(e1, e2, idx1, idx2, pos1, pos2, w1, w2, shared):
+    """APE's coordinate loss as its reference code states it (torch.cdist distances, MSE), with the slot weights
+    anadiff's static graphs use: pdist over weighted pairs, consistency over the first len(shared) slots."""
+    a = e1[:, idx1].t()
+    b = e2[:, idx2].t()
+    pair_w = w1[:, None] * w2[None, :]
+    gap = torch.cdist(a, b) - torch.cdist(pos1, pos2)
+    pdist = (pair_w * gap * gap).sum() / (pair_w.sum() + 1e-12)
+    s = shared.shape[0]
+    diff = a[:s] - b[:s]
+    consistency = (shared * (diff * diff).sum(1)).sum() / (shared.sum() * a.shape[1] + 1e-12)
+    return pdist + consistency, pdist, consistency
+
+
+def run_ape_loss(args):
+    """The APE loss and its gradients with respect to both views' embeddings, for the parity test."""
+    t = read_safetensors(args.batch)
+    e1 = t['emb1'].double().requires_grad_(True)
+    e2 = t['emb2'].double().requires_grad_(True)
+    f = lambda k: t[k].double()
+    total, pdist, consistency = ape_loss(e1, e2, t['idx1'], t['idx2'], f('pos1'), f('pos2'), f('w1'), f('w2'), f('shared'))
+    total.backward()
+    out = {'total': total, 'pdist': pdist, 'consistency': consistency, 'emb1.grad': e1.grad, 'emb2.grad': e2.grad}
+    write_safetensors(args.out, {k: v.detach().float().reshape(-1) if v.dim() == 0 else v.detach().float() for k, v in out.items()})
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='mode', required=True)
@@ -573,8 +600,13 @@ def main(argv):
     cv.add_argument('--shapes', default='16@64,32@32,64@16', help='C@N: C channels, N^3 volume')
     cv.add_argument('--runs', type=int, default=7)
     cv.add_argument('--threads', type=int, default=2)
+    al = sub.add_parser('ape-loss')
+    al.add_argument('--batch', required=True, help='safetensors with emb1, emb2, idx1, idx2, pos1, pos2, w1, w2, shared')
+    al.add_argument('--out', required=True)
     args = p.parse_args(argv)
-    if args.mode == 'conv':
+    if args.mode == 'ape-loss':
+        run_ape_loss(args)
+    elif args.mode == 'conv':
         run_conv(args)
     elif args.mode == 'bench':
         run_bench(args)

@@ -10,3 +10,4 @@ export { avgPool3d, maxPool3d, type Pool3dOptions } from './pool.js';
 export { groupNorm, instanceNorm, type GroupNormOptions } from './norm.js';
 export { bceWithLogits, mseLoss, softDiceLoss, softmaxCrossEntropy, softmaxCrossEntropyProbs, type SoftDiceOptions } from './losses.js';
 export type { EmitContext, OnnxAttr, OpDef } from './op.js';
+export { gather, pairwiseDistances, safeSqrt } from './gather.js';

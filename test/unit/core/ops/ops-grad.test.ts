@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Value } from '../../../../src/core/graph/index.js';
 import * as op from '../../../../src/core/ops/index.js';
+import { apeLoss } from '../../../../src/core/coords/ape-loss.js';
 import { type GradCheckCase, gradCheck } from './gradcheck.js';
 
 const F64_TOL = 1e-6;
@@ -77,6 +78,18 @@ const cases: [string, Omit<GradCheckCase, 'dtype'>][] = [
   ['softmaxCrossEntropy probs', { inputs: [{ name: 'z', shape: [2, 3, 4] }, { name: 'p', shape: [2, 3, 4], data: pos(24, 0), constant: true }], build: ([z, p]) => op.softmaxCrossEntropyProbs(z!, p!) }],
   ['bceWithLogits masked', { inputs: [{ name: 'z', shape: [1, 2, 4] }, { name: 't', shape: [1, 2, 4], data: [0, 1, 1, 0, 0.5, 1, 0, 0], constant: true }, { name: 'm', shape: [1, 1, 4], data: [1, 1, 0, 1], constant: true }], build: ([z, t, m]) => op.bceWithLogits(z!, t!, m!) }],
   ['softDiceLoss masked', { inputs: [{ name: 'p', shape: [1, 2, 2, 3] }, { name: 't', shape: [1, 2, 2, 3], data: [1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1], constant: true }, { name: 'm', shape: [1, 1, 2, 3], data: [1, 1, 0, 1, 1, 1], constant: true }], build: ([p, t, m]) => op.softDiceLoss(op.sigmoid(p!), t!, { mask: m! }) }],
+  ['gather axis 1, repeated indices', { inputs: [{ name: 'x', shape: [3, 6] }, { name: 'i', shape: [5], dtype: 'int64', data: [0, 2, 2, 5, 1], constant: true }], build: ([x, i]) => op.gather(x!, i!, 1) }],
+  ['gather axis 0', { inputs: [{ name: 'x', shape: [4, 3] }, { name: 'i', shape: [3], dtype: 'int64', data: [3, 0, 3], constant: true }], build: ([x, i]) => op.gather(x!, i!, 0) }],
+  ['safeSqrt', { inputs: [{ name: 'a', shape: [6], data: pos(6) }], build: ([a]) => op.safeSqrt(a!) }],
+  ['pairwiseDistances (MatMul form)', { inputs: [{ name: 'a', shape: [4, 3] }, { name: 'b', shape: [5, 3] }], build: ([a, b]) => op.pairwiseDistances(a!, b!) }],
+  ['apeLoss (pdist + consistency, empty slots)', {
+    inputs: [{ name: 'e1', shape: [3, 8] }, { name: 'e2', shape: [3, 6] },
+      { name: 'i1', shape: [4], dtype: 'int64', data: [1, 7, 3, 0], constant: true }, { name: 'i2', shape: [4], dtype: 'int64', data: [5, 0, 2, 2], constant: true },
+      { name: 'p1', shape: [4, 3], constant: true }, { name: 'p2', shape: [4, 3], constant: true },
+      { name: 'w1', shape: [4], data: [1, 1, 1, 0], constant: true }, { name: 'w2', shape: [4], data: [1, 1, 0, 1], constant: true },
+      { name: 's', shape: [2], data: [1, 1], constant: true }],
+    build: ([e1, e2, i1, i2, p1, p2, w1, w2, s]) => apeLoss({ emb1: e1!, emb2: e2!, idx1: i1!, idx2: i2!, pos1: p1!, pos2: p2!, w1: w1!, w2: w2!, shared: s! }).total,
+  }],
 ];
 
 for (const [name, c] of cases) test(`gradient: ${name}`, (t) => check(name, c, (m) => t.diagnostic(m)));
