@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { acquireRunLock, readRunLock, RunLockedError, RUN_LOCK_FILE } from '../../../../src/node/runs/run-lock.js';
 
 const freshDir = (): string => mkdtempSync(join(tmpdir(), 'anadiff-lock-'));
@@ -54,7 +55,7 @@ test('release leaves a lock that someone else took after a takeover', () => {
 test('two processes racing for one folder: exactly one wins', async () => {
   const dir = freshDir();
   const script = `
-    import('${new URL('../../../../src/node/runs/run-lock.ts', import.meta.url).href}').then((m) => { const { acquireRunLock } = m.acquireRunLock ? m : m.default;
+    import('${pathToFileURL(resolve('src/node/runs/run-lock.ts')).href}').then((m) => { const { acquireRunLock } = m.acquireRunLock ? m : m.default;
       try { acquireRunLock(${JSON.stringify(dir)}, 'train'); process.stdout.write('won'); process.stdin.resume(); }
       catch (e) { process.stdout.write('lost: ' + e.message); }
     });`;
