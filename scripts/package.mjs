@@ -33,9 +33,8 @@ const problems = [];
 if (!has(/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/onnxruntime_binding\.node$/)) problems.push('the linux-x64 onnxruntime binding is missing');
 if (has(/napi-v6\/(darwin|win32)\/|napi-v6\/linux\/arm64\//)) problems.push("another platform's onnxruntime binaries are included");
 if (!has(/^extension\/dist\/extension\.js$/)) problems.push('dist/extension.js is missing');
-// The editor runs every job through the bundled CLI (src/extension/jobs/cli-child.ts); the BTCV folds are its data.
+// The editor runs every job through the bundled CLI (src/extension/jobs/cli-child.ts).
 if (!has(/^extension\/dist\/cli\.js$/)) problems.push('dist/cli.js (the jobs the editor starts) is missing');
-if (!has(/^extension\/data\/btcv-folds\.json$/)) problems.push('data/btcv-folds.json (the protocol folds) is missing');
 for (const f of ['model.onnx', 'model.json']) {
   if (!has(new RegExp(`^extension/models/default/${f.replace('.', '\\.')}$`))) problems.push(`the default model's ${f} is missing`);
 }
