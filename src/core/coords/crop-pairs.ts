@@ -31,6 +31,11 @@ export interface CropPairOptions {
   readonly backgroundSlots: number;
   /** Intensity outside the volume (the scaled value of air). */
   readonly padValue: number;
+  /**
+   * Where the shared anchor is drawn: 'image' uniformly over the whole grid (APE), 'body' over body voxels (ours, an
+   * option: an anchor in the air around a small body can leave a pair with no shared body voxel to compare).
+   */
+  readonly anchor?: 'image' | 'body';
 }
 
 export const APE_CROP_DEFAULTS: CropPairOptions = Object.freeze({
@@ -40,6 +45,7 @@ export const APE_CROP_DEFAULTS: CropPairOptions = Object.freeze({
   bodySlots: 1024,
   backgroundSlots: 1024,
   padValue: 0,
+  anchor: 'image',
 });
 
 export interface CropView {
@@ -139,11 +145,9 @@ function choose(rng: Rng, pool: number[], count: number): number[] {
   return pool.slice(0, n);
 }
 
-/**
- * A body voxel, uniformly (a voxel anywhere when the mask is empty). Anchoring in the body, not anywhere in the box,
- * guarantees both views share body voxels: a corner anchor in air would leave the shared loss with nothing to compare.
- */
-function drawAnchor(rng: Rng, volume: CoordsVolume): number[] {
+/** A point in millimetres: uniform over the grid (APE), or a uniform body voxel (any voxel when the mask is empty). */
+function drawAnchor(rng: Rng, volume: CoordsVolume, where: 'image' | 'body'): number[] {
+  if (where === 'image') return [0, 1, 2].map((a) => nextFloat(rng) * (volume.dims[a]! - 1) * volume.spacing[a]!);
   let inBody = 0;
   for (let f = 0; f < volume.body.length; f++) inBody += volume.body[f] ? 1 : 0;
   const [di, dj] = volume.dims;
@@ -161,7 +165,7 @@ function drawAnchor(rng: Rng, volume: CoordsVolume): number[] {
 }
 
 export function sampleCropPair(rng: Rng, volume: CoordsVolume, options: CropPairOptions = APE_CROP_DEFAULTS): CropPair {
-  const anchor = drawAnchor(rng, volume);
+  const anchor = drawAnchor(rng, volume, options.anchor ?? 'image');
   const v1 = drawView(rng, volume, anchor, options);
   const v2 = drawView(rng, volume, anchor, options);
   const slots = options.bodySlots + options.backgroundSlots;
