@@ -4,9 +4,8 @@
  *   shared slots      up to `bodySlots` body voxels of view 1 inside the overlap, and the view-2 voxel nearest to
  *                     each (the same physical point, within half a view-2 voxel per axis)
  *   background slots  up to `backgroundSlots` non-body voxels per view, drawn independently
- * Positions are millimetres on the volume's grid (voxel i at i * spacing), centred on view 1's mean and divided by one
- * pooled sd of view 1 (ours: one scale for all three axes keeps distances proportional to millimetres; per-axis sds
- * would distort them). Slots are fixed in number for a static graph; empty ones have weight 0.
+ * Positions are millimetres on the volume's grid (voxel i at i * spacing); the batch standardises them over all of a
+ * step's pairs (batch.ts). Slots are fixed in number for a static graph; empty ones have weight 0.
  */
 import { nextFloat, nextInt, type Rng } from '../random/rng.js';
 import type { Dims } from '../preprocess/grid.js';
@@ -61,14 +60,12 @@ export interface CropPair {
   readonly views: readonly [CropView, CropView];
   /** Flat voxel indices into each view, `bodySlots + backgroundSlots` long; slots 0..bodySlots-1 are shared. */
   readonly idx: readonly [Int32Array, Int32Array];
-  /** Standardised positions, [slots, 3] row-major. */
-  readonly pos: readonly [Float32Array, Float32Array];
+  /** Positions in millimetres on the volume's grid, [slots, 3] row-major. */
+  readonly mm: readonly [Float32Array, Float32Array];
   /** 1 for a filled slot, 0 for an empty one. */
   readonly weight: readonly [Float32Array, Float32Array];
   /** Weights of the shared slots (the first `bodySlots` of both views). */
   readonly shared: Float32Array;
-  /** What standardised the positions: view 1's mean (mm) and pooled sd. */
-  readonly standardisation: { readonly mean: readonly [number, number, number]; readonly sd: number };
 }
 
 const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * nextFloat(rng);
@@ -203,28 +200,5 @@ export function sampleCropPair(rng: Rng, volume: CoordsVolume, options: CropPair
     for (let slot = 0; slot < slots; slot++) positionOf(view, idx[v]![slot]!, mm[v]!, slot);
   }
 
-  const { mean, sd } = standardisation(mm[0], weight[0]);
-  for (const p of mm) {
-    for (let s = 0; s < slots; s++) for (let a = 0; a < 3; a++) p[s * 3 + a] = (p[s * 3 + a]! - mean[a]!) / sd;
-  }
-  return { views: [v1, v2], idx, pos: mm, weight, shared, standardisation: { mean, sd } };
-}
-
-function standardisation(mm: Float32Array, weight: Float32Array): { mean: [number, number, number]; sd: number } {
-  const sum = [0, 0, 0];
-  let n = 0;
-  for (let s = 0; s < weight.length; s++) {
-    if (!weight[s]) continue;
-    n++;
-    for (let a = 0; a < 3; a++) sum[a] = sum[a]! + mm[s * 3 + a]!;
-  }
-  const mean: [number, number, number] = [sum[0]! / Math.max(n, 1), sum[1]! / Math.max(n, 1), sum[2]! / Math.max(n, 1)];
-  if (n === 0) return { mean, sd: 1 };
-  let ss = 0;
-  for (let s = 0; s < weight.length; s++) {
-    if (!weight[s]) continue;
-    for (let a = 0; a < 3; a++) ss += (mm[s * 3 + a]! - mean[a]!) ** 2;
-  }
-  const sd = Math.sqrt(ss / (3 * n));
-  return { mean, sd: sd > 0 ? sd : 1 };
+  return { views: [v1, v2], idx, mm, weight, shared };
 }
