@@ -37,9 +37,9 @@ export function coordsSpatialMultiple(cfg: CoordsNetConfig): number {
 /** Embeddings [N, 3, D/4, H/4, W/4] for x [N, inChannels, D, H, W]. */
 export function coordsNet(ctx: NetContext, x: Value, cfg: CoordsNetConfig): Value {
   checkCoordsNetConfig(cfg);
-  const pyramid = ctx.g.scope('backbone', () => fpn3d(ctx, x, cfg));
+  const pyramid = ctx.g.scope('backbone', () => fpn3d(ctx, x, cfg, { finestLevel: HEAD_LEVEL }));
   return ctx.g.scope('head', () => {
-    const y = sigmoid(linearHead(ctx, pyramid.slice(HEAD_LEVEL), COORDS_CHANNELS));
+    const y = sigmoid(linearHead(ctx, pyramid, COORDS_CHANNELS));
     const scale = param(ctx, 'scale', [1, COORDS_CHANNELS, 1, 1, 1], { kind: 'constant', value: 1 });
     return mul(y, scale);
   });

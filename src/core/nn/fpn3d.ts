@@ -15,9 +15,12 @@ export interface Fpn3dConfig extends BlockStyle {
  * The feature pyramid, finest level first: stem conv3, then per level `blocksPerLevel` residual blocks (left{i}),
  * down by max-pool 2 + 1x1 conv doubling channels (down{i}); the bottom's blocks; then back up by 1x1 conv + nearest
  * x2 (up{i}) plus a 1x1 skip of the left features (skip{i}) and residual blocks (right{i}).
- * Spatial sizes must be divisible by 2^(levels-1).
+ * Spatial sizes must be divisible by 2^(levels-1). Returns levels `finestLevel`..top, finest first.
  */
-export function fpn3d(ctx: NetContext, x: Value, cfg: Fpn3dConfig): Value[] {
+export function fpn3d(ctx: NetContext, x: Value, cfg: Fpn3dConfig, options: { finestLevel?: number } = {}): Value[] {
+  // A head that reads only coarser levels (the coordinate head starts at stride 4) stops the top-down path early, so
+  // no parameter exists that the loss cannot reach.
+  const finest = options.finestLevel ?? 0;
   let h = conv(ctx, 'stem', x, cfg.channels, { kernel: 3 });
   const lefts: Value[] = [];
   for (let i = 0; i < cfg.levels - 1; i++) {
@@ -28,7 +31,7 @@ export function fpn3d(ctx: NetContext, x: Value, cfg: Fpn3dConfig): Value[] {
   }
   h = resStack(ctx, 'bottom', h, cfg.blocksPerLevel, cfg);
   const pyramid: Value[] = [h];
-  for (let i = cfg.levels - 2; i >= 0; i--) {
+  for (let i = cfg.levels - 2; i >= finest; i--) {
     const left = lefts[i];
     if (!left) throw new Error(`fpn3d: missing left features of level ${i}`);
     const ci = cfg.channels * 2 ** i;

@@ -73,3 +73,17 @@ export function createRunLog(runDir: string): (message: string) => void {
   const path = join(runDir, RUN_FILES.log);
   return (message) => appendFileSync(path, `${new Date().toISOString()} ${message}\n`);
 }
+
+/** A run folder's JSON file of a known `format`, or an error naming the file and what is wrong. */
+export function loadJsonFile<T extends { format: string }>(path: string, format: T['format']): T {
+  if (!existsSync(path)) throw new Error(`${path}: missing (is this a run folder?)`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+  const found = (parsed as { format?: unknown } | null)?.format;
+  if (found !== format) throw new Error(`${path}: format ${JSON.stringify(found)}, expected "${format}"`);
+  return parsed as T;
+}

@@ -1,0 +1,168 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { APE_CROP_DEFAULTS } from '../../core/coords/crop-pairs.js';
+import { oneCycle } from '../../core/optim/schedules.js';
+import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js';
+import { coordsRun, type CoordsReport, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
+import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
+import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
+import { CliError, type CliCommand } from '../command.js';
+import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
+
+const usage = `usage: anadiff coords train (--phantom | --data DIR [--val N] | --image CT... [--val-image CT...]) [options]
+       anadiff coords train --resume RUN_DIR [--steps N]
+
+Trains a body-part coordinate model without labels (APE's loss: embedding distances match physical distances
+between two crops of one CT at random spacings; docs/coords.md) and writes a run folder like \`anadiff train\`:
+config.json, metrics.jsonl (steps; validation lines with the distance correlation on held-out CTs), checkpoints/,
+best/, model.onnx + model.json, train.log, report.json, run.lock while it runs.
+
+data (CTs only, no labels):
+  --phantom             the built-in phantom (seed 1 trains, seed 2 validates): a quick demo
+  --data DIR            every NIfTI under DIR, recursively, except integer label maps (uint8/int8 files); the last
+                        --val files by path (default 1) validate
+  --image CT            a training CT (repeat for more)   --val-image CT   a validation CT (repeat for more)
+model and optimisation (defaults: APE's where it fits a CPU):
+  --preset tiny|small|paper (small)  --channels N
+  --pairs N             crop pairs of one CT per step (8, as APE)
+  --patch IxJxK         crop size in voxels, multiples of the network's stride (${APE_CROP_DEFAULTS.patch.join('x')})
+  --slots B,G           body and background voxels per view (${APE_CROP_DEFAULTS.bodySlots},${APE_CROP_DEFAULTS.backgroundSlots})
+  --steps N (1000)  --lr (3e-4, AdamW eps 1e-3, one-cycle)  --warmup-frac F (0.1)  --seed N (0)
+  --validate-every N (100)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
+run:
+  --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it exactly.`;
+
+/** NIfTI files under `dir`, sorted by path; label maps (8-bit integer files) are left out. */
+async function listCts(dir: string): Promise<string[]> {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--data ${dir}: not a folder`);
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.nii(\.gz)?$/i.test(entry.name)) found.push(p);
+    }
+  };
+  walk(dir);
+  const cts: string[] = [];
+  for (const p of found.sort()) {
+    const { header } = await readNiftiHeaderFile(p).catch((e: unknown) => { throw new CliError(`${p}: ${(e as Error).message}`); });
+    // 8-bit integer files are label maps (CTs are int16, int32 or float).
+    if (header.datatypeCode === 2 || header.datatypeCode === 256) continue;
+    cts.push(p);
+  }
+  return cts;
+}
+
+async function sourcesFromFlags(values: Record<string, unknown>): Promise<{ train: CtSource[]; val: CtSource[] }> {
+  const images = (values.image as string[] | undefined) ?? [];
+  const chosen = [values.phantom === true, values.data !== undefined, images.length > 0].filter(Boolean).length;
+  if (chosen !== 1) throw new CliError(`give exactly one of --phantom, --data DIR, --image CT\n\n${usage}`, 2);
+  if (values.phantom) return { train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }] };
+  const asSource = (root: string) => (p: string): CtSource => ({ id: relative(root, p) || p, image: resolve(p) });
+  if (typeof values.data === 'string') {
+    const all = await listCts(values.data);
+    const nVal = values.val === undefined ? 1 : Number(values.val);
+    if (!Number.isInteger(nVal) || nVal < 0) throw new CliError(`--val must be a non-negative integer, got ${String(values.val)}`, 2);
+    if (all.length <= nVal) throw new CliError(`--data ${values.data}: ${all.length} CT file(s), too few to hold out ${nVal} for validation`);
+    return { train: all.slice(0, all.length - nVal).map(asSource(values.data)), val: all.slice(all.length - nVal).map(asSource(values.data)) };
+  }
+  const valImages = (values['val-image'] as string[] | undefined) ?? [];
+  for (const p of [...images, ...valImages]) if (!existsSync(p) || !statSync(p).isFile()) throw new CliError(`${p}: no such file`);
+  return { train: images.map((p) => ({ id: p, image: resolve(p) })), val: valImages.map((p) => ({ id: p, image: resolve(p) })) };
+}
+
+function parseSlots(value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0) || parts[0] === 0) {
+    throw new CliError(`--slots must be B,G with integers B >= 1 and G >= 0 (body and background voxels per view), got ${value}`, 2);
+  }
+  return parts as [number, number];
+}
+
+export const coordsTrainCommand: CliCommand = {
+  name: 'coords train',
+  summary: 'train a body-part coordinate model on unlabelled CTs (APE) into a run folder',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        phantom: { type: 'boolean' }, data: { type: 'string' }, val: { type: 'string' }, image: { type: 'string', multiple: true },
+        'val-image': { type: 'string', multiple: true }, preset: { type: 'string' }, channels: { type: 'string' }, pairs: { type: 'string' },
+        patch: { type: 'string' }, slots: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, 'warmup-frac': { type: 'string' },
+        seed: { type: 'string' }, 'validate-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' },
+        device: { type: 'string' }, name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    let config: CoordsRunConfig;
+    let runDir: string;
+    if (values.resume !== undefined) {
+      runDir = resolve(values.resume);
+      let saved: CoordsRunConfig;
+      try {
+        saved = loadJsonFile<CoordsRunConfig>(join(runDir, RUN_FILES.config), 'anadiff-coords-run');
+      } catch (error) {
+        throw new CliError(`--resume ${values.resume}: ${(error as Error).message}`);
+      }
+      const steps = positiveIntOption('steps', values.steps);
+      // Extending a run stretches its one-cycle schedule to the new length (the lr is fed per step, so the graph and
+      // its checkpoints are unchanged).
+      config = steps === undefined ? saved : {
+        ...saved, steps,
+        job: saved.job.schedule.kind === 'one-cycle' ? { ...saved.job, schedule: { ...saved.job.schedule, totalSteps: steps } } : saved.job,
+      };
+      console.error(`resuming ${runDir}`);
+    } else {
+      const preset = values.preset ?? 'small';
+      if (!['tiny', 'small', 'paper'].includes(preset)) throw new CliError(`--preset must be tiny, small or paper, got ${preset}`, 2);
+      const device = values.device ?? 'auto';
+      if (!['auto', 'cpu', 'cuda'].includes(device)) throw new CliError(`--device must be auto, cpu or cuda, got ${device}`, 2);
+      const steps = positiveIntOption('steps', values.steps) ?? 1000;
+      const lr = numberOption('lr', values.lr) ?? 3e-4;
+      const warmup = numberOption('warmup-frac', values['warmup-frac']) ?? 0.1;
+      if (!(lr > 0)) throw new CliError(`--lr must be positive, got ${lr}`, 2);
+      if (!(warmup > 0 && warmup < 1)) throw new CliError(`--warmup-frac must be in (0, 1), got ${warmup}`, 2);
+      const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true, 2) : APE_CROP_DEFAULTS.patch;
+      const slots = parseSlots(values.slots);
+      const sources = await sourcesFromFlags(values);
+      const channels = positiveIntOption('channels', values.channels);
+      const job: CoordsJob = {
+        kind: 'coords', preset: preset as CoordsJob['preset'], ...(channels !== undefined ? { channels } : {}),
+        pairs: positiveIntOption('pairs', values.pairs) ?? 8,
+        crops: { ...APE_CROP_DEFAULTS, patch, ...(slots ? { bodySlots: slots[0], backgroundSlots: slots[1] } : {}) },
+        optimizer: APE_OPTIMIZER,
+        schedule: oneCycle(lr, steps, { pctStart: warmup }),
+      };
+      const name = values.name ?? 'coords';
+      const threads = positiveIntOption('threads', values.threads);
+      config = {
+        format: 'anadiff-coords-run', version: 1, kind: 'coords', name, job, train: sources.train, val: sources.val, steps,
+        checkpointEvery: positiveIntOption('checkpoint-every', values['checkpoint-every']) ?? 100,
+        validateEvery: positiveIntOption('validate-every', values['validate-every']) ?? 100,
+        seed: numberOption('seed', values.seed) ?? 0, ...(threads !== undefined ? { threads } : {}), provider: device as 'auto' | 'cpu' | 'cuda',
+      };
+      runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));
+      if (existsSync(join(runDir, RUN_FILES.checkpoints))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
+      console.error(`run folder ${runDir}`);
+    }
+    const stop = stopOnSigint();
+    let report: CoordsReport;
+    try {
+      report = await coordsRun(config, runDir, {
+        shouldStop: stop.requested,
+        onMessage: (m) => console.error(m),
+        onProgress: (p) => {
+          if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaSec)} s`);
+        },
+      });
+    } finally {
+      stop.dispose();
+    }
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    return report.status === 'stopped' ? 130 : 0;
+  },
+};
