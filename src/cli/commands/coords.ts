@@ -29,6 +29,7 @@ model and optimisation (defaults: APE's where it fits a CPU):
   --patch IxJxK         crop size in voxels, multiples of the network's stride (${APE_CROP_DEFAULTS.patch.join('x')})
   --slots B,G           body and background voxels per view (${APE_CROP_DEFAULTS.bodySlots},${APE_CROP_DEFAULTS.backgroundSlots})
   --steps N (1000)  --lr (3e-4, AdamW eps 1e-3, one-cycle)  --warmup-frac F (0.1)  --seed N (0)
+  --no-augment          raw crops (default: APE's blur/sharpen, noise, brightness, contrast, gamma, block masking)
   --validate-every N (100)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
@@ -95,7 +96,7 @@ export const coordsTrainCommand: CliCommand = {
         'val-image': { type: 'string', multiple: true }, preset: { type: 'string' }, channels: { type: 'string' }, pairs: { type: 'string' },
         patch: { type: 'string' }, slots: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, 'warmup-frac': { type: 'string' },
         seed: { type: 'string' }, 'validate-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' },
-        device: { type: 'string' }, name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+        device: { type: 'string' }, 'no-augment': { type: 'boolean' }, name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
       },
     });
     let config: CoordsRunConfig;
@@ -134,7 +135,7 @@ export const coordsTrainCommand: CliCommand = {
         kind: 'coords', preset: preset as CoordsJob['preset'], ...(channels !== undefined ? { channels } : {}),
         pairs: positiveIntOption('pairs', values.pairs) ?? 8,
         crops: { ...APE_CROP_DEFAULTS, patch, ...(slots ? { bodySlots: slots[0], backgroundSlots: slots[1] } : {}) },
-        optimizer: APE_OPTIMIZER,
+        optimizer: APE_OPTIMIZER, augment: values['no-augment'] !== true,
         schedule: oneCycle(lr, steps, { pctStart: warmup }),
       };
       const name = values.name ?? 'coords';

@@ -5,6 +5,7 @@
  * keeps distances proportional to millimetres).
  */
 import type { Rng } from '../random/rng.js';
+import { augmentCoordsView, type CoordsAugmentConfig } from './augment.js';
 import { sampleCropPair, type CoordsVolume, type CropPair, type CropPairOptions } from './crop-pairs.js';
 import { COORDS_STRIDE } from './network.js';
 
@@ -28,9 +29,17 @@ export interface CoordsBatch {
   readonly sd: readonly [number, number, number];
 }
 
-export function sampleCoordsBatch(rng: Rng, volume: CoordsVolume, pairs: number, options: CropPairOptions, standardise: Standardisation = 'per-axis'): CoordsBatch {
+export function sampleCoordsBatch(rng: Rng, volume: CoordsVolume, pairs: number, options: CropPairOptions, standardise: Standardisation = 'per-axis', augment?: CoordsAugmentConfig): CoordsBatch {
   const drawn: CropPair[] = [];
-  for (let p = 0; p < pairs; p++) drawn.push(sampleCropPair(rng, volume, options));
+  for (let p = 0; p < pairs; p++) {
+    const pair = sampleCropPair(rng, volume, options);
+    if (!augment) {
+      drawn.push(pair);
+      continue;
+    }
+    const [v1, v2] = pair.views.map((v) => ({ ...v, image: augmentCoordsView(rng, v.image, v.dims, v.spacing, augment) }));
+    drawn.push({ ...pair, views: [v1!, v2!] });
+  }
   return assembleCoordsBatch(drawn, options, standardise);
 }
 

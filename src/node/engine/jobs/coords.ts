@@ -4,6 +4,7 @@
  * Each step draws one CT uniformly and `pairs` crop pairs of it from the data stream.
  */
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
+import { APE_AUGMENT } from '../../../core/coords/augment.js';
 import { sampleCoordsBatch, type Standardisation } from '../../../core/coords/batch.js';
 import { APE_CROP_DEFAULTS, type CoordsVolume, type CropPairOptions } from '../../../core/coords/crop-pairs.js';
 import { coordsPresetConfig, type CoordsNetConfig } from '../../../core/coords/network.js';
@@ -27,6 +28,8 @@ export interface CoordsJob {
   /** Crop options: patch (i, j, k voxels), spacing range, slots per view, anchor. */
   readonly crops: CropPairOptions;
   readonly standardise?: Standardisation;
+  /** APE's per-view augmentation (core/coords/augment.ts); off unless true. */
+  readonly augment?: boolean;
   readonly optimizer: OptimizerSpec;
   readonly schedule: Schedule;
 }
@@ -62,7 +65,7 @@ export function coordsProgramFrom(job: CoordsJob, volumes: readonly CoordsVolume
     },
     batch(stepNumber, rng) {
       const volume = volumes[volumes.length === 1 ? 0 : nextInt(rng, volumes.length)]!;
-      const b = sampleCoordsBatch(rng, volume, job.pairs, crops, job.standardise ?? 'per-axis');
+      const b = sampleCoordsBatch(rng, volume, job.pairs, crops, job.standardise ?? 'per-axis', job.augment ? APE_AUGMENT : undefined);
       const out = new Map<string, NamedTensor>([
         ['image', tensor('F32', [2 * job.pairs, 1, pk, pj, pi], b.image)],
         ['idx1', tensor('I64', perView, b.idx1)],

@@ -17,7 +17,7 @@ const config: CoordsRunConfig = {
   job: {
     kind: 'coords', preset: 'tiny', channels: 4, pairs: 1,
     crops: { patch: [16, 16, 8], minSpacing: [2.5, 2.5, 4.7], maxSpacing: [6, 6, 10], bodySlots: 48, backgroundSlots: 16, padValue: 0 },
-    optimizer: APE_OPTIMIZER, schedule: oneCycle(3e-3, 6, { pctStart: 0.3 }),
+    optimizer: APE_OPTIMIZER, schedule: oneCycle(3e-3, 6, { pctStart: 0.3 }), augment: true,
   },
   train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }],
   steps: 6, checkpointEvery: 3, validateEvery: 3, seed: 0, threads: 1,
