@@ -74,7 +74,17 @@ function drawView(rng: Rng, volume: CoordsVolume, anchor: readonly number[], o: 
   const spacing = [0, 1, 2].map((a) => Math.max(volume.spacing[a]!, uniform(rng, o.minSpacing[a]!, o.maxSpacing[a]!))) as [number, number, number];
   // The anchor lies at a uniform place inside the crop, so the two views always overlap around it.
   const startMm = [0, 1, 2].map((a) => anchor[a]! - nextFloat(rng) * (o.patch[a]! - 1) * spacing[a]!) as [number, number, number];
-  const [px, py, pz] = o.patch;
+  return resampleView(volume, startMm, spacing, o.patch, o.padValue);
+}
+
+/**
+ * A crop of `patch` voxels at `spacing` mm whose voxel (0, 0, 0) lies at `startMm` on the volume's grid: trilinear
+ * intensities (`padValue` outside the volume) and the nearest voxel's body flag. Training views and prediction
+ * windows both come from here.
+ */
+export function resampleView(volume: CoordsVolume, startMm: readonly [number, number, number], spacing: readonly [number, number, number], patch: readonly [number, number, number], padValue: number): CropView {
+  const o = { patch, padValue };
+  const [px, py, pz] = patch;
   const image = new Float32Array(px * py * pz);
   const body = new Uint8Array(px * py * pz);
   const [nx, ny, nz] = volume.dims;
@@ -114,7 +124,7 @@ function drawView(rng: Rng, volume: CoordsVolume, anchor: readonly number[], o: 
       }
     }
   }
-  return { image, body, dims: o.patch, spacing, startMm };
+  return { image, body, dims: patch, spacing, startMm };
 }
 
 function positionOf(view: CropView, flat: number, out: Float32Array, slot: number): void {

@@ -88,3 +88,26 @@ export function reorientToRas<T extends TypedArray>(grid: VoxelGrid<T>): VoxelGr
   }
   return { dims, ijkToRas, data };
 }
+
+/**
+ * The inverse of reorientToRas for data computed on the RAS grid: `ras` (laid out on reorientToRas(grid)'s dims)
+ * back in the original voxel order of a grid with `dims` and `ijkToRas`. Results computed on the canonical grid are
+ * written on the user's own grid this way.
+ */
+export function reorientFromRas(ras: Float32Array, dims: readonly [number, number, number], ijkToRas: Mat4): Float32Array {
+  const { worldAxis, negative } = axisMapping(ijkToRas);
+  const rasDims = [0, 1, 2].map((a) => dims[worldAxis.indexOf(a)]!) as [number, number, number];
+  const rasStride = [1, rasDims[0], rasDims[0] * rasDims[1]];
+  // Old axis o runs along RAS axis worldAxis[o]: its step in the RAS array, and where index 0 lands.
+  const step = [0, 1, 2].map((o) => (negative[o] ? -1 : 1) * rasStride[worldAxis[o]!]!);
+  const start = [0, 1, 2].reduce((sum, o) => sum + (negative[o] ? (dims[o]! - 1) * rasStride[worldAxis[o]!]! : 0), 0);
+  const out = new Float32Array(dims[0] * dims[1] * dims[2]);
+  let n = 0;
+  for (let k = 0; k < dims[2]; k++) {
+    for (let j = 0; j < dims[1]; j++) {
+      let r = start + j * step[1]! + k * step[2]!;
+      for (let i = 0; i < dims[0]; i++, n++, r += step[0]!) out[n] = ras[r]!;
+    }
+  }
+  return out;
+}

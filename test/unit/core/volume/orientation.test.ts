@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { applyMat4, mat4InvertAffine, mat4Multiply, type Mat4 } from '../../../../src/core/volume/mat4.js';
-import { orientationCode, reorientToRas } from '../../../../src/core/volume/orientation.js';
+import { orientationCode, reorientFromRas, reorientToRas } from '../../../../src/core/volume/orientation.js';
 
 const LPS: Mat4 = [-0.8, 0, 0, 100, 0, -0.8, 0, 90, 0, 0, 2.5, -40, 0, 0, 0, 1];
 // i runs posterior, j superior, k left: "PSL".
@@ -50,4 +50,20 @@ test('reorienting an image that is already RAS is the identity', () => {
   const out = reorientToRas({ dims: [2, 2, 2], ijkToRas: ras, data });
   assert.deepEqual([...out.data], [...data]);
   assert.deepEqual([...out.ijkToRas], [...ras]);
+});
+
+test('reorientFromRas undoes reorientToRas for every axis permutation and flip', () => {
+  const dims: [number, number, number] = [3, 4, 5];
+  const data = Float32Array.from({ length: 60 }, (_, n) => n);
+  const perms = [[0, 1, 2], [1, 0, 2], [2, 1, 0], [0, 2, 1], [1, 2, 0], [2, 0, 1]];
+  for (const perm of perms) {
+    for (let signs = 0; signs < 8; signs++) {
+      // Column c of the affine points voxel axis c along world axis perm[c], backwards when its sign bit is set.
+      const m = new Array<number>(16).fill(0);
+      m[15] = 1;
+      perm.forEach((w, c) => { m[w * 4 + c] = (signs >> c) & 1 ? -2 : 2; });
+      const ras = reorientToRas({ dims, ijkToRas: m, data });
+      assert.deepEqual(reorientFromRas(ras.data, dims, m), data, `perm ${perm} signs ${signs}`);
+    }
+  }
 });
