@@ -11,6 +11,8 @@ export interface NiftiWriteInput {
   readonly dims: readonly [number, number, number];
   readonly ijkToRas: Mat4;
   readonly data: NiftiWriteData;
+  /** Volumes stored one after another (a 4D file, dim[4] = frames; e.g. 3 for per-voxel coordinates). Default 1. */
+  readonly frames?: number;
   /** Reference header: qform/sform codes, units and description are copied from it. */
   readonly header?: NiftiHeader;
 }
@@ -57,13 +59,15 @@ function defaultDatatype(data: NiftiWriteData): WritableDatatype {
  */
 export function encodeNifti(input: NiftiWriteInput, options: EncodeOptions = {}): Uint8Array {
   const { dims, data } = input;
-  const voxels = dims[0] * dims[1] * dims[2];
+  const frames = input.frames ?? 1;
+  if (!Number.isInteger(frames) || frames < 1 || frames > MAX_NIFTI1_DIM) throw new NiftiError('bad-input', `frames must be an integer from 1 to ${MAX_NIFTI1_DIM}, got ${frames}`);
+  const voxels = dims[0] * dims[1] * dims[2] * frames;
   dims.forEach((n, axis) => {
     if (!Number.isInteger(n) || n < 1 || n > MAX_NIFTI1_DIM) {
       throw new NiftiError('bad-input', `dimension ${axis + 1} is ${n}; NIfTI-1 sizes must be integers from 1 to ${MAX_NIFTI1_DIM}`);
     }
   });
-  if (data.length !== voxels) throw new NiftiError('bad-input', `the data has ${data.length} values but ${dims.join('x')} needs ${voxels}`);
+  if (data.length !== voxels) throw new NiftiError('bad-input', `the data has ${data.length} values but ${[...dims, ...(frames > 1 ? [frames] : [])].join('x')} needs ${voxels}`);
   if (input.ijkToRas.length !== 16 || !input.ijkToRas.every(Number.isFinite)) {
     throw new NiftiError('bad-input', 'the affine must be 16 finite numbers (a row-major 4x4 matrix)');
   }
@@ -82,7 +86,8 @@ function writeHeader(view: DataView, input: NiftiWriteInput, datatypeCode: numbe
   view.setInt32(0, NIFTI1_HEADER_BYTES, le);
   view.setUint8(38, 'r'.charCodeAt(0));
   view.setUint8(39, reference?.dimInfo ?? 0);
-  const dim = [3, input.dims[0], input.dims[1], input.dims[2], 1, 1, 1, 1];
+  const frames = input.frames ?? 1;
+  const dim = [frames > 1 ? 4 : 3, input.dims[0], input.dims[1], input.dims[2], frames, 1, 1, 1];
   dim.forEach((d, i) => view.setInt16(40 + i * 2, d, le));
   view.setInt16(70, datatypeCode, le);
   view.setInt16(72, bitpix, le);
