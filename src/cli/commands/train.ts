@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import type { CaseSource } from '../../protocol/engine.js';
 import { resolveBackbone } from '../../node/runs/backbone.js';
 import { listLabelledCases } from '../../node/runs/dataset-cases.js';
-import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
+import { RunConfigError, TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
-import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { checkTrainNumbers, resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
 
 const d = TRAIN_DEFAULTS;
@@ -45,16 +46,16 @@ Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it (same res
 
 async function casesFromFlags(values: Record<string, string | boolean | undefined>): Promise<{ train: CaseSource[]; val: CaseSource[]; spacing?: [number, number, number] }> {
   const chosen = [values.data !== undefined, values.image !== undefined || values.label !== undefined, values.phantom === true].filter(Boolean).length;
-  if (chosen !== 1) throw new CliError(`give exactly one of --data DIR, --image CT --label SEG, --phantom\n\n${usage}`);
+  if (chosen !== 1) throw new UsageError(`give exactly one of --data DIR, --image CT --label SEG, --phantom\n\n${usage}`);
   if (values.phantom) return { train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }], spacing: [3, 3, 4] };
   if (typeof values.data === 'string') {
     const all = await listLabelledCases(values.data);
     const nVal = values.val === undefined ? 1 : Number(values.val);
-    if (!Number.isInteger(nVal) || nVal < 0) throw new CliError(`--val must be a non-negative integer, got ${String(values.val)}`);
+    if (!Number.isInteger(nVal) || nVal < 0) throw new UsageError(`--val must be a non-negative integer, got ${String(values.val)}`);
     if (all.length <= nVal) throw new CliError(`--data ${values.data}: ${all.length} case(s), too few to hold out ${nVal} for validation`);
     return { train: all.slice(0, all.length - nVal), val: all.slice(all.length - nVal) };
   }
-  if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new CliError('--image and --label go together');
+  if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new UsageError('--image and --label go together');
   for (const p of [values.image, values.label]) if (!existsSync(p)) throw new CliError(`${p}: no such file`);
   const train: CaseSource = { id: 'train', image: values.image, labels: values.label };
   const valImage = values['val-image'], valLabel = values['val-label'];
@@ -64,7 +65,7 @@ async function casesFromFlags(values: Record<string, string | boolean | undefine
 
 function enumOption<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
   return value as T;
 }
 
@@ -124,10 +125,13 @@ export const trainCommand: CliCommand = {
           ...optional('threads', positiveIntOption('threads', values.threads)),
           ...(values['no-augment'] ? { augment: false } : {}),
         };
+        checkTrainFlags(request);
+        // The run folder is checked before any case is preprocessed: a folder that cannot be written fails now.
+        const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(request.name ?? TRAIN_DEFAULTS.mode)));
+        checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
+        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
-        const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(config.name)));
-        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         console.error(`run folder ${runDir}`);
         report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
       }
@@ -138,6 +142,16 @@ export const trainCommand: CliCommand = {
     return report.status === 'stopped' ? 130 : 0;
   },
 };
+
+/** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
+export function checkTrainFlags(request: Partial<TrainRequest>): void {
+  try {
+    checkTrainNumbers(request);
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
