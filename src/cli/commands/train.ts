@@ -97,10 +97,9 @@ export const trainCommand: CliCommand = {
         console.error(`resuming ${runDir}`);
         report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
       } else {
-        const cases = await casesFromFlags(values);
         const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
-        const request: TrainRequest = {
-          train: cases.train, val: cases.val,
+        // Every flag is parsed and range-checked before the data is listed or a case read.
+        const flagged: Omit<TrainRequest, 'train' | 'val' | 'spacingMm'> = {
           ...(values.name !== undefined ? { name: values.name } : mode ? { name: mode } : {}),
           ...(mode ? { mode } : {}),
           ...(values.backbone !== undefined ? { backbone: resolveBackbone(values.backbone) } : {}),
@@ -110,7 +109,6 @@ export const trainCommand: CliCommand = {
           ...optional('loss', enumOption('loss', values.loss, ['bce-dice', 'softmax-ce'] as const)),
           ...optional('channels', positiveIntOption('channels', values.channels)),
           ...optional('patch', values.patch !== undefined ? parseTriple('patch', values.patch, true) : undefined),
-          ...optional('spacingMm', values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : cases.spacing),
           ...optional('labels', values.labels !== undefined ? parseIntList('labels', values.labels) : undefined),
           ...optional('batch', positiveIntOption('batch', values.batch)),
           ...optional('lr', numberOption('lr', values.lr)),
@@ -125,7 +123,10 @@ export const trainCommand: CliCommand = {
           ...optional('threads', positiveIntOption('threads', values.threads)),
           ...(values['no-augment'] ? { augment: false } : {}),
         };
-        checkTrainFlags(request);
+        checkTrainFlags(flagged);
+        const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
+        const cases = await casesFromFlags(values);
+        const request: TrainRequest = { ...flagged, train: cases.train, val: cases.val, ...optional('spacingMm', spacing ?? cases.spacing) };
         // The run folder is checked before any case is preprocessed: a folder that cannot be written fails now.
         const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(request.name ?? TRAIN_DEFAULTS.mode)));
         checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
