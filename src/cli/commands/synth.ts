@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PHASES, type ClassVocabulary, type Phase } from '../../core/synth/index.js';
+import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { writeSynthCases } from '../../node/synth/generate-files.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 
@@ -38,6 +39,8 @@ export const synthCommand: CliCommand = {
     }
     const phase = values.phase;
     if (phase !== undefined && !(PHASES as readonly string[]).includes(phase)) throw new UsageError(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
+    checkInputFile(values.labels, '--labels');
+    checkOutputFolder(values.out, '--out');
     const t0 = performance.now();
     const reports = await writeSynthCases({
       labelsPath: values.labels, outDir: values.out, count, seed, start, overwrite: values.overwrite ?? false,

@@ -45,7 +45,7 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
   const output = resolve(options.output);
   if (!/\.nii(\.gz)?$/.test(output)) throw new SegmentError(`${options.output}: the output must end in .nii or .nii.gz`);
   checkInputFile(options.input, '--input');
-  checkOutputFile(options.output, { flag: '--output', overwrite: options.overwrite ?? false, inputs: [options.input] });
+  checkOutputFile(options.output, { flag: '--output', overwrite: options.overwrite ?? false, inputs: [options.input, ...(options.model !== undefined ? [options.model] : [])] });
   const model = resolveModel(options.model, options.roots);
   decisionFor(model.metadata, options.decision); // a wrong --threshold/--argmax fails before the CT is read
   const image = await readNamedNiftiFile(options.input);

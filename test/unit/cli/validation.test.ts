@@ -14,6 +14,7 @@ import type { CliCommand } from '../../../src/cli/command.js';
 import { evaluateCommand } from '../../../src/cli/commands/evaluate.js';
 import { infoCommand } from '../../../src/cli/commands/info.js';
 import { segmentCommand } from '../../../src/cli/commands/segment.js';
+import { synthCommand } from '../../../src/cli/commands/synth.js';
 import { trainCommand } from '../../../src/cli/commands/train.js';
 import { makePhantom } from '../../../src/core/phantom/index.js';
 import { gridSpacing } from '../../../src/core/preprocess/index.js';
@@ -73,6 +74,24 @@ test('segment --output naming its own input (same path, hard link, symlink) is r
     assert.match(r.message, /is the input file .*ct\.nii; writing it would destroy the input/);
   }
   assert.deepEqual(readFileSync(ctPath), before);
+});
+
+test('segment --output naming the --model file is refused too (the model is an input)', async () => {
+  await ready;
+  const copy = join(dir, 'model-copy.nii');
+  writeFileSync(copy, readFileSync(modelPath));
+  const before = readFileSync(copy);
+  const r = await outcome(segmentCommand, ['--model', copy, '--input', ctPath, '--output', copy, '--overwrite']);
+  assert.equal(r.code, 1);
+  assert.match(r.message, /--output .*model-copy\.nii is the input file .*model-copy\.nii/);
+  assert.deepEqual(readFileSync(copy), before);
+});
+
+test('synth --out where no folder can be made fails before the label map is read', async () => {
+  await ready;
+  const r = await outcome(synthCommand, ['--labels', ctPath, '--n', '1', '--out', '/proc/anadiff-synth']);
+  assert.equal(r.code, 1);
+  assert.match(r.message, /--out \/proc\/anadiff-synth: cannot write in \/proc/);
 });
 
 test('segment --output in a folder that does not exist fails before the model is even looked at, naming the path', async () => {
