@@ -12,7 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CliCommand } from '../../../src/cli/command.js';
 import { evaluateCommand } from '../../../src/cli/commands/evaluate.js';
+import { benchNiftiCommand } from '../../../src/cli/commands/bench-nifti.js';
 import { infoCommand } from '../../../src/cli/commands/info.js';
+import { protocolCommand } from '../../../src/cli/commands/protocol.js';
+import { sampleCommand } from '../../../src/cli/commands/sample.js';
 import { segmentCommand } from '../../../src/cli/commands/segment.js';
 import { synthCommand } from '../../../src/cli/commands/synth.js';
 import { trainCommand } from '../../../src/cli/commands/train.js';
@@ -226,25 +229,34 @@ test('info on a folder says it is a directory; --frame abc is named as a bad fra
   assert.match(f.message, /--frame must be an integer >= 0 \(a 0-based frame index\), got abc/);
 });
 
-test('one exit-code rule: usage errors exit 2 in every command, bad input exits 1', () => {
-  for (const args of [[], ['no-such-command'], ['info'], ['info', '--bogus', 'x'], ['sample'], ['synth', '--out', dir], ['evaluate', '--pred', 'x'], ['protocol', 'btcv'], ['bench', 'nifti']]) {
+test('one exit-code rule: usage errors exit 2 in every command, bad input exits 1', async () => {
+  // Through main: no command, an unknown one, an option node's parseArgs rejects.
+  for (const args of [[], ['no-such-command'], ['info', '--bogus', 'x']]) {
     const r = anadiff(args);
     assert.equal(r.status, 2, `anadiff ${args.join(' ')}: ${r.stderr}`);
   }
-  const bad = anadiff(['info', join(dir, 'missing.nii')]);
-  assert.equal(bad.status, 1, bad.stderr);
+  // In-process: a required flag or FILE missing, in each command that used to exit 1 for it.
+  for (const [command, args] of [[infoCommand, []], [sampleCommand, []], [synthCommand, ['--out', dir]], [evaluateCommand, ['--pred', 'x']], [protocolCommand, ['btcv']], [benchNiftiCommand, []]] as const) {
+    const r = await outcome(command, [...args]);
+    assert.equal(r.code, 2, `${command.name} ${args.join(' ')}: ${r.message}`);
+  }
+  const bad = await outcome(infoCommand, [join(dir, 'missing.nii')]);
+  assert.equal(bad.code, 1, bad.message);
 });
 
-test('sample --out on a path that can never exist fails at once (it hung in a recursive mkdir); a file in the way too', () => {
+test('sample --out on a path that can never exist fails at once (it hung in a recursive mkdir)', () => {
   const r = anadiff(['sample', '--out', '/proc/anadiff-sample'], 20_000);
   assert.notEqual(r.signal, 'SIGTERM', 'sample --out /proc/... must not hang');
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /--out \/proc\/anadiff-sample: cannot write in \/proc/);
+});
+
+test('sample --out below a file is refused before the phantom is made', async () => {
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
-  const f = anadiff(['sample', '--out', join(file, 'sub')], 20_000);
-  assert.equal(f.status, 1);
-  assert.match(f.stderr, /a-file is a file, so the folder cannot be created/);
+  const f = await outcome(sampleCommand, ['--out', join(file, 'sub')]);
+  assert.equal(f.code, 1);
+  assert.match(f.message, /a-file is a file, so the folder cannot be created/);
 });
 
 test('the viewer webview may load only its bundle and media (not the opened file\'s folder)', () => {
