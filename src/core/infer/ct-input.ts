@@ -50,6 +50,8 @@ export function ctInputStats(data: ArrayLike<number>): CtInputStats {
   return { min, max, nonFinite, smallIntegerDistinct: smallIntegers ? distinct : -1 };
 }
 
+const round = (v: number): number => Number(v.toFixed(1));
+
 /** Why `image` is not a CT volume this model can segment, one clause per problem; empty when it is fine. */
 export function ctInputProblems(image: CtInputFacts): string[] {
   const problems: string[] = [];
@@ -63,7 +65,7 @@ export function ctInputProblems(image: CtInputFacts): string[] {
   if (s.smallIntegerDistinct >= 0 && s.smallIntegerDistinct <= LABEL_MAP_MAX_DISTINCT) {
     problems.push(`it looks like a label map (${s.smallIntegerDistinct} distinct integer values in ${s.min}..${s.max}), not a CT`);
   } else if (!(s.min < CT_AIR_BELOW_HU)) {
-    problems.push(`its intensities ${s.min}..${s.max} are not CT Hounsfield units (nothing below ${CT_AIR_BELOW_HU} HU, no air: an MRI or PET, or a CT without its rescale intercept)`);
+    problems.push(`its intensities ${round(s.min)}..${round(s.max)} are not CT Hounsfield units (nothing below ${CT_AIR_BELOW_HU} HU, no air: an MRI or PET, or a CT without its rescale intercept)`);
   }
   return problems;
 }
