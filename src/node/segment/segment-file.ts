@@ -55,8 +55,12 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
     options.onLog?.(`--force: segmenting ${options.input} although ${problems.join('; ')}`);
   }
   if (image.frames > 1) options.onLog?.(`${options.input} has ${image.frames} frames; segmenting frame ${image.frame}`);
+  // onnxruntime's load errors name a node or an op, not the file: say which model it was.
   const predictor = await createOnnxPredictor(model.model, model.input, {
     provider: options.device ?? 'auto', ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  }).catch((e: unknown) => {
+    if (e instanceof SegmentError) throw e;
+    throw new SegmentError(`${model.onnxPath}: onnxruntime cannot load the model (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
   });
   if (predictor.fallbackReason) options.onLog?.(`CUDA unavailable, running on CPU: ${predictor.fallbackReason}`);
   try {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { onnx } from 'onnx-proto';
 import { join, resolve } from 'node:path';
 import type { CliCommand } from '../../../src/cli/command.js';
 import { evaluateCommand } from '../../../src/cli/commands/evaluate.js';
@@ -128,6 +129,17 @@ test('a --model that is not ONNX is named in the message (not a bare protobuf er
   const s = await outcome(segmentCommand, ['--model', bogus, '--input', ctPath, '--output', join(dir, 'out-bogus.nii.gz')]);
   assert.equal(s.code, 1);
   assert.match(s.message, /bogus\.onnx: not an ONNX model \(/);
+});
+
+test('a --model that is ONNX but that onnxruntime cannot load is named in the message', async () => {
+  await ready;
+  const proto = onnx.ModelProto.decode(readFileSync(modelPath));
+  proto.graph!.node![0]!.opType = 'NoSuchOp';
+  const broken = join(dir, 'broken.onnx');
+  writeFileSync(broken, onnx.ModelProto.encode(proto).finish());
+  const r = await outcome(segmentCommand, ['--model', broken, '--input', ctPath, '--output', join(dir, 'out-broken.nii.gz'), '--device', 'cpu']);
+  assert.equal(r.code, 1);
+  assert.match(r.message, /broken\.onnx: onnxruntime cannot load the model \(/);
 });
 
 test('segment refuses a 2-D image (one slice) with the reason, and writes nothing', async () => {
