@@ -9,7 +9,7 @@ import { gradients } from '../../core/autodiff/index.js';
 import { Graph, type Value } from '../../core/graph/index.js';
 import { conv3d, mul, reduceSum } from '../../core/ops/index.js';
 import { randomFeeds, timeGraph } from '../../node/bench/time-graph.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 
 const usage = `usage: anadiff bench conv [--shapes 16@64,32@32,64@16] [--runs 7] [--threads N] [--python PATH] [--only anadiff] [--json]

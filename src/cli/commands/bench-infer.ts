@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { preprocessCase } from '../../core/preprocess/index.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';

@@ -3,7 +3,7 @@ import { type LoweringChoices, defaultLowering } from '../../core/lowering.js';
 import { profileGraph } from '../../node/bench/profile.js';
 import { randomFeeds, timeGraph } from '../../node/bench/time-graph.js';
 import { buildUNetBenchStep } from '../../node/bench/unet-step.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff bench lowering [--size 64] [--channels 16] [--up nearest|lowres|pixelshuffle] [--runs 5]
                               [--threads N] [--profile] [--json]

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { readNiftiFile, isGzip } from '../../node/nifti/index.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { median } from '../../node/bench/stats.js';
 
 const usage = `usage: anadiff bench nifti FILE [--json] [--repeat N] [--python PATH]

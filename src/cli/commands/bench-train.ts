@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { defaultLowering, type LoweringChoices } from '../../core/lowering.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import { runAnadiffSide, type BenchSideOptions, type BenchSideResult } from './bench-train-child.js';

@@ -3,7 +3,7 @@ import { mat4ToRows } from '../../core/volume/mat4.js';
 import type { NiftiImage } from '../../core/nifti/index.js';
 import { checkInputFile } from '../../node/io/output-path.js';
 import { readNamedNiftiFile } from '../../node/nifti/index.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff info FILE [--json] [--frame N]
 

@@ -5,10 +5,9 @@ import { protocolTable, runBtcvProtocol } from '../../node/runs/protocol-btcv.js
 import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
 import { TRAIN_DEFAULTS } from '../../node/runs/resolve-train.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
-import { checkTrainFlags } from './train.js';
-import { numberOption, parseIntList, parseTriple, positiveIntOption, printProgress, stopOnSigint } from './train-flags.js';
+import { checkTrainFlags, numberOption, parseIntList, parseTriple, positiveIntOption, printProgress, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff protocol btcv --data DIR --mode ${TRAIN_MODES.join('|')} [--backbone RUN|CKPT]
                              [--folds 0,1] [--epochs E --steps-per-epoch S] [options]

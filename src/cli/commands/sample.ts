@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { makePhantom } from '../../core/phantom/index.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
 import { writeNiftiFile } from '../../node/nifti/index.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 export const SAMPLE_IMAGE = 'phantom_ct.nii.gz';
 export const SAMPLE_LABELS = 'phantom_ct_seg.nii.gz';

@@ -1,5 +1,5 @@
 /** A small `--flag` / `--key value` parser for segment, evaluate and bench infer: unknown options fail loudly (exit 2). */
-import { CliError, UsageError } from '../command.js';
+import { UsageError } from '../command.js';
 
 export interface ParsedFlags {
   readonly values: Readonly<Record<string, string>>;

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { PHASES, type ClassVocabulary, type Phase } from '../../core/synth/index.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { writeSynthCases } from '../../node/synth/generate-files.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff synth --labels L.nii.gz --n N --out DIR [--seed S] [--classes-from totalseg|btcv]
                      [--phase native|arterial|portal] [--start I] [--overwrite]

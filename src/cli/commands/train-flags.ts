@@ -1,6 +1,18 @@
 /** Flag parsing and terminal output shared by `train` and `protocol`. */
 import type { TrainProgress } from '../../node/runs/train-run.js';
+import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { RunConfigError } from '../../node/runs/run-config.js';
 import { UsageError } from '../command.js';
+
+/** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
+export function checkTrainFlags(request: Partial<TrainRequest>): void {
+  try {
+    checkTrainNumbers(request);
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 export function positiveIntOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

@@ -4,13 +4,13 @@ import { parseArgs } from 'node:util';
 import type { CaseSource } from '../../protocol/engine.js';
 import { resolveBackbone } from '../../node/runs/backbone.js';
 import { listLabelledCases } from '../../node/runs/dataset-cases.js';
-import { RunConfigError, TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
+import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
-import { checkTrainNumbers, resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
-import { CliError, UsageError, type CliCommand } from '../command.js';
-import { parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
+import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
+import { checkTrainFlags, parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
 
 const d = TRAIN_DEFAULTS;
 const usage = `usage: anadiff train (--data DIR | --image CT --label SEG | --phantom) [options]
@@ -140,19 +140,9 @@ export const trainCommand: CliCommand = {
       stop.dispose();
     }
     if (values.json) console.log(JSON.stringify(report, null, 2));
-    return report.status === 'stopped' ? 130 : 0;
+    return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
   },
 };
-
-/** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
-export function checkTrainFlags(request: Partial<TrainRequest>): void {
-  try {
-    checkTrainNumbers(request);
-  } catch (e) {
-    if (e instanceof RunConfigError) throw new UsageError(e.message);
-    throw e;
-  }
-}
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
