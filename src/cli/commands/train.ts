@@ -7,7 +7,7 @@ import { listLabelledCases } from '../../node/runs/dataset-cases.js';
 import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
 import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
-import { checkOutputFolder } from '../../node/io/output-path.js';
+import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
 import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
 import { checkTrainFlags, parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
@@ -56,7 +56,10 @@ async function casesFromFlags(values: Record<string, string | boolean | undefine
     return { train: all.slice(0, all.length - nVal), val: all.slice(all.length - nVal) };
   }
   if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new UsageError('--image and --label go together');
-  for (const p of [values.image, values.label]) if (!existsSync(p)) throw new CliError(`${p}: no such file`);
+  for (const flag of ['image', 'label', 'val-image', 'val-label'] as const) {
+    const p = values[flag];
+    if (typeof p === 'string') checkInputFile(p, `--${flag}`);
+  }
   const train: CaseSource = { id: 'train', image: values.image, labels: values.label };
   const valImage = values['val-image'], valLabel = values['val-label'];
   const val: CaseSource = typeof valImage === 'string' && typeof valLabel === 'string' ? { id: 'val', image: valImage, labels: valLabel } : { ...train, id: 'train-as-val' };

@@ -222,6 +222,19 @@ test('train --overlap 5 (and other numbers out of range) are usage errors found 
   assert.equal(existsSync(join(dir, 'run-never')), false);
 });
 
+test('train --image that is a folder, or a missing --val-label, is named before any case is read', async () => {
+  await ready;
+  const folder = join(dir, 'image-folder.nii.gz');
+  mkdirSync(folder, { recursive: true });
+  const r = await outcome(trainCommand, ['--image', folder, '--label', ctPath, '--run-dir', join(dir, 'run-never')]);
+  assert.equal(r.code, 1);
+  assert.match(r.message, /--image .*image-folder\.nii\.gz is a directory, not a file/);
+  const v = await outcome(trainCommand, ['--image', ctPath, '--label', ctPath, '--val-image', ctPath, '--val-label', join(dir, 'absent.nii.gz'), '--run-dir', join(dir, 'run-never')]);
+  assert.equal(v.code, 1);
+  assert.match(v.message, /--val-label .*absent\.nii\.gz: no such file/);
+  assert.equal(existsSync(join(dir, 'run-never')), false);
+});
+
 test('segment --threads 1000 is refused', async () => {
   await ready;
   const r = await segment(ctPath, join(dir, 'threads.nii.gz'), '--threads', '1000');
