@@ -1,5 +1,5 @@
 import { commands } from './commands/index.js';
-import { CliError, type CliCommand } from './command.js';
+import { EXIT, exitCodeFor, type CliCommand } from './command.js';
 
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length), 4);
@@ -20,12 +20,12 @@ function resolve(argv: readonly string[]): { command: CliCommand; rest: readonly
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     console.log(helpText());
-    return argv.length === 0 ? 1 : 0;
+    return argv.length === 0 ? EXIT.usage : EXIT.ok;
   }
   const found = resolve(argv);
   if (!found) {
     console.error(`anadiff: unknown command "${argv.join(' ')}"\n\n${helpText()}`);
-    return 1;
+    return EXIT.usage;
   }
   // Options after `--` belong to a job that `submit` passes on, not to the command itself.
   const own = found.rest.includes('--') ? found.rest.slice(0, found.rest.indexOf('--')) : found.rest;
@@ -42,6 +42,6 @@ main(process.argv.slice(2)).then(
     const message = err instanceof Error ? err.message : String(err);
     console.error(`anadiff: ${message.split('\n')[0]}`);
     if (process.env.ANADIFF_DEBUG && err instanceof Error) console.error(err.stack);
-    process.exitCode = err instanceof CliError ? err.exitCode : 1;
+    process.exitCode = exitCodeFor(err);
   },
 );

@@ -9,7 +9,7 @@ import { gradients } from '../../core/autodiff/index.js';
 import { Graph, type Value } from '../../core/graph/index.js';
 import { conv3d, mul, reduceSum } from '../../core/ops/index.js';
 import { randomFeeds, timeGraph } from '../../node/bench/time-graph.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { findPython, peerScriptPath, runJsonChild } from './bench-peer.js';
 
 const usage = `usage: anadiff bench conv [--shapes 16@64,32@32,64@16] [--runs 7] [--threads N] [--python PATH] [--only anadiff] [--json]
@@ -44,7 +44,7 @@ function kernelGraph(kernel: Kernel, c: number, n: number): Graph {
 function parseShapes(text: string): [number, number][] {
   return text.split(',').map((s) => {
     const m = /^(\d+)@(\d+)$/.exec(s.trim());
-    if (!m) throw new CliError(`--shapes: "${s}" is not C@N (channels @ cube side), e.g. 16@64`, 2);
+    if (!m) throw new UsageError(`--shapes: "${s}" is not C@N (channels @ cube side), e.g. 16@64`);
     return [Number(m[1]), Number(m[2])];
   });
 }
@@ -66,9 +66,9 @@ export const benchConvCommand: CliCommand = {
     const shapes = parseShapes(values.shapes ?? '16@64,32@32,64@16');
     const runs = Number(values.runs ?? 7);
     const threads = Number(values.threads ?? availableParallelism());
-    if (!Number.isInteger(runs) || runs < 1) throw new CliError(`--runs must be a positive integer, got ${values.runs}`);
-    if (!Number.isInteger(threads) || threads < 1) throw new CliError(`--threads must be a positive integer, got ${values.threads}`);
-    if (values.only !== undefined && values.only !== 'anadiff') throw new CliError(`--only takes "anadiff" (skip PyTorch), got "${values.only}"`);
+    if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs must be a positive integer, got ${values.runs}`);
+    if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got ${values.threads}`);
+    if (values.only !== undefined && values.only !== 'anadiff') throw new UsageError(`--only takes "anadiff" (skip PyTorch), got "${values.only}"`);
     const torch = values.only === 'anadiff' ? undefined : torchTimes(findPython('bench conv', 'torch', values.python), shapes, runs, threads);
     const rows: Row[] = [];
     for (const [c, n] of shapes) {

@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { preprocessCase } from '../../core/preprocess/index.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import type { BenchSideResult } from './bench-train-child.js';
@@ -38,7 +38,7 @@ medians, the ratio anadiff / pytorch and each side's peak RSS.
 const VALUES = ['size', 'net', 'preset', 'spacing', 'roi', 'overlap', 'batch', 'repeat', 'warmup', 'threads', 'device', 'only', 'python', 'input', 'dims'];
 
 function triple(flags: ParsedFlags, key: string, fallback: string, integer: boolean): [number, number, number] {
-  return parseTriple(key, flags.values[key] ?? fallback, integer, 2);
+  return parseTriple(key, flags.values[key] ?? fallback, integer);
 }
 
 function sideOptions(flags: ParsedFlags, dims: readonly [number, number, number], input: string): InferSideOptions {
@@ -61,13 +61,13 @@ async function run(argv: readonly string[]): Promise<number> {
   const flags = parseFlags('bench infer', argv, { values: VALUES, switches: ['json', 'child'] }, usage);
   if (flags.switches.has('child')) {
     const input = flags.values.input;
-    if (!input) throw new CliError('bench infer --child needs --input', 2);
+    if (!input) throw new UsageError('bench infer --child needs --input');
     console.log(JSON.stringify(await runInferSide(sideOptions(flags, triple(flags, 'dims', '1x1x1', true), input))));
     return 0;
   }
   const sizeText = flags.values.size ?? '512x512x300';
   const size = PHANTOM_SIZES[sizeText as keyof typeof PHANTOM_SIZES];
-  if (!size) throw new CliError(`bench infer: --size must be one of ${Object.keys(PHANTOM_SIZES).join(', ')} (the generated phantoms), got ${sizeText}`, 2);
+  if (!size) throw new UsageError(`bench infer: --size must be one of ${Object.keys(PHANTOM_SIZES).join(', ')} (the generated phantoms), got ${sizeText}`);
   const only = choiceFlag('bench infer', flags, 'only', ['anadiff', 'pytorch'] as const);
   const probe = sideOptions(flags, [1, 1, 1], '');
   const spacing = triple(flags, 'spacing', '1x1x2', false);

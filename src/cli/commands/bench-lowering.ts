@@ -3,7 +3,7 @@ import { type LoweringChoices, defaultLowering } from '../../core/lowering.js';
 import { profileGraph } from '../../node/bench/profile.js';
 import { randomFeeds, timeGraph } from '../../node/bench/time-graph.js';
 import { buildUNetBenchStep } from '../../node/bench/unet-step.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff bench lowering [--size 64] [--channels 16] [--up nearest|lowres|pixelshuffle] [--runs 5]
                               [--threads N] [--profile] [--json]
@@ -31,7 +31,7 @@ const alternatives: [string, Partial<LoweringChoices>][] = [
 function int(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`--${name} must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
   return n;
 }
 
@@ -45,9 +45,9 @@ export const benchLoweringCommand: CliCommand = {
       threads: { type: 'string' }, profile: { type: 'boolean' }, json: { type: 'boolean' }, quick: { type: 'boolean' },
     } });
     const size = int(values.size, 64, 'size');
-    if (size % 4 !== 0) throw new CliError(`--size must be a multiple of 4, got ${size}`);
+    if (size % 4 !== 0) throw new UsageError(`--size must be a multiple of 4, got ${size}`);
     const up = values.up ?? 'nearest';
-    if (up !== 'nearest' && up !== 'lowres' && up !== 'pixelshuffle') throw new CliError(`--up must be nearest, lowres or pixelshuffle, got "${up}"`);
+    if (up !== 'nearest' && up !== 'lowres' && up !== 'pixelshuffle') throw new UsageError(`--up must be nearest, lowres or pixelshuffle, got "${up}"`);
     const runs = int(values.runs, 5, 'runs');
     const threads = values.threads === undefined ? 0 : int(values.threads, 1, 'threads');
     const g = buildUNetBenchStep({ size, channels: int(values.channels, 16, 'channels'), up });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { readNiftiFile, isGzip } from '../../node/nifti/index.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { median } from '../../node/bench/stats.js';
 
 const usage = `usage: anadiff bench nifti FILE [--json] [--repeat N] [--python PATH]
@@ -96,9 +96,9 @@ export const benchNiftiCommand: CliCommand = {
       options: { json: { type: 'boolean' }, repeat: { type: 'string' }, python: { type: 'string' } },
     });
     const file = positionals[0];
-    if (!file || positionals.length > 1) throw new CliError(`expected one FILE\n${usage}`);
+    if (!file || positionals.length > 1) throw new UsageError(`expected one FILE\n${usage}`);
     const repeat = values.repeat === undefined ? 5 : Number(values.repeat);
-    if (!Number.isInteger(repeat) || repeat < 1) throw new CliError(`--repeat must be a positive integer, got ${values.repeat}`);
+    if (!Number.isInteger(repeat) || repeat < 1) throw new UsageError(`--repeat must be a positive integer, got ${values.repeat}`);
 
     const bytes = readFileSync(file);
     const gzip = isGzip(bytes);

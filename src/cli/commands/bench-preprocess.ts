@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { readNiftiHeaderFile } from '../../node/nifti/index.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { runPreprocessSide, type PreprocessSideOptions, type PreprocessSideResult } from './bench-preprocess-child.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
@@ -50,7 +50,7 @@ function sideOptions(file: string, flags: ParsedFlags): PreprocessSideOptions {
     numberFlag(COMMAND, flags, key, (n) => Number.isInteger(n) && n >= min, `an integer >= ${min}`) ?? fallback;
   const labels = flags.values.labels;
   return {
-    file, ...(labels ? { labels } : {}), spacingMm: parseTriple('spacing', flags.values.spacing ?? '1x1x2', false, 2),
+    file, ...(labels ? { labels } : {}), spacingMm: parseTriple('spacing', flags.values.spacing ?? '1x1x2', false),
     repeat: int('repeat', 3, 1), warmup: int('warmup', 1, 0),
   };
 }
@@ -86,7 +86,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const { positionals, flags: flagArgs } = splitPositionals(argv);
   const flags = parseFlags(COMMAND, flagArgs, { values: VALUE_FLAGS, switches: ['json', 'child'] }, usage);
   const file = positionals[0];
-  if (!file || positionals.length > 1) throw new CliError(`${COMMAND}: expected one FILE, got ${positionals.length}\n${usage}`, 2);
+  if (!file || positionals.length > 1) throw new UsageError(`${COMMAND}: expected one FILE, got ${positionals.length}\n${usage}`);
   const o = sideOptions(file, flags);
   if (flags.switches.has('child')) {
     console.log(JSON.stringify(await runPreprocessSide(o)));

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { defaultLowering, type LoweringChoices } from '../../core/lowering.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 import { round } from '../../node/bench/stats.js';
 import { findPython, peerScriptPath, runTimedSide } from './bench-peer.js';
 import { runAnadiffSide, type BenchSideOptions, type BenchSideResult } from './bench-train-child.js';
@@ -42,35 +42,35 @@ function parseArgs(argv: readonly string[]): BenchArgs {
   const opts: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('--')) throw new CliError(`bench train: unexpected argument "${a}"\n${usage}`, 2);
+    if (!a.startsWith('--')) throw new UsageError(`bench train: unexpected argument "${a}"\n${usage}`);
     const key = a.slice(2);
     if (['json', 'infer', 'child', 'profile', 'arena'].includes(key)) opts[key] = true;
     else {
       const v = argv[++i];
-      if (v === undefined) throw new CliError(`bench train: ${a} needs a value`, 2);
+      if (v === undefined) throw new UsageError(`bench train: ${a} needs a value`);
       opts[key] = v;
     }
   }
   const known = ['net', 'size', 'channels', 'levels', 'steps', 'warmup', 'threads', 'device', 'infer', 'only', 'python', 'json', 'child', 'lowering', 'profile', 'arena'];
-  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new CliError(`bench train: unknown option --${k}`, 2);
+  for (const k of Object.keys(opts)) if (!known.includes(k)) throw new UsageError(`bench train: unknown option --${k}`);
   const int = (k: string, fallback: number, min = 1): number => {
     const v = opts[k];
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new CliError(`bench train: --${k} must be an integer >= ${min}, got ${String(v)}`, 2);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`bench train: --${k} must be an integer >= ${min}, got ${String(v)}`);
     return n;
   };
   const choice = <T extends string>(k: string, values: readonly T[], fallback: T | undefined): T | undefined => {
     const v = opts[k];
     if (v === undefined) return fallback;
-    if (!values.includes(v as T)) throw new CliError(`bench train: --${k} must be one of ${values.join(', ')}, got ${String(v)}`, 2);
+    if (!values.includes(v as T)) throw new UsageError(`bench train: --${k} must be one of ${values.join(', ')}, got ${String(v)}`);
     return v as T;
   };
   const net = choice('net', ['unet', 'fpn3d'] as const, 'unet')!;
   const levels = opts.levels === undefined ? undefined : int('levels', 4, 2);
   const size = int('size', 64, 4);
   const multiple = net === 'unet' ? 4 : 2 ** ((levels ?? 4) - 1);
-  if (size % multiple !== 0) throw new CliError(`bench train: --size must be a multiple of ${multiple} for ${net}`, 2);
+  if (size % multiple !== 0) throw new UsageError(`bench train: --size must be a multiple of ${multiple} for ${net}`);
   const only = choice('only', ['anadiff', 'pytorch'] as const, undefined);
   const python = typeof opts.python === 'string' ? opts.python : undefined;
   const lowering = typeof opts.lowering === 'string' ? parseLowering(opts.lowering) : undefined;
@@ -90,7 +90,7 @@ function parseLowering(text: string): Partial<LoweringChoices> {
   for (const pair of text.split(',').filter(Boolean)) {
     const [key, value] = pair.split('=');
     if (!key || !value || !(key in defaultLowering)) {
-      throw new CliError(`bench train: --lowering ${pair}: known keys are ${Object.keys(defaultLowering).join(', ')}`, 2);
+      throw new UsageError(`bench train: --lowering ${pair}: known keys are ${Object.keys(defaultLowering).join(', ')}`);
     }
     out[key] = value;
   }

@@ -1,4 +1,4 @@
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { formatDoctorReport, gatherDoctorReport } from '../../node/engine/doctor.js';
 import { InstallCudaError, installCudaProviders } from '../../node/engine/install-cuda.js';
 
@@ -19,7 +19,7 @@ function valueOf(argv: readonly string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
   if (i < 0) return undefined;
   const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) throw new CliError(`${flag} needs a value`, 2);
+  if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
   return v;
 }
 
@@ -31,7 +31,7 @@ export const doctorCommand: CliCommand = {
     const known = new Set(['--json', '--no-session-check', '--install-cuda', '--lib-dir', '--force']);
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i]!;
-      if (!known.has(a)) throw new CliError(`doctor: unknown option ${a}\n${usage}`, 2);
+      if (!known.has(a)) throw new UsageError(`doctor: unknown option ${a}\n${usage}`);
       if (a === '--install-cuda' || a === '--lib-dir') i++;
     }
     const json = argv.includes('--json');

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 import { mat4ToRows } from '../../core/volume/mat4.js';
 import type { NiftiImage } from '../../core/nifti/index.js';
+import { checkInputFile } from '../../node/io/output-path.js';
 import { readNamedNiftiFile } from '../../node/nifti/index.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff info FILE [--json] [--frame N]
 
@@ -59,8 +60,10 @@ export const infoCommand: CliCommand = {
   async run(argv) {
     const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: { json: { type: 'boolean' }, frame: { type: 'string' } } });
     const file = positionals[0];
-    if (!file || positionals.length > 1) throw new CliError(`expected one FILE\n${usage}`);
+    if (!file || positionals.length > 1) throw new UsageError(`expected one FILE\n${usage}`);
     const frame = values.frame === undefined ? 0 : Number(values.frame);
+    if (!Number.isSafeInteger(frame) || frame < 0 || values.frame?.trim() === '') throw new UsageError(`--frame must be an integer >= 0 (a 0-based frame index), got ${values.frame}`);
+    checkInputFile(file, '');
     const image = await readNamedNiftiFile(file, { frame });
     console.log(values.json ? JSON.stringify(infoJson(file, image)) : infoText(file, image));
     return 0;

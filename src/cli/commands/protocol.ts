@@ -5,8 +5,9 @@ import { protocolTable, runBtcvProtocol } from '../../node/runs/protocol-btcv.js
 import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
 import { TRAIN_DEFAULTS } from '../../node/runs/resolve-train.js';
-import { CliError, type CliCommand } from '../command.js';
-import { numberOption, parseIntList, parseTriple, positiveIntOption, printProgress, stopOnSigint } from './train-flags.js';
+import { UsageError, type CliCommand } from '../command.js';
+import { checkOutputFolder } from '../../node/io/output-path.js';
+import { checkTrainFlags, numberOption, parseIntList, parseTriple, positiveIntOption, printProgress, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff protocol btcv --data DIR --mode ${TRAIN_MODES.join('|')} [--backbone RUN|CKPT]
                              [--folds 0,1] [--epochs E --steps-per-epoch S] [options]
@@ -30,7 +31,7 @@ export const protocolCommand: CliCommand = {
   usage,
   async run(argv) {
     const [which, ...rest] = argv;
-    if (which !== 'btcv') throw new CliError(`unknown protocol ${which === undefined ? '(none)' : `"${which}"`}: only btcv\n\n${usage}`);
+    if (which !== 'btcv') throw new UsageError(`unknown protocol ${which === undefined ? '(none)' : `"${which}"`}: only btcv\n\n${usage}`);
     const { values } = parseArgs({
       args: rest,
       options: {
@@ -40,11 +41,11 @@ export const protocolCommand: CliCommand = {
         'unfreeze-epoch': { type: 'string' }, threads: { type: 'string' }, 'run-dir': { type: 'string' }, json: { type: 'boolean' },
       },
     });
-    if (!values.data) throw new CliError(`--data DIR is required\n\n${usage}`);
+    if (!values.data) throw new UsageError(`--data DIR is required\n\n${usage}`);
     const mode = values.mode as TrainMode | undefined;
-    if (!mode || !TRAIN_MODES.includes(mode)) throw new CliError(`--mode must be one of ${TRAIN_MODES.join(', ')}`);
+    if (!mode || !TRAIN_MODES.includes(mode)) throw new UsageError(`--mode must be one of ${TRAIN_MODES.join(', ')}`);
     const preset = values.preset;
-    if (preset !== undefined && preset !== 'tiny' && preset !== 'small' && preset !== 'paper') throw new CliError(`--preset must be tiny, small or paper, got ${preset}`);
+    if (preset !== undefined && preset !== 'tiny' && preset !== 'small' && preset !== 'paper') throw new UsageError(`--preset must be tiny, small or paper, got ${preset}`);
     const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(`btcv-${mode}`)));
     const train = defined({
       backbone: values.backbone !== undefined ? resolveBackbone(values.backbone) : undefined,
@@ -55,6 +56,8 @@ export const protocolCommand: CliCommand = {
       lr: numberOption('lr', values.lr), seed: numberOption('seed', values.seed),
       unfreezeEpoch: positiveIntOption('unfreeze-epoch', values['unfreeze-epoch']), threads: positiveIntOption('threads', values.threads),
     });
+    checkTrainFlags(train);
+    checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'protocol folder');
     const stop = stopOnSigint();
     console.error(`protocol folder ${runDir}`);
     const report = await runBtcvProtocol({

@@ -6,7 +6,7 @@ import type { TaskState } from '../../core/slurm/state.js';
 import { defaultRunsRoot } from '../../node/runs/run-folder.js';
 import { jobStates, scancel } from '../../node/slurm/scheduler.js';
 import { folderStatus, listRunFolders, readSlurmRecord, type RunRow } from '../../node/slurm/submission.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff runs [--runs-root DIR] [--json]
 
@@ -73,7 +73,7 @@ export const runsCancelCommand: CliCommand = {
   usage: cancelUsage,
   async run(argv) {
     const { positionals } = parseArgs({ args: [...argv], options: {}, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new CliError(`give one run folder\n\n${cancelUsage}`, 2);
+    if (positionals.length !== 1) throw new UsageError(`give one run folder\n\n${cancelUsage}`);
     const dir = resolve(positionals[0] ?? '');
     if (!existsSync(dir)) throw new CliError(`${dir}: no such run folder`);
     const record = readSlurmRecord(dir);

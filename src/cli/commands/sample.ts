@@ -2,8 +2,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makePhantom } from '../../core/phantom/index.js';
+import { checkOutputFolder } from '../../node/io/output-path.js';
 import { writeNiftiFile } from '../../node/nifti/index.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 export const SAMPLE_IMAGE = 'phantom_ct.nii.gz';
 export const SAMPLE_LABELS = 'phantom_ct_seg.nii.gz';
@@ -24,9 +25,9 @@ export const sampleCommand: CliCommand = {
       args: [...argv],
       options: { out: { type: 'string' }, large: { type: 'boolean' }, seed: { type: 'string' }, overwrite: { type: 'boolean' } },
     });
-    if (!values.out) throw new CliError(`--out DIR is required\n${usage}`);
+    if (!values.out) throw new UsageError(`--out DIR is required\n${usage}`);
     const seed = values.seed === undefined ? 1 : Number(values.seed);
-    if (!Number.isInteger(seed)) throw new CliError(`--seed must be an integer, got ${values.seed}`);
+    if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${values.seed}`);
     const imagePath = join(values.out, SAMPLE_IMAGE);
     const labelPath = join(values.out, SAMPLE_LABELS);
     const exists = async (p: string) => stat(p).then(() => true, () => false);
@@ -34,6 +35,7 @@ export const sampleCommand: CliCommand = {
       console.log(`kept existing ${imagePath} and ${labelPath} (--overwrite replaces them)`);
       return 0;
     }
+    checkOutputFolder(values.out, '--out'); // a path that can never exist (/proc/x) hung in mkdir's recursion
     await mkdir(values.out, { recursive: true });
     const phantom = makePhantom({ size: values.large ? 'large' : 'small', seed });
     const overwrite = values.overwrite ?? false;

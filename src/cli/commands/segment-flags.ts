@@ -1,5 +1,5 @@
 /** A small `--flag` / `--key value` parser for segment, evaluate and bench infer: unknown options fail loudly (exit 2). */
-import { CliError } from '../command.js';
+import { UsageError } from '../command.js';
 
 export interface ParsedFlags {
   readonly values: Readonly<Record<string, string>>;
@@ -11,14 +11,14 @@ export function parseFlags(command: string, argv: readonly string[], spec: { val
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new CliError(`${command}: unexpected argument "${arg}"\n${usage}`, 2);
+    if (!arg.startsWith('--')) throw new UsageError(`${command}: unexpected argument "${arg}"\n${usage}`);
     const key = arg.slice(2);
     if (spec.switches.includes(key)) switches.add(key);
     else if (spec.values.includes(key)) {
       const v = argv[++i];
-      if (v === undefined) throw new CliError(`${command}: ${arg} needs a value`, 2);
+      if (v === undefined) throw new UsageError(`${command}: ${arg} needs a value`);
       values[key] = v;
-    } else throw new CliError(`${command}: unknown option ${arg}\n${usage}`, 2);
+    } else throw new UsageError(`${command}: unknown option ${arg}\n${usage}`);
   }
   return { values, switches };
 }
@@ -27,14 +27,14 @@ export function numberFlag(command: string, flags: ParsedFlags, key: string, che
   const v = flags.values[key];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new CliError(`${command}: --${key} must be ${rule}, got ${v}`, 2);
+  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw new UsageError(`${command}: --${key} must be ${rule}, got ${v}`);
   return n;
 }
 
 export function choiceFlag<T extends string>(command: string, flags: ParsedFlags, key: string, choices: readonly T[]): T | undefined {
   const v = flags.values[key];
   if (v === undefined) return undefined;
-  if (!(choices as readonly string[]).includes(v)) throw new CliError(`${command}: --${key} must be one of ${choices.join(', ')}, got ${v}`, 2);
+  if (!(choices as readonly string[]).includes(v)) throw new UsageError(`${command}: --${key} must be one of ${choices.join(', ')}, got ${v}`);
   return v as T;
 }
 

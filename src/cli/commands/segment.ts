@@ -1,8 +1,10 @@
 /** `anadiff segment`: a CT in, a label map aligned with it out (src/node/segment). */
+import { maxThreads } from '../../node/engine/providers.js';
+import { PathCheckError } from '../../node/io/output-path.js';
 import { ModelMetadataError } from '../../node/segment/model-metadata.js';
 import { segmentFile } from '../../node/segment/segment-file.js';
 import { SegmentError } from '../../node/segment/segment-volume.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { choiceFlag, numberFlag, parseFlags, progressPrinter } from './segment-flags.js';
 
 const usage = `usage: anadiff segment --input CT.nii.gz --output SEG.nii.gz [options]
@@ -22,7 +24,9 @@ CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
   --argmax                    softmax models: most probable channel (the default for them)
   --all-components            keep every connected piece of each organ (default: only the largest, as nnU-Net's
                               post-processing; islands far from the organ are false positives)
-  --overwrite                 replace an existing output file
+  --overwrite                 replace an existing output file (never the input)
+  --force                     segment an input that does not look like a 3-D CT (2-D, 4-D, NaN/Inf voxels, a label
+                              map, intensities that are not Hounsfield units) instead of refusing it
   --json                      print a JSON summary instead of text`;
 
 export const segmentCommand: CliCommand = {
@@ -31,12 +35,12 @@ export const segmentCommand: CliCommand = {
   usage,
   async run(argv) {
     const c = 'segment';
-    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json', 'all-components'] }, usage);
+    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json', 'all-components', 'force'] }, usage);
     const input = flags.values.input, output = flags.values.output;
-    if (!input || !output) throw new CliError(`segment: --input and --output are required\n${usage}`, 2);
+    if (!input || !output) throw new UsageError(`segment: --input and --output are required\n${usage}`);
     const threshold = numberFlag(c, flags, 'threshold', (n) => n > 0 && n < 1, 'in (0, 1)');
-    if (threshold !== undefined && flags.switches.has('argmax')) throw new CliError('segment: --threshold and --argmax exclude each other', 2);
-    const threads = numberFlag(c, flags, 'threads', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
+    if (threshold !== undefined && flags.switches.has('argmax')) throw new UsageError('segment: --threshold and --argmax exclude each other');
+    const threads = numberFlag(c, flags, 'threads', (n) => Number.isInteger(n) && n >= 1 && n <= maxThreads(), `an integer in 1..${maxThreads()} (4 per core)`);
     const overlap = numberFlag(c, flags, 'overlap', (n) => n >= 0 && n < 1, 'in [0, 1)');
     const batchSize = numberFlag(c, flags, 'batch', (n) => Number.isInteger(n) && n >= 1, 'an integer >= 1');
     const blend = choiceFlag(c, flags, 'blend', ['gaussian', 'centre'] as const);
@@ -44,7 +48,7 @@ export const segmentCommand: CliCommand = {
     const json = flags.switches.has('json');
     try {
       const result = await segmentFile({
-        input, output, overwrite: flags.switches.has('overwrite'),
+        input, output, overwrite: flags.switches.has('overwrite'), force: flags.switches.has('force'),
         ...(flags.values.model !== undefined ? { model: flags.values.model } : {}),
         ...(device ? { device } : {}), ...(threads !== undefined ? { threads } : {}), ...(overlap !== undefined ? { overlap } : {}),
         ...(blend ? { blend } : {}), ...(batchSize !== undefined ? { batchSize } : {}),
@@ -60,7 +64,7 @@ export const segmentCommand: CliCommand = {
       }
       return 0;
     } catch (e) {
-      if (e instanceof SegmentError || e instanceof ModelMetadataError) throw new CliError(`segment: ${e.message}`);
+      if (e instanceof SegmentError || e instanceof ModelMetadataError || e instanceof PathCheckError) throw new CliError(`segment: ${e.message}`);
       throw e;
     }
   },

@@ -5,7 +5,7 @@ import { arrayTasks, buildSbatchScript } from '../../core/slurm/sbatch.js';
 import { defaultRunsRoot, runFolderName, writeJsonAtomic } from '../../node/runs/run-folder.js';
 import { sbatch } from '../../node/slurm/scheduler.js';
 import { SLURM_FILES, type SlurmRecord } from '../../node/slurm/submission.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { positiveIntOption } from './train-flags.js';
 
 const usage = `usage: anadiff submit --slurm [options] -- <anadiff job and its options>
@@ -39,7 +39,7 @@ export const submitCommand: CliCommand = {
   usage,
   async run(argv) {
     const split = argv.indexOf('--');
-    if (split < 0 || split === argv.length - 1) throw new CliError(`give the job after --, e.g. anadiff submit --slurm -- train --phantom\n\n${usage}`, 2);
+    if (split < 0 || split === argv.length - 1) throw new UsageError(`give the job after --, e.g. anadiff submit --slurm -- train --phantom\n\n${usage}`);
     const own = argv.slice(0, split);
     const job = argv.slice(split + 1);
     const { values } = parseArgs({
@@ -50,18 +50,18 @@ export const submitCommand: CliCommand = {
       },
       strict: true,
     });
-    if (!values.slurm) throw new CliError('say which scheduler: --slurm (the only one supported)', 2);
-    if (job[0]?.startsWith('-')) throw new CliError(`the job must start with an anadiff command (train, protocol btcv, segment, ...), not "${job[0]}"`, 2);
+    if (!values.slurm) throw new UsageError('say which scheduler: --slurm (the only one supported)');
+    if (job[0]?.startsWith('-')) throw new UsageError(`the job must start with an anadiff command (train, protocol btcv, segment, ...), not "${job[0]}"`);
     const gpus = values.gpus === undefined ? undefined : positiveIntOption('gpus', values.gpus);
     const cpus = values.cpus === undefined ? undefined : positiveIntOption('cpus', values.cpus);
-    if (values.time !== undefined && !/^(\d+-)?\d{1,2}(:\d{2}){0,2}$|^\d+$/.test(values.time)) throw new CliError(`--time "${values.time}" is not a Slurm time (MINUTES, HH:MM:SS or D-HH:MM:SS)`, 2);
-    if (values.mem !== undefined && !/^\d+[KMGT]?$/.test(values.mem)) throw new CliError(`--mem "${values.mem}" is not a Slurm memory size (e.g. 16G)`, 2);
-    if (values.partition !== undefined && !/^[\w.-]+$/.test(values.partition)) throw new CliError(`--partition "${values.partition}" is not a partition name`, 2);
+    if (values.time !== undefined && !/^(\d+-)?\d{1,2}(:\d{2}){0,2}$|^\d+$/.test(values.time)) throw new UsageError(`--time "${values.time}" is not a Slurm time (MINUTES, HH:MM:SS or D-HH:MM:SS)`);
+    if (values.mem !== undefined && !/^\d+[KMGT]?$/.test(values.mem)) throw new UsageError(`--mem "${values.mem}" is not a Slurm memory size (e.g. 16G)`);
+    if (values.partition !== undefined && !/^[\w.-]+$/.test(values.partition)) throw new UsageError(`--partition "${values.partition}" is not a partition name`);
     let tasks: number[] | undefined;
     try {
       tasks = values.array === undefined ? undefined : arrayTasks(values.array);
     } catch (e) {
-      throw new CliError((e as Error).message, 2);
+      throw new UsageError((e as Error).message);
     }
 
     const name = values.name ?? job.slice(0, job[0] === 'protocol' ? 2 : 1).join('-');
@@ -76,7 +76,7 @@ export const submitCommand: CliCommand = {
         jobArgs, workdir: process.cwd(), partition: values.partition, gpus, time: values.time, cpus, mem: values.mem, array: values.array,
       });
     } catch (e) {
-      throw new CliError((e as Error).message, 2);
+      throw new UsageError((e as Error).message);
     }
     writeFileSync(script, text, { mode: 0o755 });
     if (values['dry-run']) {

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { PHASES, type ClassVocabulary, type Phase } from '../../core/synth/index.js';
+import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { writeSynthCases } from '../../node/synth/generate-files.js';
-import { CliError, type CliCommand } from '../command.js';
+import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff synth --labels L.nii.gz --n N --out DIR [--seed S] [--classes-from totalseg|btcv]
                      [--phase native|arterial|portal] [--start I] [--overwrite]
@@ -27,17 +28,19 @@ export const synthCommand: CliCommand = {
         'classes-from': { type: 'string' }, phase: { type: 'string' }, start: { type: 'string' }, overwrite: { type: 'boolean' },
       },
     });
-    if (!values.labels) throw new CliError(`--labels L.nii.gz is required\n${usage}`);
-    if (!values.out) throw new CliError(`--out DIR is required\n${usage}`);
+    if (!values.labels) throw new UsageError(`--labels L.nii.gz is required\n${usage}`);
+    if (!values.out) throw new UsageError(`--out DIR is required\n${usage}`);
     const count = integerOption('--n', values.n, undefined, 1);
     const seed = integerOption('--seed', values.seed, 1, 0);
     const start = integerOption('--start', values.start, 0, 0);
     const classesFrom = values['classes-from'];
     if (classesFrom !== undefined && classesFrom !== 'totalseg' && classesFrom !== 'btcv') {
-      throw new CliError(`--classes-from must be totalseg or btcv, got ${classesFrom}`);
+      throw new UsageError(`--classes-from must be totalseg or btcv, got ${classesFrom}`);
     }
     const phase = values.phase;
-    if (phase !== undefined && !(PHASES as readonly string[]).includes(phase)) throw new CliError(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
+    if (phase !== undefined && !(PHASES as readonly string[]).includes(phase)) throw new UsageError(`--phase must be one of ${PHASES.join(', ')}, got ${phase}`);
+    checkInputFile(values.labels, '--labels');
+    checkOutputFolder(values.out, '--out');
     const t0 = performance.now();
     const reports = await writeSynthCases({
       labelsPath: values.labels, outDir: values.out, count, seed, start, overwrite: values.overwrite ?? false,
@@ -56,10 +59,10 @@ export const synthCommand: CliCommand = {
 
 function integerOption(name: string, raw: string | undefined, fallback: number | undefined, min: number): number {
   if (raw === undefined) {
-    if (fallback === undefined) throw new CliError(`${name} is required\n${usage}`);
+    if (fallback === undefined) throw new UsageError(`${name} is required\n${usage}`);
     return fallback;
   }
   const v = Number(raw);
-  if (!Number.isSafeInteger(v) || v < min) throw new CliError(`${name} must be an integer >= ${min}, got ${raw}`);
+  if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`${name} must be an integer >= ${min}, got ${raw}`);
   return v;
 }

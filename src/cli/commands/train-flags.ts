@@ -1,33 +1,45 @@
 /** Flag parsing and terminal output shared by `train` and `protocol`. */
 import type { TrainProgress } from '../../node/runs/train-run.js';
-import { CliError } from '../command.js';
+import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { RunConfigError } from '../../node/runs/run-config.js';
+import { UsageError } from '../command.js';
+
+/** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
+export function checkTrainFlags(request: Partial<TrainRequest>): void {
+  try {
+    checkTrainNumbers(request);
+  } catch (e) {
+    if (e instanceof RunConfigError) throw new UsageError(e.message);
+    throw e;
+  }
+}
 
 export function positiveIntOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new CliError(`--${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got ${value}`);
   return n;
 }
 
 export function numberOption(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new CliError(`--${name} must be a number, got ${value}`);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got ${value}`);
   return n;
 }
 
-/** `128x128x32` (integers when `integer`) or `1x1x2`: three finite numbers > 0. The benchmarks pass exit code 2. */
-export function parseTriple(name: string, value: string, integer: boolean, exitCode = 1): [number, number, number] {
+/** `128x128x32` (integers when `integer`) or `1x1x2`: three finite numbers > 0. */
+export function parseTriple(name: string, value: string, integer: boolean): [number, number, number] {
   const parts = value.split(/[x,]/).map(Number);
   if (parts.length !== 3 || parts.some((p) => !(p > 0) || !Number.isFinite(p) || (integer && !Number.isInteger(p)))) {
-    throw new CliError(`--${name} must be three ${integer ? 'integers' : 'numbers'} > 0 like ${integer ? '128x128x32' : '1x1x2'}, got ${value}`, exitCode);
+    throw new UsageError(`--${name} must be three ${integer ? 'integers' : 'numbers'} > 0 like ${integer ? '128x128x32' : '1x1x2'}, got ${value}`);
   }
   return parts as [number, number, number];
 }
 
 export function parseIntList(name: string, value: string): number[] {
   const parts = value.split(',').map((s) => Number(s.trim()));
-  if (parts.length === 0 || parts.some((p) => !Number.isInteger(p) || p < 0)) throw new CliError(`--${name} must be a comma-separated list of integers, got ${value}`);
+  if (parts.length === 0 || parts.some((p) => !Number.isInteger(p) || p < 0)) throw new UsageError(`--${name} must be a comma-separated list of integers, got ${value}`);
   return parts;
 }
 

@@ -7,9 +7,10 @@ import { listLabelledCases } from '../../node/runs/dataset-cases.js';
 import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
 import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
+import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
-import { CliError, type CliCommand } from '../command.js';
-import { parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
+import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
+import { checkTrainFlags, parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
 
 const d = TRAIN_DEFAULTS;
 const usage = `usage: anadiff train (--data DIR | --image CT --label SEG | --phantom) [options]
@@ -45,17 +46,20 @@ Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it (same res
 
 async function casesFromFlags(values: Record<string, string | boolean | undefined>): Promise<{ train: CaseSource[]; val: CaseSource[]; spacing?: [number, number, number] }> {
   const chosen = [values.data !== undefined, values.image !== undefined || values.label !== undefined, values.phantom === true].filter(Boolean).length;
-  if (chosen !== 1) throw new CliError(`give exactly one of --data DIR, --image CT --label SEG, --phantom\n\n${usage}`);
+  if (chosen !== 1) throw new UsageError(`give exactly one of --data DIR, --image CT --label SEG, --phantom\n\n${usage}`);
   if (values.phantom) return { train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }], spacing: [3, 3, 4] };
   if (typeof values.data === 'string') {
     const all = await listLabelledCases(values.data);
     const nVal = values.val === undefined ? 1 : Number(values.val);
-    if (!Number.isInteger(nVal) || nVal < 0) throw new CliError(`--val must be a non-negative integer, got ${String(values.val)}`);
+    if (!Number.isInteger(nVal) || nVal < 0) throw new UsageError(`--val must be a non-negative integer, got ${String(values.val)}`);
     if (all.length <= nVal) throw new CliError(`--data ${values.data}: ${all.length} case(s), too few to hold out ${nVal} for validation`);
     return { train: all.slice(0, all.length - nVal), val: all.slice(all.length - nVal) };
   }
-  if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new CliError('--image and --label go together');
-  for (const p of [values.image, values.label]) if (!existsSync(p)) throw new CliError(`${p}: no such file`);
+  if (typeof values.image !== 'string' || typeof values.label !== 'string') throw new UsageError('--image and --label go together');
+  for (const flag of ['image', 'label', 'val-image', 'val-label'] as const) {
+    const p = values[flag];
+    if (typeof p === 'string') checkInputFile(p, `--${flag}`);
+  }
   const train: CaseSource = { id: 'train', image: values.image, labels: values.label };
   const valImage = values['val-image'], valLabel = values['val-label'];
   const val: CaseSource = typeof valImage === 'string' && typeof valLabel === 'string' ? { id: 'val', image: valImage, labels: valLabel } : { ...train, id: 'train-as-val' };
@@ -64,7 +68,7 @@ async function casesFromFlags(values: Record<string, string | boolean | undefine
 
 function enumOption<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(value)) throw new CliError(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got ${value}`);
   return value as T;
 }
 
@@ -96,10 +100,9 @@ export const trainCommand: CliCommand = {
         console.error(`resuming ${runDir}`);
         report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
       } else {
-        const cases = await casesFromFlags(values);
         const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
-        const request: TrainRequest = {
-          train: cases.train, val: cases.val,
+        // Every flag is parsed and range-checked before the data is listed or a case read.
+        const flagged: Omit<TrainRequest, 'train' | 'val' | 'spacingMm'> = {
           ...(values.name !== undefined ? { name: values.name } : mode ? { name: mode } : {}),
           ...(mode ? { mode } : {}),
           ...(values.backbone !== undefined ? { backbone: resolveBackbone(values.backbone) } : {}),
@@ -109,7 +112,6 @@ export const trainCommand: CliCommand = {
           ...optional('loss', enumOption('loss', values.loss, ['bce-dice', 'softmax-ce'] as const)),
           ...optional('channels', positiveIntOption('channels', values.channels)),
           ...optional('patch', values.patch !== undefined ? parseTriple('patch', values.patch, true) : undefined),
-          ...optional('spacingMm', values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : cases.spacing),
           ...optional('labels', values.labels !== undefined ? parseIntList('labels', values.labels) : undefined),
           ...optional('batch', positiveIntOption('batch', values.batch)),
           ...optional('lr', numberOption('lr', values.lr)),
@@ -124,10 +126,16 @@ export const trainCommand: CliCommand = {
           ...optional('threads', positiveIntOption('threads', values.threads)),
           ...(values['no-augment'] ? { augment: false } : {}),
         };
+        checkTrainFlags(flagged);
+        const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
+        const cases = await casesFromFlags(values);
+        const request: TrainRequest = { ...flagged, train: cases.train, val: cases.val, ...optional('spacingMm', spacing ?? cases.spacing) };
+        // The run folder is checked before any case is preprocessed: a folder that cannot be written fails now.
+        const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(request.name ?? TRAIN_DEFAULTS.mode)));
+        checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
+        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
-        const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(config.name)));
-        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         console.error(`run folder ${runDir}`);
         report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
       }
@@ -135,7 +143,7 @@ export const trainCommand: CliCommand = {
       stop.dispose();
     }
     if (values.json) console.log(JSON.stringify(report, null, 2));
-    return report.status === 'stopped' ? 130 : 0;
+    return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
   },
 };
 

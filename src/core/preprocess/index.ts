@@ -4,5 +4,5 @@ export { DEFAULT_SPACING_MM, contiguous, gridSpacing, resampledAxis, resampleStr
 export { rasCropView, type RasCropView } from './ras-view.js';
 export { DEFAULT_HU_WINDOW, clipAndScaleHu } from './intensity.js';
 export { bodyMask, type BodyMaskOptions } from './body-mask.js';
-export { toLabelArray, presentClasses } from './labels.js';
+export { toLabelArray, presentClasses, labelsOutside } from './labels.js';
 export { preprocessCase, type PreprocessInput, type PreprocessOptions, type PreprocessedCase } from './pipeline.js';

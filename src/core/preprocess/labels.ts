@@ -23,3 +23,13 @@ export function presentClasses(labels: Uint8Array): number[] {
   for (let c = 1; c < 256; c++) if (seen[c]) out.push(c);
   return out;
 }
+
+/** Label ids in a map (background 0 excluded) that are not among `classes`, with their voxel counts, ascending. */
+export function labelsOutside(labels: Uint8Array, classes: readonly number[]): { readonly id: number; readonly voxels: number }[] {
+  const counts = new Float64Array(256);
+  for (let n = 0; n < labels.length; n++) counts[labels[n] as number]!++;
+  const listed = new Set(classes);
+  const out: { id: number; voxels: number }[] = [];
+  for (let c = 1; c < 256; c++) if (counts[c]! > 0 && !listed.has(c)) out.push({ id: c, voxels: counts[c]! });
+  return out;
+}

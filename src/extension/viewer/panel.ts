@@ -56,10 +56,11 @@ export class ViewerPanel implements vscode.Disposable {
     const webview = panel.webview;
     webview.options = {
       enableScripts: true,
+      // Only what viewerHtml loads: the bundle and its css. The volume reaches the webview as messages from the
+      // host, never by URL, so the opened file's folder is not a resource root.
       localResourceRoots: [
         vscode.Uri.joinPath(services.extensionUri, 'dist', 'webview'),
         vscode.Uri.joinPath(services.extensionUri, 'media'),
-        vscode.Uri.joinPath(uri, '..'),
       ],
     };
     this.disposables.push(

@@ -21,6 +21,14 @@ export function defaultThreads(): number {
   return availableParallelism();
 }
 
+/**
+ * The most intra-op threads a session may be asked for: four per core this process may use. More only adds
+ * contention (each thread spins between ops), and a value like 1000 is a typo that would start a thousand threads.
+ */
+export function maxThreads(): number {
+  return 4 * availableParallelism();
+}
+
 /** The onnxruntime-node package folder (resolved at run time: the package stays external to the bundles). */
 export function onnxruntimePackageDir(): string {
   return dirname(require.resolve('onnxruntime-node/package.json'));

@@ -6,6 +6,7 @@ import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
 import type { CaseSource } from '../../protocol/engine.js';
 import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
+import { maxThreads } from '../engine/providers.js';
 import { BTCV13_NAMES, clampPatch, RunConfigError, strideOf, type TrainMode, type TrainRunConfig } from './run-config.js';
 import { prepareCached } from './train-run.js';
 
@@ -50,8 +51,30 @@ const positiveInt = (name: string, v: number): number => {
   return v;
 };
 
+/**
+ * The numeric fields of a request, checked before any case is read (`train --overlap 5` used to fail after the
+ * first epoch's training, leaving a run that could not resume). Names are the CLI's flags.
+ */
+export function checkTrainNumbers(req: Partial<TrainRequest>): void {
+  const rule = (flag: string, v: number | undefined, ok: (v: number) => boolean, what: string): void => {
+    if (v !== undefined && !(Number.isFinite(v) && ok(v))) throw new RunConfigError(`--${flag} must be ${what}, got ${v}`);
+  };
+  const int = Number.isSafeInteger;
+  rule('lr', req.lr, (v) => v > 0, 'a number > 0');
+  rule('weight-decay', req.weightDecay, (v) => v >= 0, 'a number >= 0');
+  rule('warmup', req.warmupSteps, (v) => int(v) && v >= 0, 'an integer >= 0 (steps)');
+  rule('overlap', req.overlap, (v) => v >= 0 && v < 1, 'in [0, 1) (a fraction of the window)');
+  rule('seed', req.seed, (v) => int(v) && v >= 0, 'an integer >= 0');
+  const cap = maxThreads();
+  rule('threads', req.threads, (v) => int(v) && v >= 1 && v <= cap, `an integer in 1..${cap} (4 per core)`);
+  for (const [flag, v] of [['batch', req.batch], ['epochs', req.epochs], ['steps-per-epoch', req.stepsPerEpoch], ['unfreeze-epoch', req.unfreezeEpoch], ['checkpoint-every', req.checkpointEvery], ['channels', req.channels], ['validation-batch', req.validationBatch]] as const) {
+    rule(flag, v, (x) => int(x) && x >= 1, 'a positive integer');
+  }
+}
+
 export async function resolveTrainConfig(req: TrainRequest, cache: Map<string, PreparedCase>): Promise<TrainRunConfig> {
   const d = TRAIN_DEFAULTS;
+  checkTrainNumbers(req);
   if (req.train.length === 0) throw new RunConfigError('no training cases');
   const mode = req.mode ?? d.mode;
   if ((mode === 'linear' || mode === 'nonlinear' || mode === 'finetune') && (req.net ?? d.net) !== 'fpn3d') {

@@ -3,12 +3,12 @@
  * protocol's 1x1x2 mm grid (both maps reoriented to RAS and resampled by nearest neighbour, as vox2vec scores on the
  * preprocessed grid). Folders are paired by file name; the summary is mean +- sd over cases (population sd).
  */
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { accumulate, createAccumulator, summarize, type MetricSummary } from '../../core/metrics/accumulator.js';
 import { dicePerClass, meanFinite } from '../../core/metrics/dice.js';
 import { hausdorffPerClass } from '../../core/metrics/hausdorff.js';
-import { gridSpacing, resampleToSpacing, sameGeometry, toLabelArray, type Dims, type Grid } from '../../core/preprocess/index.js';
+import { gridSpacing, labelsOutside, resampleToSpacing, sameGeometry, toLabelArray, type Dims, type Grid } from '../../core/preprocess/index.js';
 import { reorientToRas } from '../../core/volume/orientation.js';
 import { mat4ToRows } from '../../core/volume/mat4.js';
 import { readNamedNiftiFile } from '../nifti/index.js';
@@ -47,11 +47,31 @@ async function readLabels(path: string): Promise<Grid<Uint8Array>> {
   return { dims: image.dims, ijkToRas: image.ijkToRas, data: toLabelArray(image.data, path) };
 }
 
+/**
+ * What to do with label ids in a map that are not among the scored classes. 'refuse' (the default): a 117-class
+ * TotalSegmentator map scored as BTCV-13 silently gave 0.31, so ids outside the classes are an error that names them;
+ * 'ignore' scores the listed classes only, as asked (`--ignore-extra-labels`).
+ */
+export type ExtraLabels = 'refuse' | 'ignore';
+
+const idList = (ids: readonly number[]): string => (ids.length > 6 ? `${ids.slice(0, 5).join(', ')}, ..., ${ids[ids.length - 1]}` : ids.join(', '));
+
+function refuseExtraLabels(path: string, what: string, labels: Uint8Array, classes: readonly number[]): void {
+  const extra = labelsOutside(labels, classes);
+  if (extra.length === 0) return;
+  const voxels = extra.reduce((sum, e) => sum + e.voxels, 0);
+  throw new EvaluateError(`${what} ${path} holds ${extra.length} label id(s) outside --classes ${classes.length > 6 ? `${classes[0]}..${classes[classes.length - 1]}` : classes.join(',')}: ${idList(extra.map((e) => e.id))} (${voxels} voxels); list them in --classes, or pass --ignore-extra-labels to score only the listed classes`);
+}
+
 /** Scores one predicted map against its reference (same grid required, checked to 1e-3 mm). */
-export async function evaluatePair(predPath: string, refPath: string, classes: readonly number[], grid: EvaluationGrid, id = basename(predPath)): Promise<CaseScores> {
+export async function evaluatePair(predPath: string, refPath: string, classes: readonly number[], grid: EvaluationGrid, id = basename(predPath), extraLabels: ExtraLabels = 'refuse'): Promise<CaseScores> {
   let [pred, ref] = await Promise.all([readLabels(predPath), readLabels(refPath)]);
   if (!sameGeometry(pred, ref)) {
     throw new EvaluateError(`grid mismatch: prediction ${describe(predPath, pred)} but reference ${describe(refPath, ref)}; resample the prediction onto the reference's grid (anadiff segment writes it on the input CT's grid)`);
+  }
+  if (extraLabels === 'refuse') {
+    refuseExtraLabels(refPath, 'the reference', ref.data, classes);
+    refuseExtraLabels(predPath, 'the prediction', pred.data, classes);
   }
   if (grid === '1x1x2') {
     [pred, ref] = [pred, ref].map((g) => resampleToSpacing(reorientToRas(g), [1, 1, 2], 'nearest')) as [Grid<Uint8Array>, Grid<Uint8Array>];
@@ -64,6 +84,7 @@ const isNifti = (name: string): boolean => /\.nii(\.gz)?$/.test(name) && !name.s
 
 /** Pairs of files: one pair for two files, or every prediction in a folder with the reference of the same name. */
 export function pairInputs(pred: string, ref: string): { id: string; pred: string; ref: string }[] {
+  for (const [flag, p] of [['--pred', pred], ['--ref', ref]] as const) if (!existsSync(p)) throw new EvaluateError(`${flag} ${p}: no such file or folder`);
   const predDir = statSync(pred).isDirectory(), refDir = statSync(ref).isDirectory();
   if (predDir !== refDir) throw new EvaluateError(`--pred and --ref must both be files or both be folders (${pred} is a ${predDir ? 'folder' : 'file'}, ${ref} a ${refDir ? 'folder' : 'file'})`);
   if (!predDir) return [{ id: basename(pred), pred, ref }];
@@ -75,11 +96,11 @@ export function pairInputs(pred: string, ref: string): { id: string; pred: strin
   return preds.map((n) => ({ id: n, pred: join(pred, n), ref: join(ref, n) }));
 }
 
-export async function evaluatePaths(pred: string, ref: string, classes: readonly number[], grid: EvaluationGrid, onCase?: (scores: CaseScores) => void): Promise<Evaluation> {
+export async function evaluatePaths(pred: string, ref: string, classes: readonly number[], grid: EvaluationGrid, onCase?: (scores: CaseScores) => void, extraLabels: ExtraLabels = 'refuse'): Promise<Evaluation> {
   const dice = createAccumulator('dice', classes), hd95 = createAccumulator('hd95', classes);
   const cases: CaseScores[] = [];
   for (const pair of pairInputs(pred, ref)) {
-    const scores = await evaluatePair(pair.pred, pair.ref, classes, grid, pair.id);
+    const scores = await evaluatePair(pair.pred, pair.ref, classes, grid, pair.id, extraLabels);
     accumulate(dice, pair.id, scores.dice);
     accumulate(hd95, pair.id, scores.hd95);
     cases.push(scores);

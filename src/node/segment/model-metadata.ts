@@ -72,14 +72,25 @@ export function parseModelMetadata(value: unknown, where: string): SegmentModelM
   }
 }
 
-/** The metadata stored in a model's metadata_props, or undefined when the model has none. */
-export function readEmbeddedMetadata(model: Uint8Array, where: string): SegmentModelMetadata | undefined {
+/**
+ * The ModelProto in `model`, or a ModelMetadataError that names the file: protobuf's own messages ("index out of
+ * range", "invalid wire type") say nothing of which file was wrong. Text, a NIfTI or a checkpoint can decode as some
+ * protobuf by chance, so a model must also carry an IR version and a graph.
+ */
+export function decodeOnnxModel(model: Uint8Array, where: string): onnx.ModelProto {
   let proto: onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(model);
   } catch (e) {
     throw new ModelMetadataError(`${where}: not an ONNX model (${(e as Error).message})`);
   }
+  if (!proto.irVersion || !proto.graph) throw new ModelMetadataError(`${where}: not an ONNX model (no ${proto.irVersion ? 'graph' : 'IR version'})`);
+  return proto;
+}
+
+/** The metadata stored in a model's metadata_props, or undefined when the model has none. */
+export function readEmbeddedMetadata(model: Uint8Array, where: string): SegmentModelMetadata | undefined {
+  const proto = decodeOnnxModel(model, where);
   const entry = (proto.metadataProps ?? []).find((p) => p.key === METADATA_KEY);
   if (!entry) return undefined;
   let json: unknown;
@@ -101,7 +112,7 @@ export function embedMetadata(model: Uint8Array, metadata: SegmentModelMetadata)
 
 /** The model's input shape [B, C, D, H, W]; -1 for a symbolic dimension (anadiff exports static shapes). */
 export function modelInputShape(model: Uint8Array, where: string): { name: string; shape: number[] } {
-  const proto = onnx.ModelProto.decode(model);
+  const proto = decodeOnnxModel(model, where);
   const initializers = new Set((proto.graph?.initializer ?? []).map((t) => t.name));
   const inputs = (proto.graph?.input ?? []).filter((i) => !initializers.has(i.name ?? ''));
   if (inputs.length !== 1) throw new ModelMetadataError(`${where}: a segmentation model takes exactly one input, this one takes ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);

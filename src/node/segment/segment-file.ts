@@ -1,9 +1,11 @@
 /**
  * `segment` as a function: CT file in, label-map file out, aligned with the CT (its header, affine and shape). The
- * output is checked before any work (never replaced without `overwrite`) and written atomically by writeNiftiFile.
+ * output is checked before any work (src/node/io/output-path.ts: never the input, never replaced without `overwrite`,
+ * its folder writable) and written atomically by writeNiftiFile.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ctInputProblems } from '../../core/infer/ct-input.js';
+import { checkInputFile, checkOutputFile } from '../io/output-path.js';
 import { readNamedNiftiFile, writeNiftiFile } from '../nifti/index.js';
 import { createOnnxPredictor } from './onnx-predictor.js';
 import { resolveModel, type ResolvedModel } from './resolve-model.js';
@@ -19,6 +21,8 @@ export interface SegmentFileOptions extends SegmentOptions {
   readonly device?: 'auto' | 'cpu' | 'cuda';
   readonly threads?: number;
   readonly overwrite?: boolean;
+  /** Segment an input that fails the CT checks (core/infer/ct-input.ts) instead of refusing it. */
+  readonly force?: boolean;
   /** One line per notable event (provider fallback, model source). */
   readonly onLog?: (message: string) => void;
 }
@@ -39,14 +43,24 @@ export interface SegmentFileResult {
 export async function segmentFile(options: SegmentFileOptions): Promise<SegmentFileResult> {
   const started = performance.now();
   const output = resolve(options.output);
-  if (!options.overwrite && existsSync(output)) throw new SegmentError(`${options.output} exists; pass --overwrite to replace it`);
   if (!/\.nii(\.gz)?$/.test(output)) throw new SegmentError(`${options.output}: the output must end in .nii or .nii.gz`);
+  checkInputFile(options.input, '--input');
+  checkOutputFile(options.output, { flag: '--output', overwrite: options.overwrite ?? false, inputs: [options.input, ...(options.model !== undefined ? [options.model] : [])] });
   const model = resolveModel(options.model, options.roots);
   decisionFor(model.metadata, options.decision); // a wrong --threshold/--argmax fails before the CT is read
   const image = await readNamedNiftiFile(options.input);
+  const problems = ctInputProblems(image);
+  if (problems.length > 0) {
+    if (!options.force) throw new SegmentError(`--input ${options.input}: ${problems.join('; ')}; pass --force to segment it anyway`);
+    options.onLog?.(`--force: segmenting ${options.input} although ${problems.join('; ')}`);
+  }
   if (image.frames > 1) options.onLog?.(`${options.input} has ${image.frames} frames; segmenting frame ${image.frame}`);
+  // onnxruntime's load errors name a node or an op, not the file: say which model it was.
   const predictor = await createOnnxPredictor(model.model, model.input, {
     provider: options.device ?? 'auto', ...(options.threads !== undefined ? { threads: options.threads } : {}),
+  }).catch((e: unknown) => {
+    if (e instanceof SegmentError) throw e;
+    throw new SegmentError(`${model.onnxPath}: onnxruntime cannot load the model (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
   });
   if (predictor.fallbackReason) options.onLog?.(`CUDA unavailable, running on CPU: ${predictor.fallbackReason}`);
   try {

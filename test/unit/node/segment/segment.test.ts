@@ -16,6 +16,7 @@ import { readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.
 import { embedMetadata, ModelMetadataError, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from '../../../../src/node/segment/model-metadata.js';
 import { resolveModel } from '../../../../src/node/segment/resolve-model.js';
 import { evaluatePair } from '../../../../src/node/segment/evaluate.js';
+import { PathCheckError } from '../../../../src/node/io/output-path.js';
 import { segmentFile } from '../../../../src/node/segment/segment-file.js';
 import { SegmentError } from '../../../../src/node/segment/segment-volume.js';
 import { thresholdModel } from './threshold-model.js';
@@ -78,7 +79,7 @@ test('segment with sigmoid channels: the label map equals thresholding the CT on
   assert.equal(differ, 0, `${differ} voxels differ from HU > ${LEVEL_HU}`);
   assert.equal(result.counts[7], want.filter((v) => v === 7).length);
 
-  await assert.rejects(segmentFile({ model: modelPath, input, output, device: 'cpu' }), (e: Error) => e instanceof SegmentError && /exists; pass --overwrite/.test(e.message));
+  await assert.rejects(segmentFile({ model: modelPath, input, output, device: 'cpu' }), (e: Error) => e instanceof PathCheckError && /--output .*seg\.nii\.gz exists; pass --overwrite/.test(e.message));
   const centre = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true, blend: 'centre', overlap: 0.25, largestComponent: false });
   assert.ok(centre.windows > 0);
   assert.deepEqual((await readNiftiFile(output)).data, Float32Array.from(want), 'centre blending gives the same answer for a pointwise model');
