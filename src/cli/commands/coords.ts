@@ -7,7 +7,8 @@ import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js'
 import { coordsRun, type CoordsReport, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
-import { CliError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
+import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff coords train (--phantom | --data DIR [--val N] | --image CT... [--val-image CT...]) [options]
@@ -60,18 +61,19 @@ async function listCts(dir: string): Promise<string[]> {
 async function sourcesFromFlags(values: Record<string, unknown>): Promise<{ train: CtSource[]; val: CtSource[] }> {
   const images = (values.image as string[] | undefined) ?? [];
   const chosen = [values.phantom === true, values.data !== undefined, images.length > 0].filter(Boolean).length;
-  if (chosen !== 1) throw new CliError(`give exactly one of --phantom, --data DIR, --image CT\n\n${usage}`, 2);
+  if (chosen !== 1) throw new UsageError(`give exactly one of --phantom, --data DIR, --image CT\n\n${usage}`);
   if (values.phantom) return { train: [{ id: 'phantom-1', phantom: { seed: 1 } }], val: [{ id: 'phantom-2', phantom: { seed: 2 } }] };
   const asSource = (root: string) => (p: string): CtSource => ({ id: relative(root, p) || p, image: resolve(p) });
   if (typeof values.data === 'string') {
     const all = await listCts(values.data);
     const nVal = values.val === undefined ? 1 : Number(values.val);
-    if (!Number.isInteger(nVal) || nVal < 0) throw new CliError(`--val must be a non-negative integer, got ${String(values.val)}`, 2);
+    if (!Number.isInteger(nVal) || nVal < 0) throw new UsageError(`--val must be a non-negative integer, got ${String(values.val)}`);
     if (all.length <= nVal) throw new CliError(`--data ${values.data}: ${all.length} CT file(s), too few to hold out ${nVal} for validation`);
     return { train: all.slice(0, all.length - nVal).map(asSource(values.data)), val: all.slice(all.length - nVal).map(asSource(values.data)) };
   }
   const valImages = (values['val-image'] as string[] | undefined) ?? [];
-  for (const p of [...images, ...valImages]) if (!existsSync(p) || !statSync(p).isFile()) throw new CliError(`${p}: no such file`);
+  for (const p of images) checkInputFile(p, '--image');
+  for (const p of valImages) checkInputFile(p, '--val-image');
   return { train: images.map((p) => ({ id: p, image: resolve(p) })), val: valImages.map((p) => ({ id: p, image: resolve(p) })) };
 }
 
@@ -79,7 +81,7 @@ function parseSlots(value: string | undefined): [number, number] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',').map(Number);
   if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0) || parts[0] === 0) {
-    throw new CliError(`--slots must be B,G with integers B >= 1 and G >= 0 (body and background voxels per view), got ${value}`, 2);
+    throw new UsageError(`--slots must be B,G with integers B >= 1 and G >= 0 (body and background voxels per view), got ${value}`);
   }
   return parts as [number, number];
 }
@@ -119,15 +121,15 @@ export const coordsTrainCommand: CliCommand = {
       console.error(`resuming ${runDir}`);
     } else {
       const preset = values.preset ?? 'small';
-      if (!['tiny', 'small', 'paper'].includes(preset)) throw new CliError(`--preset must be tiny, small or paper, got ${preset}`, 2);
+      if (!['tiny', 'small', 'paper'].includes(preset)) throw new UsageError(`--preset must be tiny, small or paper, got ${preset}`);
       const device = values.device ?? 'auto';
-      if (!['auto', 'cpu', 'cuda'].includes(device)) throw new CliError(`--device must be auto, cpu or cuda, got ${device}`, 2);
+      if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
       const steps = positiveIntOption('steps', values.steps) ?? 1000;
       const lr = numberOption('lr', values.lr) ?? 3e-4;
       const warmup = numberOption('warmup-frac', values['warmup-frac']) ?? 0.1;
-      if (!(lr > 0)) throw new CliError(`--lr must be positive, got ${lr}`, 2);
-      if (!(warmup > 0 && warmup < 1)) throw new CliError(`--warmup-frac must be in (0, 1), got ${warmup}`, 2);
-      const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true, 2) : APE_CROP_DEFAULTS.patch;
+      if (!(lr > 0)) throw new UsageError(`--lr must be positive, got ${lr}`);
+      if (!(warmup > 0 && warmup < 1)) throw new UsageError(`--warmup-frac must be in (0, 1), got ${warmup}`);
+      const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : APE_CROP_DEFAULTS.patch;
       const slots = parseSlots(values.slots);
       const sources = await sourcesFromFlags(values);
       const channels = positiveIntOption('channels', values.channels);
@@ -147,6 +149,7 @@ export const coordsTrainCommand: CliCommand = {
         seed: numberOption('seed', values.seed) ?? 0, ...(threads !== undefined ? { threads } : {}), provider: device as 'auto' | 'cpu' | 'cuda',
       };
       runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));
+      checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
       if (existsSync(join(runDir, RUN_FILES.checkpoints))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
       console.error(`run folder ${runDir}`);
     }
