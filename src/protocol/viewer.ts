@@ -177,6 +177,8 @@ export type DecodeReply =
       readonly isCt: boolean;
       readonly integerValued: boolean;
       readonly labelIds: readonly number[];
+      /** The NIfTI `descrip` field (names the label vocabulary of files `anadiff sample` writes). */
+      readonly description: string;
       readonly header: readonly HeaderField[];
       readonly decodeMs: number;
     }

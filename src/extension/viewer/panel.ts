@@ -178,7 +178,7 @@ export class ViewerPanel implements vscode.Disposable {
     if (!overlay.integerValued || overlay.voxelType === 'float32') {
       throw new Error(`${overlayName} holds non-integer values (range ${overlay.fullRange.min}..${overlay.fullRange.max}); a label overlay must be an integer label map.`);
     }
-    const table = chooseLabelTable(overlayName, overlay.labelIds);
+    const table = chooseLabelTable(overlayName, overlay.labelIds, overlay.description);
     const note = placement.kind === 'by-affine' ? placement.note : null;
     await this.post({
       type: 'overlay',
