@@ -3,6 +3,7 @@
 // transfers them as binary; a Node Buffer would be serialised as JSON (minutes for a CT, then a parse failure).
 
 import type { LabelEntry, LabelTable } from '../core/viewer/color-tables.js';
+import type { ViewerConvention } from '../core/viewer/convention.js';
 import type { DisplayRange, WindowPresetId } from '../core/viewer/window.js';
 import type { Plane } from '../core/viewer/slices.js';
 import type { VolumeGeometry, VoxelType } from '../core/viewer/prepare.js';
@@ -55,8 +56,11 @@ export interface FirstPaint {
 
 /** Messages from the host to the webview. */
 export type HostToWebview =
-  /** Sent once after `ready`: which file this editor shows and the view state saved for it, if any. */
-  | { readonly type: 'init'; readonly fileName: string; readonly savedState: ViewerState | null }
+  /**
+   * Sent once after `ready`: which file this editor shows, the view state saved for it, if any, and the
+   * `anadiff.viewer.convention` setting (used when there is no saved state).
+   */
+  | { readonly type: 'init'; readonly fileName: string; readonly savedState: ViewerState | null; readonly convention: ViewerConvention }
   /** The three planes through the centre, decoded natively in a worker: drawn on a 2D canvas while NiiVue loads. */
   | ({ readonly type: 'firstPaint' } & FirstPaint)
   /**

@@ -3,6 +3,7 @@
 // inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay`.
 import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
+import type { ViewerConvention } from '../../src/core/viewer/convention.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
 import type { LabelEntry } from '../../src/core/viewer/color-tables.js';
 import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
@@ -36,7 +37,9 @@ const model: {
   overlay: { labels: readonly LabelEntry[]; hidden: Set<number> } | null;
   view: VolumeView | null;
   lastPlane: number;
-} = { state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
+  /** The `anadiff.viewer.convention` setting, from `init`. */
+  convention: ViewerConvention;
+} = { convention: 'auto', state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
 
 // ---- layout ----
 const status = byId('status');
@@ -148,13 +151,14 @@ async function onMessage(m: HostToWebview): Promise<void> {
   switch (m.type) {
     case 'init':
       model.fileName = m.fileName;
+      model.convention = m.convention;
       model.saved = parseSavedState(m.savedState) ?? model.saved;
       setStatus(`Decoding ${m.fileName}…`);
       break;
     case 'firstPaint': {
       note('firstPaintReceivedMs');
       model.isCt = m.isCt;
-      model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt);
+      model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt, model.convention);
       applyStateToToolbar(model.state);
       firstSlices = m.slices;
       repaintFirst();
@@ -285,7 +289,7 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
   document.body.dataset.hostDecodeMs = String(m.decodeMs);
   model.isCt = m.isCt;
   if (!model.state) {
-    model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt);
+    model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt, model.convention);
     applyStateToToolbar(model.state);
   }
   model.image = { geometry: m.geometry, rasToIjk: mat4InvertAffine(m.geometry.ijkToRas), values: typedView(voxels.voxelType, voxels.buffer) };

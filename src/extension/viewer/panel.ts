@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
 import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
+import { parseConvention, type ViewerConvention } from '../../core/viewer/convention.js';
 import { placeOverlay } from '../../core/viewer/overlay-grid.js';
 import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
 import { isWebviewToHost } from '../../protocol/viewer.js';
@@ -226,7 +227,7 @@ export class ViewerPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.markReady();
-        void this.panel.webview.postMessage({ type: 'init', fileName: this.fileName, savedState: this.savedState() } satisfies HostToWebview);
+        void this.panel.webview.postMessage({ type: 'init', fileName: this.fileName, savedState: this.savedState(), convention: viewerConvention() } satisfies HostToWebview);
         break;
       case 'viewState':
         void this.services.viewState.update(STATE_KEY_PREFIX + this.uri.toString(), m.state);
@@ -257,4 +258,9 @@ export class ViewerPanel implements vscode.Disposable {
   private savedState(): ViewerState | null {
     return this.services.viewState.get<ViewerState>(STATE_KEY_PREFIX + this.uri.toString()) ?? null;
   }
+}
+
+/** The `anadiff.viewer.convention` setting, read when a viewer opens (a change applies to the next one opened). */
+function viewerConvention(): ViewerConvention {
+  return parseConvention(vscode.workspace.getConfiguration('anadiff.viewer').get<unknown>('convention'));
 }
