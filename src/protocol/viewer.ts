@@ -98,6 +98,12 @@ export type HostToWebview =
       readonly labels: readonly LabelEntry[];
       readonly placementNote: string | null;
     }
+  /**
+   * Label maps on the image's grid that lie next to it (file names in its folder), found from headers after the
+   * image loaded. The webview offers them in its own banner (Open / Dismiss): a notification toast could go unseen.
+   * Posted once per load; `files` is empty when there are none.
+   */
+  | { readonly type: 'overlayOffer'; readonly files: readonly string[] }
   /** Palette command: apply a CT window preset. */
   | { readonly type: 'applyPreset'; readonly preset: WindowPresetId }
   /** Palette command: switch layout. */
@@ -119,6 +125,8 @@ export type WebviewToHost =
   | { readonly type: 'viewState'; readonly state: ViewerState }
   /** The user pressed "Label overlay…" in the toolbar. */
   | { readonly type: 'pickOverlay' }
+  /** The user pressed Open in the offer banner: show this file (one of `overlayOffer.files`) as the overlay. */
+  | { readonly type: 'openOffered'; readonly fileName: string }
   /** A loading milestone, in ms since the webview script started (logged; read by the e2e test through the DOM). */
   | { readonly type: 'timing'; readonly phase: ViewerPhase; readonly ms: number }
   /** The webview could not use the `volumeFileChunk`s (inflate failed, wrong size): the host posts `volume` again with voxels. */
@@ -130,7 +138,7 @@ export type WebviewToHost =
 export function isWebviewToHost(message: unknown): message is WebviewToHost {
   if (typeof message !== 'object' || message === null) return false;
   const type = (message as { type?: unknown }).type;
-  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'timing' || type === 'needVoxels' || type === 'error';
+  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'openOffered' || type === 'timing' || type === 'needVoxels' || type === 'error';
 }
 
 // ---- host <-> decode worker (src/node/viewer/decode-worker.ts) ----

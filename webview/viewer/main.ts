@@ -11,6 +11,7 @@ import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
 import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
 import { VolumeView, type Location } from './niivue-view.js';
+import { buildOfferBanner } from './offer-banner.js';
 import { renderHeader, renderLegend } from './side-panel.js';
 import { defaultState, matchingPreset, parseSavedState } from './state.js';
 import { buildToolbar } from './toolbar.js';
@@ -68,7 +69,8 @@ const toolbar = buildToolbar({
   resetZoom: () => model.view?.resetZoom(),
 });
 
-const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas);
+const offerBanner = buildOfferBanner({ open: (fileName) => post({ type: 'openOffered', fileName }) });
+const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas, offerBanner.element);
 byId('app').replaceChildren(
   toolbar.element,
   h('div', { id: 'main' }, stage, h('aside', { id: 'side' }, legendPanel, headerPanel)),
@@ -180,6 +182,10 @@ async function onMessage(m: HostToWebview): Promise<void> {
     }
     case 'overlay':
       await showOverlay(m);
+      offerBanner.hide('opened');
+      break;
+    case 'overlayOffer':
+      offerBanner.show(m.files);
       break;
     case 'applyPreset': {
       const preset = findPreset(m.preset);

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import * as path from 'node:path';
 import { findPreset, WINDOW_PRESETS, type WindowPresetId } from '../../core/viewer/window.js';
 import { LAYOUTS, VOLUME_VIEWER_VIEW_TYPE, type Layout } from '../../protocol/viewer.js';
 import type { VolumeViewerProvider } from './provider.js';
@@ -63,7 +64,9 @@ async function openLabelOverlay(panel: ViewerPanel, uri?: vscode.Uri): Promise<O
     return { kind: 'shown', note };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    void vscode.window.showErrorMessage(`AnaDiff: cannot show this label overlay. ${message}`);
+    // Modal: a refused overlay is the answer to what the user just asked for, and a toast can go unseen (straight
+    // into the notification centre). Not awaited: the command's result must not wait for the dialog to close.
+    void vscode.window.showErrorMessage(`AnaDiff cannot show ${path.basename(target.fsPath)} over ${panel.fileName}`, { modal: true, detail: message });
     return { kind: 'refused', message };
   }
 }

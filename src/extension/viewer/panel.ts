@@ -43,6 +43,8 @@ export class ViewerPanel implements vscode.Disposable {
   private decodedImage: Decoded | null = null;
   /** Set once `firstPaint` is posted: from then on several file pieces may be in flight at once. */
   private firstPaintQueued = false;
+  /** Sibling label maps offered in the banner (file names in the image's folder): Open accepts only these. */
+  private offered: readonly string[] = [];
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
 
@@ -194,6 +196,12 @@ export class ViewerPanel implements vscode.Disposable {
     return note ?? `${overlayName}: ${overlay.labelIds.filter((id) => id > 0).length} labels (${table.title} colours).`;
   }
 
+  /** Offers label maps next to the image in the webview's banner (an empty list says there are none). */
+  async offerOverlays(fileNames: readonly string[]): Promise<void> {
+    this.offered = fileNames;
+    await this.post({ type: 'overlayOffer', files: fileNames });
+  }
+
   /** Posts after `ready`. Returns whether the webview accepted it (false once the panel is gone). */
   async post(message: HostToWebview): Promise<boolean> {
     await this.ready;
@@ -234,6 +242,11 @@ export class ViewerPanel implements vscode.Disposable {
         break;
       case 'pickOverlay':
         void vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay');
+        break;
+      case 'openOffered':
+        // Only a file the host offered: the webview's word alone never names a file to open.
+        if (this.offered.includes(m.fileName)) void vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay', vscode.Uri.joinPath(this.uri, '..', m.fileName));
+        else this.services.log.warn(`${this.fileName}: ignored an offer for ${m.fileName}, which was not offered`);
         break;
       case 'timing':
         this.timings.set(m.phase, m.ms);
