@@ -4,9 +4,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
 import { parseConvention, type ViewerConvention } from '../../core/viewer/convention.js';
 import { placeOverlay } from '../../core/viewer/overlay-grid.js';
-import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
+import type { GridResult, HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
 import { isWebviewToHost } from '../../protocol/viewer.js';
-import { decodeVolume, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
+import { decodeVolume, readGrids, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
 import { viewerHtml } from './html.js';
 import { readRawVoxels } from '../../node/viewer/raw-voxels.js';
 
@@ -74,6 +74,16 @@ export class ViewerPanel implements vscode.Disposable {
 
   get fileName(): string {
     return path.basename(this.uri.fsPath);
+  }
+
+  /** The image's grid once decoded (rejects when it could not be opened). */
+  imageGrid(): Promise<VolumeGeometry> {
+    return this.imageGeometry;
+  }
+
+  /** Header grids of `paths` (headers only, in the decode worker; cancelled when the panel closes). */
+  gridsOf(paths: readonly string[]): Promise<readonly GridResult[]> {
+    return this.track(readGrids(this.services.worker, paths));
   }
 
   /** Milliseconds (since the webview script started) at which each loading phase was reached, for tests and logs. */
