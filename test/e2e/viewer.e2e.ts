@@ -187,7 +187,7 @@ export const tests: readonly E2eTest[] = [
       assert.equal(radiological, true, 'a CT opens in radiological convention');
       const letterPx = Number(await frame.locator('body').getAttribute('data-orientation-letter-px'));
       assert.ok(letterPx >= 16, `orientation letters are ${letterPx} CSS px (at least 16)`);
-      await ctx.screenshot('first-visit-viewer', { forDocs: true });
+      await ctx.screenshot('first-visit-banner', { forDocs: true });
       const t0 = Date.now();
       await banner.locator('.offer-open').first().click();
       await waitForPhase(frame, 'overlay', t0, 60_000);
