@@ -11,7 +11,13 @@ import type { ViewerPanel, ViewerServices } from './panel.js';
  * missed by users: it can go straight into the notification centre.
  */
 export async function offerSiblingOverlays(panel: ViewerPanel, services: ViewerServices): Promise<void> {
-  const matches = await sameGridSiblings(panel.uri, services.worker);
+  let matches: vscode.Uri[] = [];
+  try {
+    matches = await sameGridSiblings(panel.uri, services.worker);
+  } catch (err) {
+    // An unreadable folder or header only means nothing is offered; the webview still hears that (an empty offer).
+    services.log.warn(`${panel.fileName}: looking for label maps next to it failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
   await panel.offerOverlays(matches.map((uri) => path.basename(uri.fsPath)));
 }
 
