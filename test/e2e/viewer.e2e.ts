@@ -222,9 +222,10 @@ export const tests: readonly E2eTest[] = [
       await rows.filter({ hasText: 'Browse' }).first().waitFor({ timeout: 30_000 });
       const texts = (await rows.allInnerTexts()).map((t) => t.split('\n').map((s) => s.trim()).filter(Boolean));
       ctx.log(`picker rows: ${texts.map((t) => t.join(' | ')).join(' ;; ')}`);
-      const files = texts.filter((t) => t.some((s) => /\.nii(\.gz)?$/.test(s)));
-      assert.ok(files[0]?.includes(path.basename(seg)), `the same-grid label map comes first: ${JSON.stringify(files[0])}`);
-      assert.ok(!texts.some((t) => t[0] === path.basename(ct) || t.includes(path.basename(ct))), 'the open image is not offered');
+      // A row's first line is its label (the file name), possibly followed by its folder.
+      const files = texts.filter((t) => /\.nii(\.gz)?\b/.test(t[0] ?? ''));
+      assert.ok(files[0]?.[0]?.startsWith(path.basename(seg)), `the same-grid label map comes first: ${JSON.stringify(files[0])}`);
+      assert.ok(!files.some((t) => t[0]?.startsWith(path.basename(ct))), 'the open image is not offered');
       assert.ok(texts[texts.length - 1]?.some((s) => s.includes('Browse')), 'Browse… comes last');
       await ctx.screenshot('overlay-pick', { forDocs: true });
       const t0 = Date.now();

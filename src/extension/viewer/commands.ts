@@ -123,9 +123,9 @@ function choiceItems(ranked: readonly OverlayChoice[]): ChoiceItem[] {
     if (choice.kind === 'browse') {
       items.push({ label: '$(folder-opened) Browse…', description: 'a file outside this list', alwaysShow: true, choice });
     } else {
-      const uri = vscode.Uri.file(choice.path);
-      const relative = vscode.workspace.asRelativePath(vscode.Uri.joinPath(uri, '..'));
-      items.push({ label: path.basename(choice.path), description: relative, detail: choice.reason, choice });
+      // The folder, relative to the workspace ("" at its root); files outside it show their full folder.
+      const folder = path.dirname(vscode.workspace.asRelativePath(vscode.Uri.file(choice.path), false));
+      items.push({ label: path.basename(choice.path), ...(folder !== '.' ? { description: folder } : {}), detail: choice.reason, choice });
     }
   }
   return items;
