@@ -35,8 +35,8 @@ export interface MultiplanarLayout {
 export const TILE_GAP_PX = 4;
 /** S extent below this fraction of the smaller in-plane extent makes a volume "thin". */
 const THIN_RATIO = 0.5;
-/** In the thin arrangements the axial tile leaves at least this fraction of the stage's width or height. */
-const STRIP_MIN_FRACTION = 0.22;
+/** In the thin arrangements the axial tile leaves at least this fraction of the stage's width or height (coronal and sagittal stay legible). */
+const STRIP_MIN_FRACTION = 0.3;
 
 /** Each plane's size in mm on screen (width, height): axial R x A, coronal R x S, sagittal A x S. */
 export function planeExtentsMm(extentRasMm: readonly [number, number, number]): Record<Plane, [number, number]> {
