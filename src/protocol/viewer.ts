@@ -3,6 +3,7 @@
 // transfers them as binary; a Node Buffer would be serialised as JSON (minutes for a CT, then a parse failure).
 
 import type { LabelEntry, LabelTable } from '../core/viewer/color-tables.js';
+import type { ViewerConvention } from '../core/viewer/convention.js';
 import type { DisplayRange, WindowPresetId } from '../core/viewer/window.js';
 import type { Plane } from '../core/viewer/slices.js';
 import type { VolumeGeometry, VoxelType } from '../core/viewer/prepare.js';
@@ -55,8 +56,11 @@ export interface FirstPaint {
 
 /** Messages from the host to the webview. */
 export type HostToWebview =
-  /** Sent once after `ready`: which file this editor shows and the view state saved for it, if any. */
-  | { readonly type: 'init'; readonly fileName: string; readonly savedState: ViewerState | null }
+  /**
+   * Sent once after `ready`: which file this editor shows, the view state saved for it, if any, and the
+   * `anadiff.viewer.convention` setting (used when there is no saved state).
+   */
+  | { readonly type: 'init'; readonly fileName: string; readonly savedState: ViewerState | null; readonly convention: ViewerConvention }
   /** The three planes through the centre, decoded natively in a worker: drawn on a 2D canvas while NiiVue loads. */
   | ({ readonly type: 'firstPaint' } & FirstPaint)
   /**
@@ -94,6 +98,12 @@ export type HostToWebview =
       readonly labels: readonly LabelEntry[];
       readonly placementNote: string | null;
     }
+  /**
+   * Label maps on the image's grid that lie next to it (file names in its folder), found from headers after the
+   * image loaded. The webview offers them in its own banner (Open / Dismiss): a notification toast could go unseen.
+   * Posted once per load; `files` is empty when there are none.
+   */
+  | { readonly type: 'overlayOffer'; readonly files: readonly string[] }
   /** Palette command: apply a CT window preset. */
   | { readonly type: 'applyPreset'; readonly preset: WindowPresetId }
   /** Palette command: switch layout. */
@@ -115,6 +125,8 @@ export type WebviewToHost =
   | { readonly type: 'viewState'; readonly state: ViewerState }
   /** The user pressed "Label overlay…" in the toolbar. */
   | { readonly type: 'pickOverlay' }
+  /** The user pressed Open in the offer banner: show this file (one of `overlayOffer.files`) as the overlay. */
+  | { readonly type: 'openOffered'; readonly fileName: string }
   /** A loading milestone, in ms since the webview script started (logged; read by the e2e test through the DOM). */
   | { readonly type: 'timing'; readonly phase: ViewerPhase; readonly ms: number }
   /** The webview could not use the `volumeFileChunk`s (inflate failed, wrong size): the host posts `volume` again with voxels. */
@@ -126,7 +138,7 @@ export type WebviewToHost =
 export function isWebviewToHost(message: unknown): message is WebviewToHost {
   if (typeof message !== 'object' || message === null) return false;
   const type = (message as { type?: unknown }).type;
-  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'timing' || type === 'needVoxels' || type === 'error';
+  return type === 'ready' || type === 'viewState' || type === 'pickOverlay' || type === 'openOffered' || type === 'timing' || type === 'needVoxels' || type === 'error';
 }
 
 // ---- host <-> decode worker (src/node/viewer/decode-worker.ts) ----
@@ -177,6 +189,8 @@ export type DecodeReply =
       readonly isCt: boolean;
       readonly integerValued: boolean;
       readonly labelIds: readonly number[];
+      /** The NIfTI `descrip` field (names the label vocabulary of files `anadiff sample` writes). */
+      readonly description: string;
       readonly header: readonly HeaderField[];
       readonly decodeMs: number;
     }

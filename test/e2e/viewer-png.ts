@@ -96,3 +96,16 @@ export function colouredFraction(p: Pixels, minChroma = 60): number {
   }
   return coloured / n;
 }
+
+/** Luminance spread inside a rectangle (pixels of the image): tells whether a tile shows a slice. */
+export function luminanceSpreadIn(p: Pixels, rect: { x: number; y: number; w: number; h: number }): number {
+  const x0 = Math.max(0, Math.floor(rect.x));
+  const y0 = Math.max(0, Math.floor(rect.y));
+  const x1 = Math.min(p.width, Math.ceil(rect.x + rect.w));
+  const y1 = Math.min(p.height, Math.ceil(rect.y + rect.h));
+  const w = Math.max(0, x1 - x0);
+  const h = Math.max(0, y1 - y0);
+  const rgba = new Uint8Array(w * h * 4);
+  for (let y = 0; y < h; y++) rgba.set(p.rgba.subarray(((y0 + y) * p.width + x0) * 4, ((y0 + y) * p.width + x1) * 4), y * w * 4);
+  return w * h === 0 ? 0 : luminanceSpread({ width: w, height: h, rgba });
+}

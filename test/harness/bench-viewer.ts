@@ -19,6 +19,12 @@ import { killAll } from './processes.js';
 import { startCodeServer, type CodeServer } from './server.js';
 import { createWorkbench } from './workbench.js';
 
+/**
+ * The viewer's goal for a 512x512x300 CT, reported here rather than asserted by a test (the e2e test only has a
+ * 60 s sanity bound: a busy shared machine made a 5-10 s assertion fail while the viewer was fine).
+ */
+const GOAL_FIRST_SLICES_MS = 5000;
+
 interface Sample { readonly firstSlicesMs: number; readonly interactiveMs: number }
 
 const median = (xs: readonly number[]): number => {
@@ -70,7 +76,9 @@ async function main(): Promise<void> {
       anadiff: { firstSlicesMs: median(anadiff.map((s) => s.firstSlicesMs)), interactiveMs: median(anadiff.map((s) => s.interactiveMs)) },
       niivueByUrl: { shownMs: median(niivue.map((s) => s.interactiveMs)) },
       ratio: { firstSlices: 0, interactive: 0 },
+      goal: { firstSlicesMs: GOAL_FIRST_SLICES_MS, met: false },
     };
+    result.goal.met = result.anadiff.firstSlicesMs <= GOAL_FIRST_SLICES_MS;
     result.ratio.firstSlices = Number((result.anadiff.firstSlicesMs / result.niivueByUrl.shownMs).toFixed(2));
     result.ratio.interactive = Number((result.anadiff.interactiveMs / result.niivueByUrl.shownMs).toFixed(2));
     if (values.json) console.log(JSON.stringify(result));
@@ -79,6 +87,7 @@ async function main(): Promise<void> {
       console.log(`  AnaDiff first slices   ${result.anadiff.firstSlicesMs} ms  (${result.ratio.firstSlices}x NiiVue by URL)`);
       console.log(`  AnaDiff interactive    ${result.anadiff.interactiveMs} ms  (${result.ratio.interactive}x NiiVue by URL)`);
       console.log(`  NiiVue by URL, shown   ${result.niivueByUrl.shownMs} ms`);
+      console.log(`  goal: first slices within ${GOAL_FIRST_SLICES_MS} ms: ${result.goal.met ? 'met' : 'missed'}`);
     }
   } finally {
     await browser?.close().catch(() => undefined);

@@ -24,8 +24,11 @@ export interface Workbench {
 export interface E2eContext {
   readonly page: Page;
   readonly workbench: Workbench;
-  /** Full-page PNG at test-results/e2e-<name>.png; returns its path. */
-  screenshot(name: string): Promise<string>;
+  /**
+   * Full-page PNG at test-results/e2e-<name>.png; returns its path. With `forDocs` and ANADIFF_DOCS_IMAGES=1 it is
+   * also copied to docs/images/<name>.png (README pictures, refreshed on purpose rather than by every run).
+   */
+  screenshot(name: string, options?: { readonly forDocs?: boolean }): Promise<string>;
   readonly workspace: SampleWorkspace;
   log(message: string): void;
   /** Ends the test as skipped, printing the reason (e.g. a file it needs is absent). */

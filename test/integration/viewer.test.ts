@@ -90,6 +90,11 @@ suite('viewer', () => {
     await vscode.commands.executeCommand('anadiff.viewer.setLayout', 'multiplanar');
   });
 
+  test('the setting anadiff.viewer.convention is contributed with auto (radiological for CT) as its default', () => {
+    const inspected = vscode.workspace.getConfiguration('anadiff.viewer').inspect<string>('convention');
+    assert.equal(inspected?.defaultValue, 'auto');
+  });
+
   test('shows a label map on the same grid as an overlay', async function () {
     this.timeout(60_000);
     const ws = testWorkspace();

@@ -1,14 +1,16 @@
 // The first picture: the host's three centre slices drawn on a plain 2D canvas (no WebGL, a few ms) while NiiVue
-// builds its textures. Same orientation and window as the full viewer, so the swap is seamless.
+// builds its textures. Same orientation, window and tiles (core/viewer/multiplanar) as the full viewer, so the swap
+// is seamless.
 import { greyLevel, type DisplayRange } from '../../src/core/viewer/window.js';
-import type { Layout, SlicePayload } from '../../src/protocol/viewer.js';
+import type { Tile } from '../../src/core/viewer/multiplanar.js';
+import type { SlicePayload } from '../../src/protocol/viewer.js';
 
-const GAP_PX = 4;
-
+/** Draws each slice into its tile (CSS px of the canvas). */
 export function drawFirstPaint(
   canvas: HTMLCanvasElement,
   slices: readonly SlicePayload[],
-  view: { readonly layout: Layout; readonly window: DisplayRange; readonly radiological: boolean },
+  tiles: readonly Tile[],
+  view: { readonly window: DisplayRange; readonly radiological: boolean },
   background: string,
 ): void {
   const rect = canvas.getBoundingClientRect();
@@ -20,38 +22,10 @@ export function drawFirstPaint(
   ctx.fillStyle = background;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const byPlane = new Map(slices.map((s) => [s.plane, s]));
-  // Cells in mm, placed like NiiVue's multiplanar grid: coronal | sagittal over axial | (empty).
-  const cells: { slice: SlicePayload; col: number; row: number }[] =
-    view.layout === 'multiplanar'
-      ? (
-          [
-            ['coronal', 0, 0],
-            ['sagittal', 1, 0],
-            ['axial', 0, 1],
-          ] as const
-        ).flatMap(([plane, col, row]) => {
-          const slice = byPlane.get(plane);
-          return slice ? [{ slice, col, row }] : [];
-        })
-      : byPlane.has(view.layout) ? [{ slice: byPlane.get(view.layout) as SlicePayload, col: 0, row: 0 }] : [];
-  if (cells.length === 0) return;
-  const mmW = (s: SlicePayload): number => s.width * s.pixelMm[0];
-  const mmH = (s: SlicePayload): number => s.height * s.pixelMm[1];
-  const colW = [0, 1].map((c) => Math.max(0, ...cells.filter((x) => x.col === c).map((x) => mmW(x.slice))));
-  const rowH = [0, 1].map((r) => Math.max(0, ...cells.filter((x) => x.row === r).map((x) => mmH(x.slice))));
-  const gap = GAP_PX * dpr;
-  const nCols = colW.filter((w) => w > 0).length;
-  const nRows = rowH.filter((h) => h > 0).length;
-  const scale = Math.min((canvas.width - gap * (nCols - 1)) / ((colW[0] as number) + (colW[1] as number)), (canvas.height - gap * (nRows - 1)) / ((rowH[0] as number) + (rowH[1] as number)));
-  const totalW = ((colW[0] as number) + (colW[1] as number)) * scale + gap * (nCols - 1);
-  const totalH = ((rowH[0] as number) + (rowH[1] as number)) * scale + gap * (nRows - 1);
-  const x0 = (canvas.width - totalW) / 2;
-  const y0 = (canvas.height - totalH) / 2;
-  for (const { slice, col, row } of cells) {
-    const w = mmW(slice) * scale;
-    const hgt = mmH(slice) * scale;
-    const x = x0 + (col === 0 ? 0 : (colW[0] as number) * scale + gap);
-    const y = y0 + (row === 0 ? 0 : (rowH[0] as number) * scale + gap);
+  for (const { plane, rect: r } of tiles) {
+    const slice = byPlane.get(plane);
+    if (!slice) continue;
+    const [x, y, w, hgt] = [r.x * dpr, r.y * dpr, r.w * dpr, r.h * dpr];
     const tile = sliceBitmap(slice, view.window);
     ctx.save();
     // The host sends neurological slices; radiological mirrors axial and coronal left-right.

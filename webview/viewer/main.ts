@@ -2,7 +2,9 @@
 // `firstPaint` (three slices on a 2D canvas, no WebGL), with optional `volumeFileChunk`s (the file's gzip bytes,
 // inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay`.
 import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
+import { extentRasMm, stageLayout, type Tile } from '../../src/core/viewer/multiplanar.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
+import type { ViewerConvention } from '../../src/core/viewer/convention.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
 import type { LabelEntry } from '../../src/core/viewer/color-tables.js';
 import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
@@ -10,6 +12,7 @@ import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
 import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
 import { VolumeView, type Location } from './niivue-view.js';
+import { buildOfferBanner } from './offer-banner.js';
 import { renderHeader, renderLegend } from './side-panel.js';
 import { defaultState, matchingPreset, parseSavedState } from './state.js';
 import { buildToolbar } from './toolbar.js';
@@ -36,7 +39,11 @@ const model: {
   overlay: { labels: readonly LabelEntry[]; hidden: Set<number> } | null;
   view: VolumeView | null;
   lastPlane: number;
-} = { state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
+  /** The `anadiff.viewer.convention` setting, from `init`. */
+  convention: ViewerConvention;
+  /** The image's extent along R, A, S (mm): sizes the tiles. */
+  extentMm: [number, number, number] | null;
+} = { convention: 'auto', extentMm: null, state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
 
 // ---- layout ----
 const status = byId('status');
@@ -65,10 +72,15 @@ const toolbar = buildToolbar({
   resetZoom: () => model.view?.resetZoom(),
 });
 
-const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas);
+const offerBanner = buildOfferBanner({ open: (fileName) => post({ type: 'openOffered', fileName }) });
+/** The part of the stage no tile uses, when it is big enough for the legend (see `relayout`). */
+const freeSpace = h('div', { id: 'free-space' });
+freeSpace.hidden = true;
+const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas, freeSpace, offerBanner.element);
+const side = h('aside', { id: 'side' }, legendPanel, headerPanel);
 byId('app').replaceChildren(
   toolbar.element,
-  h('div', { id: 'main' }, stage, h('aside', { id: 'side' }, legendPanel, headerPanel)),
+  h('div', { id: 'main' }, stage, side),
   h('footer', { id: 'footer' }, readout, status),
 );
 
@@ -93,6 +105,7 @@ function update(change: Partial<ViewerState>): void {
   if (change.layout && change.layout !== before.layout) {
     toolbar.setLayout(next.layout);
     view?.setLayout(next.layout);
+    relayout();
   }
   if (change.window && (change.window.min !== before.window.min || change.window.max !== before.window.max || change.presetId !== before.presetId)) {
     const w = rangeToWindow(next.window);
@@ -111,11 +124,39 @@ function update(change: Partial<ViewerState>): void {
   saveTimer = setTimeout(() => post({ type: 'viewState', state: next }), 300);
 }
 
+// ---- tiles: sized by the volume's physical extent (core/viewer/multiplanar), the free area holds the legend ----
+/** The legend moves into the free area only when it fits there (CSS px); otherwise it stays in the side panel. */
+const LEGEND_MIN_PX = { w: 200, h: 140 };
+let tiles: readonly Tile[] = [];
+
+/** Recomputes the tiles for the stage's size and the layout, places the legend, and redraws. */
+function relayout(): void {
+  if (!model.state || !model.extentMm) return;
+  const box = stage.getBoundingClientRect();
+  const layout = stageLayout(box.width, box.height, model.extentMm, model.state.layout);
+  tiles = layout.tiles;
+  document.body.dataset.arrangement = model.state.layout === 'multiplanar' ? layout.arrangement : model.state.layout;
+  document.body.dataset.tiles = JSON.stringify(tiles.map((t) => ({ plane: t.plane, x: Math.round(t.rect.x), y: Math.round(t.rect.y), w: Math.round(t.rect.w), h: Math.round(t.rect.h) })));
+  const free = layout.free;
+  if (free && free.w >= LEGEND_MIN_PX.w && free.h >= LEGEND_MIN_PX.h) {
+    Object.assign(freeSpace.style, { left: `${free.x}px`, top: `${free.y}px`, width: `${free.w}px`, height: `${free.h}px` });
+    if (legendPanel.parentElement !== freeSpace) freeSpace.append(legendPanel);
+    freeSpace.hidden = legendPanel.hidden;
+  } else {
+    if (legendPanel.parentElement !== side) side.prepend(legendPanel);
+    freeSpace.hidden = true;
+  }
+  if (model.view) {
+    if (model.state.layout === 'multiplanar') model.view.setTiles(tiles, box.width, box.height);
+    document.body.dataset.orientationLetterPx = String(model.view.orientationLetterCssPx());
+  } else repaintFirst();
+}
+
 // ---- first paint ----
 let firstSlices: Extract<HostToWebview, { type: 'firstPaint' }>['slices'] | null = null;
 function repaintFirst(): void {
   if (!firstSlices || !model.state || model.view) return;
-  drawFirstPaint(firstCanvas, firstSlices, model.state, themeColour('--vscode-editor-background', '#1e1e1e'));
+  drawFirstPaint(firstCanvas, firstSlices, tiles, model.state, themeColour('--vscode-editor-background', '#1e1e1e'));
 }
 
 // ---- readout ----
@@ -148,16 +189,18 @@ async function onMessage(m: HostToWebview): Promise<void> {
   switch (m.type) {
     case 'init':
       model.fileName = m.fileName;
+      model.convention = m.convention;
       model.saved = parseSavedState(m.savedState) ?? model.saved;
       setStatus(`Decoding ${m.fileName}…`);
       break;
     case 'firstPaint': {
       note('firstPaintReceivedMs');
       model.isCt = m.isCt;
-      model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt);
+      model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt, model.convention);
       applyStateToToolbar(model.state);
       firstSlices = m.slices;
-      repaintFirst();
+      model.extentMm = extentRasMm(m.geometry.dims, m.geometry.ijkToRas);
+      relayout();
       byId('app').classList.remove('loading');
       mark('firstPaint');
       setStatus(`${m.geometry.dims.join('×')} · ${m.geometry.spacing.map((s) => s.toFixed(2)).join('×')} mm · ${m.geometry.orientation} · loading full volume…`);
@@ -176,6 +219,10 @@ async function onMessage(m: HostToWebview): Promise<void> {
     }
     case 'overlay':
       await showOverlay(m);
+      offerBanner.hide('opened');
+      break;
+    case 'overlayOffer':
+      offerBanner.show(m.files);
       break;
     case 'applyPreset': {
       const preset = findPreset(m.preset);
@@ -285,9 +332,10 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
   document.body.dataset.hostDecodeMs = String(m.decodeMs);
   model.isCt = m.isCt;
   if (!model.state) {
-    model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt);
+    model.state = model.saved ?? defaultState(m.defaultWindow, m.isCt, model.convention);
     applyStateToToolbar(model.state);
   }
+  model.extentMm = extentRasMm(m.geometry.dims, m.geometry.ijkToRas);
   model.image = { geometry: m.geometry, rasToIjk: mat4InvertAffine(m.geometry.ijkToRas), values: typedView(voxels.voxelType, voxels.buffer) };
   renderHeader(headerPanel, m.fileName, m.header);
   const state = model.state;
@@ -305,6 +353,7 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
     view.finishGpuWork();
     note('volumeShownMs');
     model.view = view;
+    relayout();
     toolbar.setColormaps(COLORMAPS.filter((c) => view.colormaps().includes(c)), state.colormap);
     view.setCrosshairFrac(state.crosshairFrac);
     // Let NiiVue present its first frame before the 2D picture is taken away, so nothing flashes.
@@ -339,6 +388,7 @@ async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Prom
       update({ overlayOpacity: value });
     },
   });
+  relayout(); // the legend now exists: into the free area if it fits there
   view.setCrosshairFrac(state.crosshairFrac);
   mark('overlay');
 }
@@ -367,7 +417,7 @@ glCanvas.addEventListener(
   },
   { capture: true, passive: false },
 );
-new ResizeObserver(() => repaintFirst()).observe(stage);
+new ResizeObserver(() => relayout()).observe(stage);
 
 window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
   onMessage(event.data).catch((err: unknown) => {

@@ -3,6 +3,7 @@
 import { DRAG_MODE, MULTIPLANAR_TYPE, Niivue, NVImage, SHOW_RENDER, SLICE_TYPE } from '@niivue/niivue';
 import { toNiivueLabelColormap, type LabelEntry } from '../../src/core/viewer/color-tables.js';
 import type { DisplayRange } from '../../src/core/viewer/window.js';
+import type { Tile } from '../../src/core/viewer/multiplanar.js';
 import type { Layout, VolumeGeometry, VoxelType } from '../../src/protocol/viewer.js';
 
 const SLICE_TYPES: Record<Layout, SLICE_TYPE> = {
@@ -11,6 +12,8 @@ const SLICE_TYPES: Record<Layout, SLICE_TYPE> = {
   sagittal: SLICE_TYPE.SAGITTAL,
   multiplanar: SLICE_TYPE.MULTIPLANAR,
 };
+/** The smallest size of NiiVue's text (orientation letters) in CSS px. */
+export const ORIENTATION_LETTER_MIN_CSS_PX = 16;
 const NIFTI_CODES: Record<VoxelType, number> = { uint8: 2, int16: 4, float32: 16 };
 
 /** NiiVue's crosshair event, reduced to what the readout needs. */
@@ -62,7 +65,9 @@ export class VolumeView {
       // Left click/drag moves the crosshair, right drag changes the window, middle drag (or shift+left) pans.
       dragMode: DRAG_MODE.windowing,
       mouseEventConfig: { leftButton: { primary: DRAG_MODE.crosshair, withShift: DRAG_MODE.pan }, rightButton: DRAG_MODE.windowing, centerButton: DRAG_MODE.pan },
-      textHeight: 0.035,
+      // Orientation letters and other text: at least this many CSS px, whatever the canvas size or zoom (NiiVue
+      // multiplies by the device pixel ratio; `textHeight`, a fraction of the canvas, gave 6 px letters on small tiles).
+      fontMinPx: ORIENTATION_LETTER_MIN_CSS_PX,
       loadingText: '',
       logLevel: 'warn',
     });
@@ -131,7 +136,26 @@ export class VolumeView {
   }
 
   setLayout(layout: Layout): void {
+    // A custom layout wins over the slice type in NiiVue: single planes go back to NiiVue's own full-canvas tile.
+    if (layout !== 'multiplanar') this.nv.clearCustomLayout();
     this.nv.setSliceType(SLICE_TYPES[layout]);
+  }
+
+  /** Places the multiplanar tiles (CSS px of a `stageW` x `stageH` canvas, from core/viewer/multiplanar). */
+  setTiles(tiles: readonly Tile[], stageW: number, stageH: number): void {
+    if (tiles.length === 0 || stageW <= 0 || stageH <= 0) return;
+    this.nv.setCustomLayout(
+      tiles.map((t) => ({
+        sliceType: SLICE_TYPES[t.plane],
+        position: [t.rect.x / stageW, t.rect.y / stageH, t.rect.w / stageW, t.rect.h / stageH] as [number, number, number, number],
+      })),
+    );
+  }
+
+  /** The size NiiVue draws its orientation letters at, in CSS px (its font size is in device pixels). */
+  orientationLetterCssPx(): number {
+    const fontPx = (this.nv as unknown as { fontPx?: number }).fontPx ?? 0;
+    return fontPx / (this.nv.uiData.dpr || window.devicePixelRatio || 1);
   }
 
   setRadiological(on: boolean): void {

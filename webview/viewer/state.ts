@@ -1,15 +1,16 @@
 // The view state (what survives hiding and reopening) and the one place that decides its defaults.
 import { findPreset, rangeToWindow, WINDOW_PRESETS, type DisplayRange, type WindowPresetId } from '../../src/core/viewer/window.js';
+import { startsRadiological, type ViewerConvention } from '../../src/core/viewer/convention.js';
 import type { ViewerState } from '../../src/protocol/viewer.js';
 
-export function defaultState(defaultWindow: DisplayRange, isCt: boolean): ViewerState {
+export function defaultState(defaultWindow: DisplayRange, isCt: boolean, convention: ViewerConvention): ViewerState {
   return {
     layout: 'multiplanar',
     window: defaultWindow,
     presetId: isCt ? matchingPreset(defaultWindow) : null,
     crosshairFrac: [0.5, 0.5, 0.5],
     colormap: 'gray',
-    radiological: false,
+    radiological: startsRadiological(convention, isCt),
     overlayOpacity: 0.5,
     hiddenLabels: [],
     headerOpen: false,

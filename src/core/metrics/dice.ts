@@ -1,3 +1,4 @@
+import { BTCV13_CLASSES } from '../btcv.js';
 import { PreprocessError } from '../preprocess/grid.js';
 
 /** The protocol's smoothing: Dice = (2|P∩R| + eps) / (|P| + |R| + eps), so a class absent from both scores exactly 1. */
@@ -29,7 +30,7 @@ export function dicePerClass(pred: Uint8Array, ref: Uint8Array, classes: readonl
   return classes.map((c) => (2 * inter[c]! + eps) / (p[c]! + r[c]! + eps));
 }
 
-export const BTCV13_CLASSES: readonly number[] = Object.freeze([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+export { BTCV13_CLASSES };
 
 /** Mean of the finite values (NaN, e.g. an undefined HD95, is left out); NaN when none is finite. */
 export function meanFinite(values: readonly number[]): number {

@@ -3,10 +3,9 @@
  * z Superior), painted in this order so later structures win. Labels use BTCV-13 numbering.
  * HU values are non-contrast CT averages (liver ~60, spleen ~45, kidney ~30, blood ~40, fat ~-100, bone 250-700).
  */
-export const BTCV13_LABELS = {
-  spleen: 1, rightKidney: 2, leftKidney: 3, gallbladder: 4, esophagus: 5, liver: 6, stomach: 7, aorta: 8,
-  ivc: 9, portalSplenicVein: 10, pancreas: 11, rightAdrenal: 12, leftAdrenal: 13,
-} as const;
+import { BTCV13_LABELS } from '../btcv.js';
+
+export { BTCV13_LABELS };
 
 export interface Shape {
   readonly kind: 'ellipsoid' | 'cylinder';

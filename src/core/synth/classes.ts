@@ -4,6 +4,7 @@
  * and BTCV-13 itself. TotalSegmentator's finer classes (bones, muscles, lungs, bowel) only shape the intensities;
  * the output keeps the 13 BTCV organs.
  */
+import { BTCV13_ORGANS } from '../btcv.js';
 
 /** Tissues with their own HU model (`hu-table.ts`). `body` is unlabeled tissue inside the body (fat/soft tissue). */
 export const TISSUES = [
@@ -23,10 +24,8 @@ export interface ClassInfo {
   readonly btcv: number;
 }
 
-export const BTCV13_NAMES = [
-  'spleen', 'kidney_right', 'kidney_left', 'gallbladder', 'esophagus', 'liver', 'stomach', 'aorta',
-  'inferior_vena_cava', 'portal_vein_and_splenic_vein', 'pancreas', 'adrenal_gland_right', 'adrenal_gland_left',
-] as const;
+/** BTCV-13 organs in TotalSegmentator's spelling, by id - 1 (core/btcv). */
+export const BTCV13_TOTALSEG_NAMES: readonly string[] = BTCV13_ORGANS.map((o) => o.totalsegName);
 
 const BTCV_TISSUES: readonly Tissue[] = [
   'spleen', 'kidney', 'kidney', 'gallbladder', 'esophagus', 'liver', 'stomach', 'artery', 'vein', 'portalVein', 'pancreas', 'adrenal', 'adrenal',

@@ -1,4 +1,4 @@
-export { BTCV13_NAMES, TISSUES, TOTALSEG_NAMES, TOTALSEG_TO_BTCV, classTable, guessVocabulary, type ClassInfo, type ClassVocabulary, type Tissue } from './classes.js';
+export { BTCV13_TOTALSEG_NAMES, TISSUES, TOTALSEG_NAMES, TOTALSEG_TO_BTCV, classTable, guessVocabulary, type ClassInfo, type ClassVocabulary, type Tissue } from './classes.js';
 export { HU_RANGES, PHASES, ORAL_CONTRAST_HU, drawIntensities, type HuKey, type HuRange, type Phase, type TissueIntensities } from './hu-table.js';
 export { DEFAULT_DEFORMATION, deformLabels, drawDeformation, type DeformationParams, type DeformationRanges } from './deform.js';
 export { REGION_AIR, REGION_FAT, REGION_INTERIOR, REGION_LABELED, REGION_WALL, bodyRegions, drawBodyParams, type BodyParams } from './body.js';

@@ -1,5 +1,6 @@
 // Label colour tables: which colour and name each integer label gets in an overlay.
 // Pure data + functions so the webview, the host and the tests share one definition.
+import { BTCV13_ORGANS, describesBtcv13 } from '../btcv.js';
 
 /** One label of a segmentation: its integer id, a human name and an sRGB colour (0..255 each). */
 export interface LabelEntry {
@@ -15,33 +16,23 @@ export interface LabelTable {
   readonly labels: readonly LabelEntry[];
 }
 
-/** BTCV-13 abdominal organs (Beyond the Cranial Vault challenge numbering), colours close to 3D Slicer's. */
+/** BTCV-13 abdominal organs with the names and colours of core/btcv (the one vocabulary). */
 export const BTCV13: LabelTable = {
   id: 'btcv13',
   title: 'BTCV-13',
-  labels: [
-    { id: 1, name: 'spleen', rgb: [157, 108, 162] },
-    { id: 2, name: 'right kidney', rgb: [185, 102, 83] },
-    { id: 3, name: 'left kidney', rgb: [255, 181, 158] },
-    { id: 4, name: 'gallbladder', rgb: [139, 150, 98] },
-    { id: 5, name: 'esophagus', rgb: [211, 171, 143] },
-    { id: 6, name: 'liver', rgb: [221, 130, 101] },
-    // Slicer's stomach is nearly the liver's colour; a distinct yellow keeps the two organs apart.
-    { id: 7, name: 'stomach', rgb: [255, 220, 120] },
-    { id: 8, name: 'aorta', rgb: [224, 97, 76] },
-    { id: 9, name: 'inferior vena cava', rgb: [0, 151, 206] },
-    { id: 10, name: 'portal and splenic veins', rgb: [0, 112, 165] },
-    { id: 11, name: 'pancreas', rgb: [249, 180, 111] },
-    { id: 12, name: 'right adrenal', rgb: [244, 214, 49] },
-    { id: 13, name: 'left adrenal', rgb: [230, 220, 70] },
-  ],
+  labels: BTCV13_ORGANS.map(({ id, name, rgb }) => ({ id, name, rgb })),
 };
 
-/** Evenly spaced, saturated hues (golden-angle steps) so neighbouring ids never look alike. */
+/**
+ * Golden-angle hue steps with the lightness cycling through three levels: hue alone put ids 1 and 6 on nearly the
+ * same green (137.5 deg vs 105 deg); with lightness 1 and 6 differ too, and neighbouring ids never look alike.
+ */
 export function genericLabelColour(id: number): [number, number, number] {
   const hue = (id * 137.508) % 360;
-  return hslToRgb(hue, 0.72, 0.55);
+  return hslToRgb(hue, 0.75, GENERIC_LIGHTNESS[id % GENERIC_LIGHTNESS.length] as number);
 }
+
+const GENERIC_LIGHTNESS = [0.62, 0.42, 0.78] as const;
 
 /** A generic table for the given label ids (0 = background is skipped). */
 export function genericLabelTable(ids: readonly number[]): LabelTable {
@@ -53,13 +44,14 @@ export function genericLabelTable(ids: readonly number[]): LabelTable {
 }
 
 /**
- * Picks the table for an overlay: BTCV-13 when the file name says so, or when every present id is a BTCV id and the
- * file is named like a segmentation of abdominal CT; otherwise a generic table over the ids actually present.
+ * Picks the table for an overlay: BTCV-13 when every present id is a BTCV id and the file says so, by its name
+ * (`..._btcv13_...`) or by its NIfTI description (`anadiff sample` writes "BTCV-13 labels for ..."); otherwise a
+ * generic table over the ids actually present.
  */
-export function chooseLabelTable(fileName: string, presentIds: readonly number[]): LabelTable {
+export function chooseLabelTable(fileName: string, presentIds: readonly number[], description = ''): LabelTable {
   const ids = presentIds.filter((id) => id > 0);
   const allBtcv = ids.length > 0 && ids.every((id) => Number.isInteger(id) && id >= 1 && id <= 13);
-  if (allBtcv && /btcv/i.test(fileName)) return BTCV13;
+  if (allBtcv && (/btcv/i.test(fileName) || describesBtcv13(description))) return BTCV13;
   return genericLabelTable(ids);
 }
 

@@ -12,6 +12,11 @@ export function isNiftiName(fileName: string): boolean {
   return /\.nii(\.gz)?$/i.test(fileName);
 }
 
+/** Whether a NIfTI file's name says it holds labels (seg, label, mask, btcv, annotation, ground truth). */
+export function looksLikeSegmentation(fileName: string): boolean {
+  return SEGMENTATION_WORDS.test(niftiStem(fileName));
+}
+
 /**
  * Candidate overlays among `siblingNames` for `imageName`: NIfTI files, not the image itself, whose name contains
  * a segmentation word. Files sharing the image's stem (`ct.nii.gz` -> `ct_seg.nii.gz`) come first. The caller still

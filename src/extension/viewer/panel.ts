@@ -2,10 +2,11 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
 import { chooseLabelTable, presentLabels } from '../../core/viewer/color-tables.js';
+import { parseConvention, type ViewerConvention } from '../../core/viewer/convention.js';
 import { placeOverlay } from '../../core/viewer/overlay-grid.js';
-import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
+import type { GridResult, HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, WebviewToHost } from '../../protocol/viewer.js';
 import { isWebviewToHost } from '../../protocol/viewer.js';
-import { decodeVolume, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
+import { decodeVolume, readGrids, type DecodeHandle, type Decoded, type WorkerSpec } from './decode-client.js';
 import { viewerHtml } from './html.js';
 import { readRawVoxels } from '../../node/viewer/raw-voxels.js';
 
@@ -42,6 +43,8 @@ export class ViewerPanel implements vscode.Disposable {
   private decodedImage: Decoded | null = null;
   /** Set once `firstPaint` is posted: from then on several file pieces may be in flight at once. */
   private firstPaintQueued = false;
+  /** Sibling label maps offered in the banner (file names in the image's folder): Open accepts only these. */
+  private offered: readonly string[] = [];
   private readonly onDidDisposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.onDidDisposeEmitter.event;
 
@@ -72,6 +75,16 @@ export class ViewerPanel implements vscode.Disposable {
 
   get fileName(): string {
     return path.basename(this.uri.fsPath);
+  }
+
+  /** The image's grid once decoded (rejects when it could not be opened). */
+  imageGrid(): Promise<VolumeGeometry> {
+    return this.imageGeometry;
+  }
+
+  /** Header grids of `paths` (headers only, in the decode worker; cancelled when the panel closes). */
+  gridsOf(paths: readonly string[]): Promise<readonly GridResult[]> {
+    return this.track(readGrids(this.services.worker, paths));
   }
 
   /** Milliseconds (since the webview script started) at which each loading phase was reached, for tests and logs. */
@@ -179,7 +192,7 @@ export class ViewerPanel implements vscode.Disposable {
     if (!overlay.integerValued || overlay.voxelType === 'float32') {
       throw new Error(`${overlayName} holds non-integer values (range ${overlay.fullRange.min}..${overlay.fullRange.max}); a label overlay must be an integer label map.`);
     }
-    const table = chooseLabelTable(overlayName, overlay.labelIds);
+    const table = chooseLabelTable(overlayName, overlay.labelIds, overlay.description);
     const note = placement.kind === 'by-affine' ? placement.note : null;
     await this.post({
       type: 'overlay',
@@ -192,6 +205,12 @@ export class ViewerPanel implements vscode.Disposable {
       placementNote: note,
     });
     return note ?? `${overlayName}: ${overlay.labelIds.filter((id) => id > 0).length} labels (${table.title} colours).`;
+  }
+
+  /** Offers label maps next to the image in the webview's banner (an empty list says there are none). */
+  async offerOverlays(fileNames: readonly string[]): Promise<void> {
+    this.offered = fileNames;
+    await this.post({ type: 'overlayOffer', files: fileNames });
   }
 
   /** Posts after `ready`. Returns whether the webview accepted it (false once the panel is gone). */
@@ -227,13 +246,18 @@ export class ViewerPanel implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         this.markReady();
-        void this.panel.webview.postMessage({ type: 'init', fileName: this.fileName, savedState: this.savedState() } satisfies HostToWebview);
+        void this.panel.webview.postMessage({ type: 'init', fileName: this.fileName, savedState: this.savedState(), convention: viewerConvention() } satisfies HostToWebview);
         break;
       case 'viewState':
         void this.services.viewState.update(STATE_KEY_PREFIX + this.uri.toString(), m.state);
         break;
       case 'pickOverlay':
         void vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay');
+        break;
+      case 'openOffered':
+        // Only a file the host offered: the webview's word alone never names a file to open.
+        if (this.offered.includes(m.fileName)) void vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay', vscode.Uri.joinPath(this.uri, '..', m.fileName));
+        else this.services.log.warn(`${this.fileName}: ignored an offer for ${m.fileName}, which was not offered`);
         break;
       case 'timing':
         this.timings.set(m.phase, m.ms);
@@ -258,4 +282,9 @@ export class ViewerPanel implements vscode.Disposable {
   private savedState(): ViewerState | null {
     return this.services.viewState.get<ViewerState>(STATE_KEY_PREFIX + this.uri.toString()) ?? null;
   }
+}
+
+/** The `anadiff.viewer.convention` setting, read when a viewer opens (a change applies to the next one opened). */
+function viewerConvention(): ViewerConvention {
+  return parseConvention(vscode.workspace.getConfiguration('anadiff.viewer').get<unknown>('convention'));
 }

@@ -6,25 +6,19 @@ import { readGrids, type WorkerSpec } from './decode-client.js';
 import type { ViewerPanel, ViewerServices } from './panel.js';
 
 /**
- * After an image opens: finds label maps next to it on the same grid (headers only) and offers them in a
- * notification. Silent when there are none, and in tests (ANADIFF_TEST) where a toast would cover the viewer.
+ * After an image opens: finds label maps next to it on the same grid (headers only) and offers them in the viewer's
+ * own banner (the panel remembers them so that Open can only open what was offered). A notification toast was
+ * missed by users: it can go straight into the notification centre.
  */
 export async function offerSiblingOverlays(panel: ViewerPanel, services: ViewerServices): Promise<void> {
-  const matches = await sameGridSiblings(panel.uri, services.worker);
-  if (matches.length === 0 || process.env.ANADIFF_TEST) return;
-  const first = matches[0] as vscode.Uri;
-  const showFirst = `Show ${path.basename(first.fsPath)}`;
-  const choose = 'Choose…';
-  const picked = await vscode.window.showInformationMessage(
-    `${matches.length === 1 ? 'A label map' : `${matches.length} label maps`} on the same grid as ${panel.fileName} ${matches.length === 1 ? 'is' : 'are'} next to it.`,
-    showFirst,
-    ...(matches.length > 1 ? [choose] : []),
-  );
-  if (picked === showFirst) await vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay', first);
-  else if (picked === choose) {
-    const item = await vscode.window.showQuickPick(matches.map((uri) => ({ label: path.basename(uri.fsPath), uri })), { title: 'Show a label overlay' });
-    if (item) await vscode.commands.executeCommand('anadiff.viewer.openLabelOverlay', item.uri);
+  let matches: vscode.Uri[] = [];
+  try {
+    matches = await sameGridSiblings(panel.uri, services.worker);
+  } catch (err) {
+    // An unreadable folder or header only means nothing is offered; the webview still hears that (an empty offer).
+    services.log.warn(`${panel.fileName}: looking for label maps next to it failed: ${err instanceof Error ? err.message : String(err)}`);
   }
+  await panel.offerOverlays(matches.map((uri) => path.basename(uri.fsPath)));
 }
 
 /** Sibling files named like segmentations whose header grid equals the image's. */

@@ -11,7 +11,7 @@ export type TrainMode = 'scratch' | 'linear' | 'nonlinear' | 'finetune';
 export const TRAIN_MODES: readonly TrainMode[] = ['scratch', 'linear', 'nonlinear', 'finetune'];
 
 /** BTCV-13 organ names, label values 1..13 (shared with segment's model metadata). */
-export { BTCV13_NAMES } from '../segment/resolve-model.js';
+export { BTCV13_NAMES } from '../../core/btcv.js';
 
 export interface TrainRunConfig {
   readonly format: 'anadiff-train-run';

@@ -9,15 +9,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
+import { BTCV13_NAMES } from '../../core/btcv.js';
 import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
 import { METADATA_KEY, ModelMetadataError, modelInputShape, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from './model-metadata.js';
 
-/** BTCV's 13 organs, classes 1..13 (method.md). */
-export const BTCV13_NAMES: readonly string[] = Object.freeze([
-  'spleen', 'right kidney', 'left kidney', 'gallbladder', 'esophagus', 'liver', 'stomach', 'aorta', 'inferior vena cava',
-  'portal and splenic veins', 'pancreas', 'right adrenal', 'left adrenal',
-]);
+/** BTCV's 13 organs, classes 1..13 (method.md); the vocabulary lives in core/btcv. */
+export { BTCV13_NAMES };
 
 export const DEFAULT_MODEL_PATH = join('models', 'default', 'model.onnx');
 

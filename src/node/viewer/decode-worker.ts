@@ -41,6 +41,7 @@ async function decode(request: Extract<DecodeRequest, { type: 'decode' }>): Prom
       isCt: looksLikeCt(compact.range, integerCoded),
       integerValued: compact.integerValued,
       labelIds,
+      description: image.header.description,
       header: headerFields(image).map((f) => ({ name: f.name, value: String(f.value) })),
       decodeMs: Math.round(performance.now() - started),
     },

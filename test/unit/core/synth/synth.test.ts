@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { gridSpacing } from '../../../../src/core/preprocess/index.js';
 import {
-  HU_RANGES, TOTALSEG_NAMES, TOTALSEG_TO_BTCV, BTCV13_NAMES, classTable, gaussianBlur, guessVocabulary, labelDepth, synthesizeCase,
+  HU_RANGES, TOTALSEG_NAMES, TOTALSEG_TO_BTCV, BTCV13_TOTALSEG_NAMES, classTable, gaussianBlur, guessVocabulary, labelDepth, synthesizeCase,
 } from '../../../../src/core/synth/index.js';
 
 const DATA = resolve(__dirname, '../../../../../shared/data');
@@ -22,7 +22,7 @@ test('TotalSegmentator ids and BTCV mapping match the shipped class map', (t) =>
   if (!existsSync(mapPath)) return t.skip('class map: ../shared/data absent');
   const map = (JSON.parse(readFileSync(mapPath, 'utf8')) as { total: Record<string, string> }).total;
   for (const [id, name] of Object.entries(TOTALSEG_NAMES)) assert.equal(map[id], name, `id ${id}`);
-  for (const [ts, btcv] of Object.entries(TOTALSEG_TO_BTCV)) assert.equal(map[ts], BTCV13_NAMES[btcv - 1], `TotalSegmentator ${ts} -> BTCV ${btcv}`);
+  for (const [ts, btcv] of Object.entries(TOTALSEG_TO_BTCV)) assert.equal(map[ts], BTCV13_TOTALSEG_NAMES[btcv - 1], `TotalSegmentator ${ts} -> BTCV ${btcv}`);
 });
 
 test('class tables: BTCV ids map to themselves, TotalSegmentator organs to BTCV, the rest to 0', () => {
