@@ -94,7 +94,7 @@ export const trainCommand: CliCommand = {
         let config = await loadRunConfig(runDir).catch((e: unknown) => { throw new CliError(`--resume ${values.resume}: ${(e as Error).message}`); });
         if (values.epochs !== undefined) config = Object.freeze({ ...config, epochs: positiveIntOption('epochs', values.epochs)! });
         console.error(`resuming ${runDir}`);
-        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
+        report = await trainRun(config, runDir, { lockKind: 'resume', shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
       } else {
         const cases = await casesFromFlags(values);
         const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
@@ -127,9 +127,8 @@ export const trainCommand: CliCommand = {
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
         const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(config.name)));
-        if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         console.error(`run folder ${runDir}`);
-        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
+        report = await trainRun(config, runDir, { newRun: true, shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
       }
     } finally {
       stop.dispose();

@@ -11,6 +11,7 @@ import {
 } from '../../core/checkpoint/manifest.js';
 import { decodeSafetensors, planSafetensors, SafetensorsError, type NamedTensor } from '../../core/checkpoint/safetensors.js';
 import type { RngState } from '../../core/random/rng.js';
+import { ANADIFF_VERSION } from '../version.js';
 import { sha256Hex, writeFileAtomic, writeTextAtomic } from './atomic-write.js';
 
 export interface CheckpointContent {
@@ -45,6 +46,7 @@ export function writeCheckpoint(dir: string, content: CheckpointContent): string
     config: content.config,
     tensors: { name: tensorName, bytes: written.bytes, sha256: written.sha256 },
     ...(content.loss !== undefined ? { loss: content.loss } : {}),
+    writer: { anadiff: ANADIFF_VERSION },
   };
   const manifestPath = join(dir, `${base}.json`);
   writeTextAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { overwrite: true });

@@ -3,14 +3,24 @@
  * feed it. Parameters and optimizer state are graph inputs whose updated values come back as outputs (`carry`); the
  * trainer feeds each output back as the next step's input. Any network, optimizer or task plugs in through this shape.
  */
-import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
+import type { NamedTensor, SafetensorsDtype } from '../../core/checkpoint/safetensors.js';
 import type { Rng } from '../../core/random/rng.js';
+
+/** One carried state input: what a checkpoint must hold for it (checked before a resume touches anything). */
+export interface CarriedState {
+  readonly input: string;
+  readonly output: string;
+  /** A network parameter, or optimizer state (moments, velocity) of one. */
+  readonly role: 'param' | 'state';
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+}
 
 export interface StepProgram {
   /** Serialised ModelProto of the whole training step. */
   readonly model: Uint8Array;
   /** State inputs and the outputs that carry their updated values (parameters, optimizer moments, ...). */
-  readonly carry: readonly { readonly input: string; readonly output: string }[];
+  readonly carry: readonly CarriedState[];
   /** Name of the scalar loss output. */
   readonly lossOutput: string;
   /** Initial values of every `carry` input, drawn from `rng` (the init stream). */
