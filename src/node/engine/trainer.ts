@@ -13,7 +13,7 @@ import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
 import { assertCheckpointFits, describeMisfit, firstTensorMisfit, type CheckpointExpectation } from '../../core/checkpoint/fit.js';
 import { createRng, restoreRng, saveRng, type Rng, type RngState } from '../../core/random/rng.js';
 import type { TrainerEvent, TrainRequestParams, TrainResult } from '../../protocol/engine.js';
-import { sha256Hex, writeTextAtomic } from './atomic-write.js';
+import { removeTempFiles, sha256Hex, writeTextAtomic } from './atomic-write.js';
 import { ANADIFF_VERSION } from '../version.js';
 import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from './checkpoint-store.js';
 import { exportInferenceModel } from './export-onnx.js';
@@ -83,8 +83,10 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
     state = stateFromTensors(expected, resumeFrom.tensors, resumeFrom.source);
     rng = restoreRng(resumeFrom.rng);
     startStep = resumeFrom.step;
-    // Later checkpoints and metrics lines belong to steps this run will redo: drop them.
+    // Later checkpoints and metrics lines belong to steps this run will redo: drop them, and the temporary files of a
+    // checkpoint write that was killed.
     pruneCheckpoints(ckptDir, Number.POSITIVE_INFINITY, startStep);
+    removeTempFiles(ckptDir);
     truncateMetrics(metricsPath, startStep);
     emit({ kind: 'log', requestId: 0, level: 'info', message: `resuming from step ${startStep} (${resumeFrom.source})` });
   } else {
@@ -144,7 +146,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
       }
       const lr = scalarOf(batch.get(program.lrInput ?? 'lr'));
       const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
-      appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
+      appendLine(metricsPath, JSON.stringify(line));
       emit({ kind: 'progress', requestId: 0, steps, ...line });
       if (step % checkpointEvery === 0 || step === steps) {
         checkpoint(step, lastLoss);
@@ -176,6 +178,15 @@ export function resumePointOf(expected: CheckpointExpectation, checkpoint: Loade
   if (!checkpoint) return undefined;
   assertCheckpointFits(expected, checkpoint, ANADIFF_VERSION);
   return { step: checkpoint.manifest.step, rng: checkpoint.manifest.rng, tensors: checkpoint.tensors, source: checkpoint.manifestPath };
+}
+
+/** Appends one line; a failure (a full disk) names the file. A torn last line is skipped by every reader. */
+function appendLine(path: string, text: string): void {
+  try {
+    appendFileSync(path, `${text}\n`);
+  } catch (e) {
+    throw Object.assign(new Error(`cannot append to ${path}: ${(e as Error).message}`, { cause: e }), { code: (e as NodeJS.ErrnoException).code });
+  }
 }
 
 function scalarOf(t: NamedTensor | undefined): number | undefined {
