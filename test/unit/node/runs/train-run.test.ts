@@ -87,8 +87,8 @@ test('finetune from a backbone: frozen (backbone = the given checkpoint) until -
   const name = [...source.keys()].find((n) => n.startsWith('backbone.') && n.endsWith('.weight'))!;
   const head = [...source.keys()].find((n) => n.startsWith('head.') && n.endsWith('.weight'))!;
   assert.deepEqual(at(2).get(name)?.data, source.get(name)?.data, 'epoch 1: backbone frozen at the given weights');
-  // The step-2 checkpoint was rewritten for the unfrozen graph at the switch: the backbone's Adam moments start at zero.
-  assert.ok([...(at(2).get(`adamw.m.${name}`)?.data ?? [1])].every((x) => x === 0), 'fresh zero moments at the switch');
+  // The switch converts the frozen graph's step-2 checkpoint in memory (unfreeze.test.ts); on disk it stays frozen.
+  assert.equal(at(2).has(`adamw.m.${name}`), false, 'the frozen checkpoint is never rewritten');
   assert.notDeepEqual(at(4).get(name)?.data, source.get(name)?.data, 'epoch 2: backbone trained');
   assert.ok(at(4).has(`adamw.m.${name}`));
   assert.notDeepEqual(at(2).get(head)?.data, source.get(head)?.data, 'the head is fresh and trained');
