@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertCheckpointFits, CheckpointMismatchError, firstMisfit, type CheckpointExpectation } from '../../../../src/core/checkpoint/fit.js';
+import { assertCheckpointFits, CheckpointMismatchError, firstMisfit, type CheckpointExpectation, type TensorSpec } from '../../../../src/core/checkpoint/fit.js';
 import { CheckpointError, type CheckpointManifest } from '../../../../src/core/checkpoint/manifest.js';
 
 const hashA = 'a'.repeat(64);
@@ -13,7 +13,7 @@ const expected: CheckpointExpectation = {
     { name: 'adamw.m.enc0.conv.weight', dtype: 'F32', shape: [4, 1, 3, 3, 3] },
   ],
 };
-const tensorsOf = (specs: readonly { name: string; dtype: 'F32' | 'F64'; shape: readonly number[] }[]) => new Map(specs.map((s) => [s.name, { dtype: s.dtype, shape: s.shape }]));
+const tensorsOf = (specs: readonly TensorSpec[]) => new Map(specs.map((s) => [s.name, { dtype: s.dtype, shape: s.shape }]));
 const manifest = (over: Partial<CheckpointManifest> = {}): CheckpointManifest => ({
   format: 'anadiff-checkpoint', version: 1, step: 6, createdAt: '2026-12-01T10:00:00.000Z', graphHash: hashB,
   rng: { algorithm: 'xoshiro128**', s: [1, 2, 3, 4] }, config: { name: 'fold-0' }, tensors: { name: 'x.safetensors', bytes: 8, sha256: hashA }, ...over,
