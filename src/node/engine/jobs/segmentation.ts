@@ -11,7 +11,7 @@ import { adamw, HYPER, optimizerHyper, sgd, type OptimizerConfig } from '../../.
 import { learningRate } from '../../../core/optim/schedules.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type TrainSpec } from '../../../core/train/step.js';
 import type { OptimizerSpec, SegmentationJob } from '../../../protocol/engine.js';
-import type { CarriedState, StepProgram } from '../step-program.js';
+import { carriedStates, type StepProgram } from '../step-program.js';
 import { loadCheckpoint } from '../checkpoint-store.js';
 import { drawCaseBatch, prepareVolumes } from './segmentation-cases.js';
 import { JobError, type PreparedVolume } from './segmentation-data.js';
@@ -103,15 +103,10 @@ export function segmentationProgramFrom(job: SegmentationJob, preparedInput: Pre
     return { input: p.name, output: step.graph.output(identity(value), `${p.name}.frozen`).name, role: 'param' as const };
   });
   const shapeOf = new Map(step.graph.inputs.map((i) => [i.value.name, i.value.shape]));
-  const carriedState = (c: { input: string; output: string; role: 'param' | 'state' }): CarriedState => {
-    const value = step.graph.inputs.find((i) => i.value.name === c.input)?.value;
-    if (!value || value.dtype !== 'float32') throw new JobError(`segmentation: carried input ${c.input} is not a float32 graph input`);
-    return { input: c.input, output: c.output, role: c.role, dtype: 'F32', shape: value.shape };
-  };
   const inference = buildInferenceGraph(spec.net, spec.shape, job.loss === 'softmax-ce' ? 'softmax' : 'sigmoid');
   return {
     model: toOnnxModel(step.graph),
-    carry: [...step.carried, ...frozenCarry].map(carriedState),
+    carry: carriedStates(step.graph, [...step.carried, ...frozenCarry]),
     lossOutput: step.lossOutput,
     lrInput: HYPER.lr,
     initState(rng) {
