@@ -174,6 +174,9 @@ test('two writers on one run folder: the second fails at once naming the holder,
   const last = loadLatestCheckpoint(join(dir, 'checkpoints'))!;
   assert.equal(last.manifest.step, steps.at(-1), 'the stop wrote a checkpoint at the last step');
   assert.equal((last.manifest.config as { name: string }).name, 'first');
+  const untouched = snapshot(dir);
+  await assert.rejects(quiet(() => trainCommand.run([...flags, '--run-dir', dir])), /already holds a run: continue it with --resume/);
+  assert.deepEqual(snapshot(dir), untouched, 'a later new run on the folder is refused without writing');
   // A resume while another writer holds the folder is refused the same way (the test process holds it here, so
   // nothing else can have moved the files between the two snapshots).
   const held = acquireRunLock(dir, 'resume');
