@@ -56,14 +56,18 @@ export function printProgress(p: TrainProgress): void {
   else if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(text);
 }
 
-/** First Ctrl-C: stop after the current step and a checkpoint; a second one exits at once. */
+/**
+ * First Ctrl-C or SIGTERM (what `kill`, Slurm's scancel and time limits send): stop after the current step and a
+ * checkpoint, releasing the run lock on the way out; a second one exits at once (the lock goes with the 'exit' hook).
+ */
 export function stopOnSigint(): { requested: () => boolean; dispose: () => void } {
   let requested = false;
-  const handler = (): void => {
+  const handler = (signal: NodeJS.Signals): void => {
     if (requested) process.exit(130);
     requested = true;
-    console.error('\nstopping after the current step (Ctrl-C again to quit at once)');
+    console.error(`\n${signal === 'SIGTERM' ? 'SIGTERM: ' : ''}stopping after the current step (Ctrl-C again to quit at once)`);
   };
   process.on('SIGINT', handler);
-  return { requested: () => requested, dispose: () => process.off('SIGINT', handler) };
+  process.on('SIGTERM', handler);
+  return { requested: () => requested, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
 }

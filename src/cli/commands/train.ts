@@ -98,7 +98,7 @@ export const trainCommand: CliCommand = {
         let config = await loadRunConfig(runDir).catch((e: unknown) => { throw new CliError(`--resume ${values.resume}: ${(e as Error).message}`); });
         if (values.epochs !== undefined) config = Object.freeze({ ...config, epochs: positiveIntOption('epochs', values.epochs)! });
         console.error(`resuming ${runDir}`);
-        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
+        report = await trainRun(config, runDir, { lockKind: 'resume', shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
       } else {
         const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
         // Every flag is parsed and range-checked before the data is listed or a case read.
@@ -137,7 +137,7 @@ export const trainCommand: CliCommand = {
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
         console.error(`run folder ${runDir}`);
-        report = await trainRun(config, runDir, { shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
+        report = await trainRun(config, runDir, { newRun: true, shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
       }
     } finally {
       stop.dispose();

@@ -37,6 +37,13 @@ export interface CheckpointManifest {
   readonly tensors: CheckpointFileRef;
   /** Last step's loss, for people reading the folder. */
   readonly loss?: number;
+  /** Which build wrote it (absent in checkpoints written before it was recorded): the hint when one does not fit. */
+  readonly writer?: CheckpointWriter;
+}
+
+export interface CheckpointWriter {
+  /** anadiff's package version. */
+  readonly anadiff: string;
 }
 
 export class CheckpointError extends Error {
@@ -74,6 +81,8 @@ export function parseManifest(value: unknown, where?: string): CheckpointManifes
   if (!Number.isSafeInteger(t.bytes) || (t.bytes as number) < 8) fail('"tensors.bytes" must be an integer >= 8');
   if (typeof t.sha256 !== 'string' || !hex64.test(t.sha256)) fail('"tensors.sha256" must be a sha256 hex string');
   if (m.loss !== undefined && typeof m.loss !== 'number') fail('"loss" must be a number');
+  const w = m.writer as Record<string, unknown> | undefined;
+  if (w !== undefined && (typeof w !== 'object' || w === null || typeof w.anadiff !== 'string')) fail('"writer" must be { "anadiff": version }');
   const manifest: CheckpointManifest = {
     format: manifestFormat,
     version: manifestVersion,
@@ -84,6 +93,7 @@ export function parseManifest(value: unknown, where?: string): CheckpointManifes
     config: (m.config ?? null) as Json,
     tensors: { name: t.name as string, bytes: t.bytes as number, sha256: t.sha256 as string },
     ...(typeof m.loss === 'number' ? { loss: m.loss } : {}),
+    ...(w ? { writer: { anadiff: w.anadiff as string } } : {}),
   };
   return manifest;
 }

@@ -3,7 +3,7 @@
  * folder. A crash (or SIGKILL) at any point leaves either the old file or the complete new one, never half of one.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `chunks` in order to `path` atomically; returns the byte count and sha256 of what was written. */
@@ -13,11 +13,12 @@ export function writeFileAtomic(
   options: { overwrite?: boolean } = {},
 ): { bytes: number; sha256: string } {
   if (!options.overwrite && existsSync(path)) throw new Error(`refusing to overwrite existing file ${path}`);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const tmp = join(dirname(path), `${TEMP_PREFIX}${basename(path)}.tmp-${process.pid}`);
   const hash = createHash('sha256');
   let bytes = 0;
-  const fd = openSync(tmp, 'w');
+  let fd: number | undefined;
   try {
+    fd = openSync(tmp, 'w');
     for (const chunk of chunks) {
       let at = 0;
       while (at < chunk.byteLength) at += writeSync(fd, chunk, at, chunk.byteLength - at);
@@ -25,15 +26,30 @@ export function writeFileAtomic(
       bytes += chunk.byteLength;
     }
     fsyncSync(fd);
-  } catch (e) {
     closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    // A full disk (ENOSPC), a quota or a lost mount: the target keeps its old content (or stays absent) and the
+    // temporary file goes; the error names the file, which writeSync's own error does not.
+    if (fd !== undefined) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw Object.assign(new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e }), code ? { code } : {});
   }
-  closeSync(fd);
-  renameSync(tmp, path);
   fsyncDir(dirname(path));
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Temporary files of unfinished atomic writes start with this (`.name.tmp-<pid>`). */
+const TEMP_PREFIX = '.';
+
+/** Removes `dir`'s temporary files left by writers that were killed mid-write (call only while holding the folder). */
+export function removeTempFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const stale = readdirSync(dir).filter((f) => f.startsWith(TEMP_PREFIX) && /\.tmp-\d+$/.test(f));
+  for (const f of stale) rmSync(join(dir, f), { force: true });
+  return stale;
 }
 
 export function writeTextAtomic(path: string, text: string, options: { overwrite?: boolean } = {}): void {

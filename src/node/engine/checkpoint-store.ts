@@ -11,7 +11,8 @@ import {
 } from '../../core/checkpoint/manifest.js';
 import { decodeSafetensors, planSafetensors, SafetensorsError, type NamedTensor } from '../../core/checkpoint/safetensors.js';
 import type { RngState } from '../../core/random/rng.js';
-import { sha256Hex, writeFileAtomic, writeTextAtomic } from './atomic-write.js';
+import { ANADIFF_VERSION } from '../version.js';
+import { sha256Hex, writeFileAtomic } from './atomic-write.js';
 
 export interface CheckpointContent {
   readonly step: number;
@@ -33,8 +34,9 @@ export function writeCheckpoint(dir: string, content: CheckpointContent): string
   const base = checkpointBaseName(content.step);
   const tensorName = `${base}.safetensors`;
   const plan = planSafetensors(content.tensors, { format: 'anadiff', step: String(content.step) });
+  const crash = crashHookFor(content.step);
   // Overwrite is allowed: a run resumed from step k rewrites checkpoints after k that a killed run may have left.
-  const written = writeFileAtomic(join(dir, tensorName), [plan.header, ...plan.parts], { overwrite: true });
+  const written = writeFileAtomic(join(dir, tensorName), crash([plan.header, ...plan.parts]), { overwrite: true });
   const manifest: CheckpointManifest = {
     format: manifestFormat,
     version: manifestVersion,
@@ -45,10 +47,37 @@ export function writeCheckpoint(dir: string, content: CheckpointContent): string
     config: content.config,
     tensors: { name: tensorName, bytes: written.bytes, sha256: written.sha256 },
     ...(content.loss !== undefined ? { loss: content.loss } : {}),
+    writer: { anadiff: ANADIFF_VERSION },
   };
   const manifestPath = join(dir, `${base}.json`);
-  writeTextAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { overwrite: true });
+  writeFileAtomic(manifestPath, crash([new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`)]), { overwrite: true });
   return manifestPath;
+}
+
+/**
+ * Fault-injection hook for tests: ANADIFF_TEST_CRASH_CHECKPOINT_AT_BYTE="STEP:N" (or "N": whichever checkpoint comes
+ * first) SIGKILLs this process once N bytes of that checkpoint are written: bytes of the tensor file first, then of
+ * the manifest, so N = the tensor file's size dies between its rename and the manifest. Costs nothing when unset.
+ */
+function crashHookFor(step: number): (chunks: Iterable<Uint8Array>) => Iterable<Uint8Array> {
+  const spec = process.env.ANADIFF_TEST_CRASH_CHECKPOINT_AT_BYTE;
+  if (!spec) return (chunks) => chunks;
+  const m = /^(?:(\d+):)?(\d+)$/.exec(spec);
+  if (!m) throw new Error(`ANADIFF_TEST_CRASH_CHECKPOINT_AT_BYTE must be N or STEP:N, got ${spec}`);
+  if (m[1] !== undefined && Number(m[1]) !== step) return (chunks) => chunks;
+  let left = Number(m[2]);
+  return function* (chunks) {
+    for (const chunk of chunks) {
+      if (left >= chunk.byteLength && left > 0) {
+        left -= chunk.byteLength;
+        yield chunk;
+        continue;
+      }
+      if (left > 0) yield chunk.subarray(0, left);
+      // Resumed after the writer wrote the first N bytes (kill(2) on ourselves: nothing after it runs).
+      process.kill(process.pid, 'SIGKILL');
+    }
+  };
 }
 
 /** Steps of the checkpoints that have a manifest, ascending. Incomplete writes (no manifest) are not listed. */

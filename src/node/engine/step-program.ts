@@ -3,14 +3,26 @@
  * feed it. Parameters and optimizer state are graph inputs whose updated values come back as outputs (`carry`); the
  * trainer feeds each output back as the next step's input. Any network, optimizer or task plugs in through this shape.
  */
-import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
+import type { NamedTensor, SafetensorsDtype } from '../../core/checkpoint/safetensors.js';
+import type { Graph } from '../../core/graph/graph.js';
 import type { Rng } from '../../core/random/rng.js';
+import type { CarriedNames } from '../../core/train/step.js';
+
+/** One carried state input: what a checkpoint must hold for it (checked before a resume touches anything). */
+export interface CarriedState {
+  readonly input: string;
+  readonly output: string;
+  /** A network parameter, or optimizer state (moments, velocity) of one. */
+  readonly role: 'param' | 'state';
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+}
 
 export interface StepProgram {
   /** Serialised ModelProto of the whole training step. */
   readonly model: Uint8Array;
   /** State inputs and the outputs that carry their updated values (parameters, optimizer moments, ...). */
-  readonly carry: readonly { readonly input: string; readonly output: string }[];
+  readonly carry: readonly CarriedState[];
   /** Name of the scalar loss output. */
   readonly lossOutput: string;
   /** Initial values of every `carry` input, drawn from `rng` (the init stream). */
@@ -21,4 +33,14 @@ export interface StepProgram {
   readonly lrInput?: string;
   /** The standalone inference graph: `params` are its inputs that get baked in as initializers on export. */
   readonly inference?: { readonly model: Uint8Array; readonly params: readonly string[] };
+}
+
+/** A step graph's carried pairs with their dtype and shape read from the graph's inputs (float32 state only). */
+export function carriedStates(graph: Graph, carried: readonly CarriedNames[]): CarriedState[] {
+  const inputs = new Map(graph.inputs.map((i) => [i.value.name, i.value]));
+  return carried.map(({ input, output, role }) => {
+    const value = inputs.get(input);
+    if (!value || value.dtype !== 'float32') throw new Error(`carried input ${input} is not a float32 input of the step graph`);
+    return { input, output, role, dtype: 'F32', shape: value.shape };
+  });
 }

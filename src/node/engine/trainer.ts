@@ -10,10 +10,12 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError, type Json } from '../../core/checkpoint/manifest.js';
 import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
-import { createRng, restoreRng, saveRng, type Rng } from '../../core/random/rng.js';
+import { assertCheckpointFits, describeMisfit, firstTensorMisfit, type CheckpointExpectation } from '../../core/checkpoint/fit.js';
+import { createRng, restoreRng, saveRng, type Rng, type RngState } from '../../core/random/rng.js';
 import type { TrainerEvent, TrainRequestParams, TrainResult } from '../../protocol/engine.js';
-import { sha256Hex, writeTextAtomic } from './atomic-write.js';
-import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from './checkpoint-store.js';
+import { removeTempFiles, sha256Hex, writeTextAtomic } from './atomic-write.js';
+import { ANADIFF_VERSION } from '../version.js';
+import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from './checkpoint-store.js';
 import { exportInferenceModel } from './export-onnx.js';
 import { namedTensorOf, ortTensorOf } from './ort-tensors.js';
 import { createEngineSession } from './providers.js';
@@ -23,8 +25,22 @@ import type { StepProgram } from './step-program.js';
 const initStream = 0;
 const dataStream = 1;
 
+/**
+ * A resume point the caller already loaded and verified, in this graph's layout: the finetune switch converts the
+ * frozen graph's checkpoint in memory (train-run.ts), and the checkpoint on disk stays as its graph wrote it.
+ */
+export interface ResumePoint {
+  readonly step: number;
+  readonly rng: RngState;
+  readonly tensors: ReadonlyMap<string, NamedTensor>;
+  /** Where it came from, for the log and errors. */
+  readonly source: string;
+}
+
 /** What a run needs: the worker's train request (less the job, already built into a StepProgram) plus host hooks. */
 export interface TrainOptions extends Omit<TrainRequestParams, 'job'> {
+  /** With `resume`: start here instead of the newest checkpoint as it is. */
+  readonly resumeFrom?: ResumePoint;
   /** Stored in config.json and every manifest. */
   readonly config: Json;
   /** Polled between steps; true stops the run after writing a checkpoint. */
@@ -54,30 +70,31 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
   const emit = options.onEvent ?? (() => undefined);
   const ckptDir = join(runDir, 'checkpoints');
   const metricsPath = join(runDir, 'metrics.jsonl');
-  const graphHash = sha256Hex(program.model);
-  mkdirSync(ckptDir, { recursive: true });
+  const expected = expectationOf(program);
+  const graphHash = expected.graphHash;
 
-  // 1. Start state: the newest checkpoint, or a fresh init.
+  // 1. Start state: the newest checkpoint, verified (graph hash, every tensor's name, dtype and shape) before anything
+  //    in the folder is written; or a fresh init.
   let state: Map<string, ort.Tensor>;
   let rng: Rng;
   let startStep = 0;
-  const latest = options.resume ? loadLatestCheckpoint(ckptDir) : undefined;
-  if (latest) {
-    if (latest.manifest.graphHash !== graphHash) {
-      throw new CheckpointError(`checkpoint step ${latest.manifest.step} was written by a different step graph (hash ${latest.manifest.graphHash.slice(0, 12)}…, this run ${graphHash.slice(0, 12)}…): the network or optimizer changed`, latest.manifestPath);
-    }
-    state = stateFromTensors(program, latest.tensors, latest.manifestPath);
-    rng = restoreRng(latest.manifest.rng);
-    startStep = latest.manifest.step;
-    // Later checkpoints and metrics lines belong to steps this run will redo: drop them.
+  const resumeFrom = options.resume ? (options.resumeFrom ?? resumePointOf(expected, loadLatestCheckpoint(ckptDir))) : undefined;
+  if (resumeFrom) {
+    state = stateFromTensors(expected, resumeFrom.tensors, resumeFrom.source);
+    rng = restoreRng(resumeFrom.rng);
+    startStep = resumeFrom.step;
+    // Later checkpoints and metrics lines belong to steps this run will redo: drop them, and the temporary files of a
+    // checkpoint write that was killed.
     pruneCheckpoints(ckptDir, Number.POSITIVE_INFINITY, startStep);
+    removeTempFiles(ckptDir);
     truncateMetrics(metricsPath, startStep);
-    emit({ kind: 'log', requestId: 0, level: 'info', message: `resuming from step ${startStep} (${latest.manifestPath})` });
+    emit({ kind: 'log', requestId: 0, level: 'info', message: `resuming from step ${startStep} (${resumeFrom.source})` });
   } else {
+    mkdirSync(ckptDir, { recursive: true });
     if (listCheckpointSteps(ckptDir).length > 0) {
       throw new TrainerError(`${runDir} already holds checkpoints; resume it or choose another run folder`);
     }
-    state = stateFromTensors(program, program.initState(createRng(options.seed, initStream)), 'initState');
+    state = stateFromTensors(expected, program.initState(createRng(options.seed, initStream)), 'initState');
     rng = createRng(options.seed, dataStream);
     writeTextAtomic(join(runDir, 'config.json'), `${JSON.stringify(options.config, null, 2)}\n`, { overwrite: true });
     writeTextAtomic(metricsPath, '', { overwrite: true });
@@ -129,7 +146,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
       }
       const lr = scalarOf(batch.get(program.lrInput ?? 'lr'));
       const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
-      appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
+      appendLine(metricsPath, JSON.stringify(line));
       emit({ kind: 'progress', requestId: 0, steps, ...line });
       if (step % checkpointEvery === 0 || step === steps) {
         checkpoint(step, lastLoss);
@@ -151,19 +168,36 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
   }
 }
 
+/** What this program's checkpoints hold: the step graph's hash and every carried input's dtype and shape. */
+export function expectationOf(program: StepProgram): CheckpointExpectation {
+  return { graphHash: sha256Hex(program.model), state: program.carry.map(({ input, dtype, shape }) => ({ name: input, dtype, shape })) };
+}
+
+/** The newest checkpoint as a resume point once it fits `expected` exactly; CheckpointMismatchError otherwise. */
+export function resumePointOf(expected: CheckpointExpectation, checkpoint: LoadedCheckpoint | undefined): ResumePoint | undefined {
+  if (!checkpoint) return undefined;
+  assertCheckpointFits(expected, checkpoint, ANADIFF_VERSION);
+  return { step: checkpoint.manifest.step, rng: checkpoint.manifest.rng, tensors: checkpoint.tensors, source: checkpoint.manifestPath };
+}
+
+/** Appends one line; a failure (a full disk) names the file. A torn last line is skipped by every reader. */
+function appendLine(path: string, text: string): void {
+  try {
+    appendFileSync(path, `${text}\n`);
+  } catch (e) {
+    throw Object.assign(new Error(`cannot append to ${path}: ${(e as Error).message}`, { cause: e }), { code: (e as NodeJS.ErrnoException).code });
+  }
+}
+
 function scalarOf(t: NamedTensor | undefined): number | undefined {
   return t && t.data.length === 1 && typeof t.data[0] === 'number' ? t.data[0] : undefined;
 }
 
-/** Checks that the tensors hold exactly the program's carried inputs, then wraps them as ORT tensors. */
-function stateFromTensors(program: StepProgram, tensors: ReadonlyMap<string, NamedTensor>, where: string): Map<string, ort.Tensor> {
-  const wanted = new Set(program.carry.map((c) => c.input));
-  const missing = [...wanted].filter((n) => !tensors.has(n));
-  const extra = [...tensors.keys()].filter((n) => !wanted.has(n));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new CheckpointError(`state does not match the step graph: missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`, where);
-  }
-  return new Map(program.carry.map(({ input }) => [input, ortTensorOf(tensors.get(input)!)]));
+/** Checks that the tensors hold exactly the program's carried inputs (names, dtypes, shapes), then wraps them as ORT tensors. */
+function stateFromTensors(expected: CheckpointExpectation, tensors: ReadonlyMap<string, NamedTensor>, where: string): Map<string, ort.Tensor> {
+  const misfit = firstTensorMisfit(expected.state, tensors);
+  if (misfit) throw new CheckpointError(`state does not fit the step graph: ${describeMisfit(misfit)}`, where);
+  return new Map(expected.state.map(({ name }) => [name, ortTensorOf(tensors.get(name)!)]));
 }
 
 function tensorsOfState(state: ReadonlyMap<string, ort.Tensor>): Map<string, NamedTensor> {

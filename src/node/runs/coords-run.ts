@@ -218,15 +218,17 @@ async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: C
     }
     const values = Object.values(perCase);
     const line: CoordsValidationLine = { kind: 'validation', step: latest.manifest.step, pearson: values.reduce((s, x) => s + x, 0) / values.length, perCase, ms: Math.round(performance.now() - t0) };
-    appendFileSync(join(runDir, RUN_FILES.metrics), `${JSON.stringify(line)}\n`);
-    validations.push(line);
-    say(`step ${line.step}/${config.steps}: distance correlation ${line.pearson.toFixed(4)} on ${val.map((v) => v.id).join(', ')} (${line.ms} ms)`);
+    // best/ before the line that names it: a kill between the two leaves a line-less best/, which the resumed run
+    // validates again, never a line whose checkpoint is missing.
     if (!best || line.pearson > best.pearson) {
       best = line;
       mkdirSync(bestDir, { recursive: true });
       writeCheckpoint(bestDir, { step: latest.manifest.step, tensors: latest.tensors, rng: latest.manifest.rng, graphHash: latest.manifest.graphHash, config: latest.manifest.config });
       pruneCheckpoints(bestDir, 1);
     }
+    appendFileSync(join(runDir, RUN_FILES.metrics), `${JSON.stringify(line)}\n`);
+    validations.push(line);
+    say(`step ${line.step}/${config.steps}: distance correlation ${line.pearson.toFixed(4)} on ${val.map((v) => v.id).join(', ')} (${line.ms} ms)`);
   }
 
   const latest = loadLatestCheckpoint(ckptDir);

@@ -15,6 +15,7 @@ import { btcvCases } from './dataset-cases.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { jobOf, type TrainMode } from './run-config.js';
 import { RUN_FILES, writeJsonAtomic } from './run-folder.js';
+import { acquireRunLock } from './run-lock.js';
 import { resolveTrainConfig, type TrainRequest } from './resolve-train.js';
 import { prepareCached, trainRun, type TrainHooks } from './train-run.js';
 
@@ -79,10 +80,20 @@ export async function runBtcvProtocol(req: ProtocolRequest, hooks: Omit<TrainHoo
     return f;
   });
   const { byId } = await btcvCases(req.data);
-  const present = (id: string): boolean => byId.has(id);
-  const caseOf = (id: string): CaseSource => byId.get(id)!;
   const cache = new Map<string, PreparedCase>();
   mkdirSync(req.runDir, { recursive: true });
+  // The protocol folder's lock is held across every fold (each fold folder also takes its own, as any run does).
+  const lock = acquireRunLock(req.runDir, 'protocol');
+  try {
+    return await runFolds(req, chosen, hooks, cache, byId);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runFolds(req: ProtocolRequest, chosen: readonly BtcvFold[], hooks: Omit<TrainHooks, 'preparedCache'>, cache: Map<string, PreparedCase>, byId: ReadonlyMap<string, CaseSource>): Promise<ProtocolReport> {
+  const present = (id: string): boolean => byId.has(id);
+  const caseOf = (id: string): CaseSource => byId.get(id)!;
   const results: FoldResult[] = [];
   for (const fold of chosen) {
     const missing = [...fold.val, ...fold.test].filter((id) => !present(id));
@@ -96,7 +107,7 @@ export async function runBtcvProtocol(req: ProtocolRequest, hooks: Omit<TrainHoo
     }, cache);
     const foldDir = join(req.runDir, `fold-${fold.fold}`);
     hooks.onMessage?.(`fold ${fold.fold}: training on ${train.length} case(s), validating on ${fold.val.join(', ')}, testing on ${fold.test.join(', ')}`);
-    const report = await trainRun(config, foldDir, { ...hooks, preparedCache: cache });
+    const report = await trainRun(config, foldDir, { ...hooks, preparedCache: cache, lockKind: 'protocol' });
     if (report.status === 'stopped') throw new ProtocolError(`fold ${fold.fold} stopped before finishing; rerun the same command to resume it`);
     const best = loadLatestCheckpoint(join(foldDir, RUN_FILES.best)) ?? loadLatestCheckpoint(join(foldDir, RUN_FILES.checkpoints));
     if (!best) throw new ProtocolError(`fold ${fold.fold}: no checkpoint in ${foldDir}`);

@@ -108,22 +108,24 @@ export function acquireRunLock(runDir: string, kind: string): RunLock {
       closeSync(fd);
     }
     let released = false;
-    return {
-      path,
-      info,
-      release() {
-        if (released) return;
-        released = true;
-        const now = readRunLock(runDir);
-        if (now && now.pid === info.pid && now.host === info.host && now.startedAt === info.startedAt) {
-          try {
-            unlinkSync(path);
-          } catch {
-            // Already gone: nothing to release.
-          }
+    // process.exit (a second Ctrl-C, an uncaught error) skips finally blocks but runs 'exit' listeners, which may
+    // only do synchronous work: release is synchronous. SIGKILL leaves the file; its dead pid makes it stale.
+    const onExit = (): void => release();
+    process.on('exit', onExit);
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      process.off('exit', onExit);
+      const now = readRunLock(runDir);
+      if (now && now.pid === info.pid && now.host === info.host && now.startedAt === info.startedAt) {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone: nothing to release.
         }
-      },
+      }
     };
+    return { path, info, release };
   }
   const holder = readRunLock(runDir);
   throw holder ? new RunLockedError(runDir, holder) : new Error(`could not take ${path}: it keeps reappearing`);

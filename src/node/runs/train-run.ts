@@ -2,23 +2,24 @@
  * A segmentation training run, epoch by epoch: train `stepsPerEpoch` steps with the engine's trainer (which
  * checkpoints and resumes exactly), then validation Dice by sliding window on the validation cases, keep the best
  * checkpoint in best/, and at the end export model.onnx (+ model.json) from the best one and write report.json.
- * Fine-tuning switches the step graph at `unfreezeEpoch` (frozen backbone -> all trainable): the checkpoint at that
- * step is rewritten for the new graph (zero Adam moments for the backbone), so a resume on either side of the switch
- * works like any other.
+ * Fine-tuning switches the step graph at `unfreezeEpoch` (frozen backbone -> all trainable): the frozen graph's
+ * checkpoint is converted in memory (zero Adam moments for the backbone, unfreeze.ts) and never rewritten; every
+ * checkpoint belongs to the graph of the epoch its step lies in, so a resume on either side of the switch is exact.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng } from '../../core/random/rng.js';
 import type { CaseSource, TrainerEvent, TrainResult } from '../../protocol/engine.js';
-import { sha256Hex, writeFileAtomic } from '../engine/atomic-write.js';
-import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
+import { writeFileAtomic } from '../engine/atomic-write.js';
+import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
 import { prepareCase, type PreparedCase } from '../engine/jobs/segmentation-cases.js';
 import { segmentationProgramFrom } from '../engine/jobs/segmentation.js';
 import type { StepProgram } from '../engine/step-program.js';
 import { embedMetadata, type SegmentModelMetadata } from '../segment/model-metadata.js';
-import { runTraining } from '../engine/trainer.js';
+import { expectationOf, resumePointOf, runTraining, type ResumePoint } from '../engine/trainer.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { configJson, frozenAtEpoch, jobOf, parseRunConfig, type TrainRunConfig } from './run-config.js';
+import { acquireRunLock } from './run-lock.js';
+import { unfreezeResumePoint } from './unfreeze.js';
 import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from './run-folder.js';
 
 export interface TrainProgress {
@@ -39,6 +40,17 @@ export interface TrainHooks {
   readonly shouldStop?: () => boolean;
   /** Already prepared cases by id (the protocol runner shares them across folds). */
   readonly preparedCache?: Map<string, PreparedCase>;
+  /** What run.lock names as the holder (default "train"). */
+  readonly lockKind?: string;
+  /** A new run: refuse a folder that already holds one (checked under the lock). */
+  readonly newRun?: boolean;
+}
+
+export class RunFolderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunFolderError';
+  }
 }
 
 export interface TrainReport {
@@ -80,23 +92,6 @@ async function prepareAll(config: TrainRunConfig, cache: Map<string, PreparedCas
   return { train, val };
 }
 
-/** Rewrites the newest checkpoint for `program` when it was written by the other phase's graph (finetune switch). */
-function convertCheckpoint(ckptDir: string, program: StepProgram, seed: number): void {
-  const latest = loadLatestCheckpoint(ckptDir);
-  const hash = sha256Hex(program.model);
-  if (!latest || latest.manifest.graphHash === hash) return;
-  const fresh = program.initState(createRng(seed, 0));
-  const tensors = new Map(program.carry.map(({ input }) => {
-    const kept = latest.tensors.get(input);
-    if (kept) return [input, kept] as const;
-    const init = fresh.get(input);
-    if (!init || !input.includes('.')) throw new Error(`cannot switch phase: no value for ${input}`);
-    // Optimizer state of the newly trainable parameters starts at zero (PyTorch: a fresh param group).
-    return [input, { ...init, data: new Float32Array(init.data.length) }] as const;
-  }));
-  writeCheckpoint(ckptDir, { step: latest.manifest.step, tensors, rng: latest.manifest.rng, graphHash: hash, config: latest.manifest.config, ...(latest.manifest.loss !== undefined ? { loss: latest.manifest.loss } : {}) });
-}
-
 function averageDice(config: TrainRunConfig, perCase: readonly { dice: number[] }[]): { meanDice: number; dice: Record<string, number> } {
   const dice: Record<string, number> = {};
   config.classNames.forEach((name, c) => { dice[name] = perCase.reduce((s, p) => s + p.dice[c]!, 0) / perCase.length; });
@@ -106,39 +101,78 @@ function averageDice(config: TrainRunConfig, perCase: readonly { dice: number[] 
 
 /**
  * Trains (or resumes) the run in `runDir`. A fresh run writes config.json; a resume reads the folder's own
- * config.json (the caller passes it back) and continues from the newest checkpoint.
+ * config.json (the caller passes it back) and continues from the newest checkpoint. The folder's run.lock is held
+ * from before the first write to the last, so a second writer fails at once naming this one.
  */
 export async function trainRun(config: TrainRunConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainReport> {
-  const started = performance.now();
   mkdirSync(runDir, { recursive: true });
-  const log = createRunLog(runDir);
-  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
+  const lock = acquireRunLock(runDir, hooks.lockKind ?? 'train');
+  try {
+    return await trainLocked(config, runDir, hooks);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainHooks): Promise<TrainReport> {
+  const started = performance.now();
   const ckptDir = join(runDir, RUN_FILES.checkpoints);
   const bestDir = join(runDir, RUN_FILES.best);
-  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  if (hooks.newRun && (existsSync(join(runDir, RUN_FILES.config)) || listCheckpointSteps(ckptDir).length > 0)) {
+    throw new RunFolderError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
+  }
   const totalSteps = config.epochs * config.stepsPerEpoch;
-
   const { train, val } = await prepareAll(config, hooks.preparedCache ?? new Map());
-  say(`${config.name}: ${train.length} training case(s), ${val.length} validation case(s), patch ${config.patch.join('x')}, ${config.mode}, ${totalSteps} steps`);
-  if (config.mode !== 'scratch' && !config.backbone) say(`${config.mode} without --backbone: the backbone starts from random weights (a baseline)`);
   const programs = new Map<boolean, StepProgram>();
   const programFor = (frozen: boolean): StepProgram => {
     let p = programs.get(frozen);
     if (!p) programs.set(frozen, (p = segmentationProgramFrom(jobOf(config, frozen), train)));
     return p;
   };
+  const epochOfStep = (step: number): number => Math.max(1, Math.ceil(step / config.stepsPerEpoch));
+  /**
+   * Where epoch `epoch` starts: the newest checkpoint, verified against the graph of the epoch that wrote it (graph
+   * hash, every tensor's name, dtype and shape) before anything is converted or written; at the finetune switch it
+   * is converted for the unfrozen graph in memory (unfreeze.ts).
+   */
+  const resumePointFor = (epoch: number): ResumePoint | undefined => {
+    const latest = loadLatestCheckpoint(ckptDir);
+    if (!latest) return undefined;
+    const writtenFrozen = frozenAtEpoch(config, epochOfStep(latest.manifest.step));
+    const point = resumePointOf(expectationOf(programFor(writtenFrozen)), latest);
+    const frozen = frozenAtEpoch(config, epoch);
+    if (writtenFrozen === frozen) return point;
+    if (!writtenFrozen) throw new RunFolderError(`checkpoint step ${latest.manifest.step} trains the backbone, but epoch ${epoch} freezes it: unfreezeEpoch cannot move back`);
+    return unfreezeResumePoint(latest, programFor(true), programFor(false));
+  };
 
   const validations = readValidationLines(runDir);
+  const isDone = (epoch: number): boolean => {
+    const epochEnd = epoch * config.stepsPerEpoch;
+    return validations.some((v) => v.step === epochEnd) || (val.length === 0 && (listCheckpointSteps(ckptDir).at(-1) ?? 0) >= epochEnd);
+  };
+  let firstEpoch = 1;
+  while (firstEpoch <= config.epochs && isDone(firstEpoch)) firstEpoch++;
+  // Before the first write: a checkpoint that does not fit stops here with the folder untouched.
+  let verified = resumePointFor(Math.min(firstEpoch, config.epochs));
+
+  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  const log = createRunLog(runDir);
+  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
+  say(`${config.name}: ${train.length} training case(s), ${val.length} validation case(s), patch ${config.patch.join('x')}, ${config.mode}, ${totalSteps} steps`);
+  if (config.mode !== 'scratch' && !config.backbone) say(`${config.mode} without --backbone: the backbone starts from random weights (a baseline)`);
+
   let best = validations.reduce<ValidationLine | undefined>((b, v) => (!b || v.meanDice > b.meanDice ? v : b), undefined);
   let result: TrainResult | undefined;
   let stepTimes: number[] = [];
   let stopped = false;
-  for (let epoch = 1; epoch <= config.epochs && !stopped; epoch++) {
+  for (let epoch = firstEpoch; epoch <= config.epochs && !stopped; epoch++) {
     const epochEnd = epoch * config.stepsPerEpoch;
-    if (validations.some((v) => v.step === epochEnd) || (val.length === 0 && (loadLatestCheckpoint(ckptDir)?.manifest.step ?? 0) >= epochEnd)) continue;
+    if (isDone(epoch)) continue;
     const frozen = frozenAtEpoch(config, epoch);
     const program = programFor(frozen);
-    convertCheckpoint(ckptDir, program, config.seed);
+    const from = verified ?? resumePointFor(epoch);
+    verified = undefined;
     let lastEvent: number | undefined;
     const onEvent = (event: TrainerEvent): void => {
       if (event.kind === 'log') say(event.message);
@@ -155,6 +189,7 @@ export async function trainRun(config: TrainRunConfig, runDir: string, hooks: Tr
     result = await runTraining(program, {
       runDir, steps: epochEnd, checkpointEvery: Math.min(config.checkpointEvery, config.stepsPerEpoch), seed: config.seed, resume: true,
       config: configJson(config), onEvent, ...(config.threads ? { threads: config.threads } : {}),
+      ...(from ? { resumeFrom: from } : {}),
       ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
     });
     if (result.stoppedBy === 'cancelled') {
@@ -171,15 +206,17 @@ export async function trainRun(config: TrainRunConfig, runDir: string, hooks: Tr
     });
     const perCase = await diceOfCases(segmenter, val).finally(() => segmenter.release());
     const line: ValidationLine = { kind: 'validation', step: latest.manifest.step, epoch, ...averageDice(config, perCase), cases: val.map((c) => c.id), ms: Math.round(performance.now() - t0) };
-    appendMetricsLine(runDir, line);
-    validations.push(line);
-    say(`epoch ${epoch}/${config.epochs} step ${line.step}: validation Dice ${line.meanDice.toFixed(4)} (${Math.round(line.ms)} ms)`);
+    // best/ before the validation line: the line marks the epoch done, so a run killed between the two redoes the
+    // epoch's validation instead of resuming with a best/ that misses its best checkpoint.
     if (!best || line.meanDice > best.meanDice) {
       best = line;
       mkdirSync(bestDir, { recursive: true });
       writeCheckpoint(bestDir, { step: latest.manifest.step, tensors: latest.tensors, rng: latest.manifest.rng, graphHash: latest.manifest.graphHash, config: latest.manifest.config });
       pruneCheckpoints(bestDir, 1);
     }
+    appendMetricsLine(runDir, line);
+    validations.push(line);
+    say(`epoch ${epoch}/${config.epochs} step ${line.step}: validation Dice ${line.meanDice.toFixed(4)} (${Math.round(line.ms)} ms)`);
   }
 
   const latest = loadLatestCheckpoint(ckptDir);

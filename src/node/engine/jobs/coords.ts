@@ -15,7 +15,7 @@ import { learningRate, type Schedule } from '../../../core/optim/schedules.js';
 import { nextInt } from '../../../core/random/rng.js';
 import { initialTrainState } from '../../../core/train/step.js';
 import type { OptimizerSpec } from '../../../protocol/engine.js';
-import type { StepProgram } from '../step-program.js';
+import { carriedStates, type StepProgram } from '../step-program.js';
 import { optimizerConfigOf } from './segmentation.js';
 import { JobError } from './segmentation-data.js';
 
@@ -56,7 +56,7 @@ export function coordsProgramFrom(job: CoordsJob, volumes: readonly CoordsVolume
   const perView = step.data.find((d) => d.name === 'idx1')!.shape;
   return {
     model: toOnnxModel(step.graph),
-    carry: step.carried.map(({ input, output }) => ({ input, output })),
+    carry: carriedStates(step.graph, step.carried),
     lossOutput: step.lossOutput,
     lrInput: HYPER.lr,
     initState(rng) {

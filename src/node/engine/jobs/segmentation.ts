@@ -11,7 +11,7 @@ import { adamw, HYPER, optimizerHyper, sgd, type OptimizerConfig } from '../../.
 import { learningRate } from '../../../core/optim/schedules.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type TrainSpec } from '../../../core/train/step.js';
 import type { OptimizerSpec, SegmentationJob } from '../../../protocol/engine.js';
-import type { StepProgram } from '../step-program.js';
+import { carriedStates, type StepProgram } from '../step-program.js';
 import { loadCheckpoint } from '../checkpoint-store.js';
 import { drawCaseBatch, prepareVolumes } from './segmentation-cases.js';
 import { JobError, type PreparedVolume } from './segmentation-data.js';
@@ -100,13 +100,13 @@ export function segmentationProgramFrom(job: SegmentationJob, preparedInput: Pre
   const frozenCarry = step.params.filter((p) => !carriedInputs.has(p.name)).map((p) => {
     const value = step.graph.inputs.find((i) => i.value.name === p.name)?.value;
     if (!value) throw new JobError(`segmentation: frozen parameter ${p.name} is not a step graph input`);
-    return { input: p.name, output: step.graph.output(identity(value), `${p.name}.frozen`).name };
+    return { input: p.name, output: step.graph.output(identity(value), `${p.name}.frozen`).name, role: 'param' as const };
   });
   const shapeOf = new Map(step.graph.inputs.map((i) => [i.value.name, i.value.shape]));
   const inference = buildInferenceGraph(spec.net, spec.shape, job.loss === 'softmax-ce' ? 'softmax' : 'sigmoid');
   return {
     model: toOnnxModel(step.graph),
-    carry: [...step.carried.map(({ input, output }) => ({ input, output })), ...frozenCarry],
+    carry: carriedStates(step.graph, [...step.carried, ...frozenCarry]),
     lossOutput: step.lossOutput,
     lrInput: HYPER.lr,
     initState(rng) {

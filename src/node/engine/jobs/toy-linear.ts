@@ -75,7 +75,8 @@ export function toyLinearProgram(spec: ToyLinearSpec): StepProgram {
 
   return {
     model: handModelBytes(m, 'toy_linear_train_step'),
-    carry: ['linear.weight', 'linear.bias', 'sgd.v.linear.weight', 'sgd.v.linear.bias'].map((p) => ({ input: p, output: `${p}.next` })),
+    carry: ([['linear.weight', 'param', [k, 1]], ['linear.bias', 'param', [1]], ['sgd.v.linear.weight', 'state', [k, 1]], ['sgd.v.linear.bias', 'state', [1]]] as const)
+      .map(([p, role, shape]) => ({ input: p, output: `${p}.next`, role, dtype: 'F32' as const, shape })),
     lossOutput: 'loss',
     initState(rng) {
       const w = new Float32Array(k);

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
 import { protocolTable, ProtocolError, runBtcvProtocol } from '../../../../src/node/runs/protocol-btcv.js';
+import { acquireRunLock, RunLockedError, RUN_LOCK_FILE } from '../../../../src/node/runs/run-lock.js';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
 interface Fold { fold: number; train: string[]; val: string[]; test: string[] }
@@ -57,6 +58,14 @@ test('the BTCV protocol trains and tests each chosen fold on the committed fold 
   assert.match(protocolTable(report), /mean\s+\d+\.\d \+- \d+\.\d/);
   const saved = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')) as { meanDice: { mean: number } };
   assert.equal(saved.meanDice.mean, report.meanDice.mean);
+
+  assert.ok([runDir, ...report.folds.map((f) => f.runDir)].every((d) => !existsSync(join(d, RUN_LOCK_FILE))), 'every lock released');
+  // A second protocol on the same folder while one holds it: refused naming the holder, nothing rewritten.
+  const held = acquireRunLock(runDir, 'protocol');
+  const reportBefore = readFileSync(join(runDir, 'report.json'), 'utf8');
+  await assert.rejects(runBtcvProtocol({ data, mode: 'scratch', runDir, folds: [0], train }), (e: unknown) => e instanceof RunLockedError && /in use by protocol/.test(e.message));
+  held.release();
+  assert.equal(readFileSync(join(runDir, 'report.json'), 'utf8'), reportBefore);
 
   // Fold 2's test cases are not in the folder: a clear error naming them, not a silent smaller test set.
   await assert.rejects(runBtcvProtocol({ data, mode: 'scratch', runDir: join(dir, 'run2'), folds: [2], train }), (e: unknown) => e instanceof ProtocolError && /missing/.test(e.message));

@@ -80,6 +80,20 @@ test('two processes racing for one folder: exactly one wins', async () => {
   for (const o of outcomes.filter((o) => o !== 'won')) assert.match(o, /^lost: run folder .* is in use by train/);
 });
 
+test('process.exit (a second Ctrl-C) releases the lock; SIGKILL leaves a stale one', () => {
+  const url = pathToFileURL(resolve('src/node/runs/run-lock.ts')).href;
+  const exits = freshDir();
+  const script = (dir: string, end: string): string => `
+    import('${url}').then((m) => { (m.acquireRunLock ?? m.default.acquireRunLock)(${JSON.stringify(dir)}, 'train'); ${end}; });`;
+  const exited = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(exits, 'process.exit(130)')]);
+  assert.equal(exited.status, 130, exited.stderr.toString());
+  assert.equal(existsSync(join(exits, RUN_LOCK_FILE)), false);
+  const killed = freshDir();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(killed, "process.kill(process.pid, 'SIGKILL')")]);
+  assert.equal(child.signal, 'SIGKILL');
+  assert.equal(readRunLock(killed)?.alive, false);
+});
+
 function readRunLockHost(): string {
   const dir = freshDir();
   const lock = acquireRunLock(dir, 'probe');
