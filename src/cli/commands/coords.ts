@@ -9,6 +9,7 @@ import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../n
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
+import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
 import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff coords train (--phantom | --data DIR [--val N] | --image CT... [--val-image CT...]) [options]
@@ -168,5 +169,53 @@ export const coordsTrainCommand: CliCommand = {
     }
     if (values.json) console.log(JSON.stringify(report, null, 2));
     return report.status === 'stopped' ? 130 : 0;
+  },
+};
+
+const predictUsage = `usage: anadiff coords predict --input CT --output COORDS.nii.gz [--model RUN_DIR|MODEL.onnx] [options]
+
+Body-part coordinates for every voxel of a CT: a 4D float32 NIfTI (X, Y, Z, 3) on the input's own grid and affine.
+The three values are the model's embedding (APE units, learned to match distances; not millimetres, and defined
+only up to rotation/reflection: compare distances, never single axes). docs/coords.md.
+
+  --model RUN|ONNX   a finished \`anadiff coords train\` run folder, or its model.onnx (model.json beside it);
+                     default: the installed default coordinate model (models/coords/)
+  --device auto|cpu|cuda  --threads N
+  --overwrite        replace an existing --output (never the input)
+  --force            predict on an input that does not look like a 3-D CT (2-D, 4-D, NaN, label map, no CT range)
+  --json             print a JSON summary`;
+
+export const coordsPredictCommand: CliCommand = {
+  name: 'coords predict',
+  summary: 'write per-voxel body-part coordinates of a CT as a 4D NIfTI (X, Y, Z, 3)',
+  usage: predictUsage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        input: { type: 'string' }, output: { type: 'string' }, model: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' },
+        overwrite: { type: 'boolean' }, force: { type: 'boolean' }, json: { type: 'boolean' },
+      },
+    });
+    if (values.input === undefined || values.output === undefined) throw new UsageError(`--input and --output are required\n\n${predictUsage}`);
+    const device = values.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+    const threads = positiveIntOption('threads', values.threads);
+    const stop = stopOnSigint();
+    let summary: CoordsPredictSummary;
+    try {
+      summary = await predictCoordsFile({
+        input: values.input, output: values.output, ...(values.model !== undefined ? { model: values.model } : {}),
+        overwrite: values.overwrite === true, force: values.force === true, provider: device as 'auto' | 'cpu' | 'cuda',
+        ...(threads !== undefined ? { threads } : {}), shouldStop: stop.requested,
+        onLog: (m) => console.error(m),
+        onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\rcoords: window ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
+      });
+    } finally {
+      stop.dispose();
+    }
+    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    else console.error(`${summary.output}: coordinates for ${summary.dims.join('x')} voxels (${summary.windows} windows at ${summary.windowSpacing.join('x')} mm, ${summary.seconds} s)`);
+    return 0;
   },
 };
