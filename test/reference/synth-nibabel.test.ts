@@ -76,7 +76,7 @@ test('synth writes cases nibabel reads, with the source orientation and exact BT
 
 test('synth rejects bad options with a clear message', () => {
   const r = anadiff('synth', '--labels', 'x.nii.gz', '--n', 'zero', '--out', dir);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'a bad option is a usage error');
   assert.match(r.stderr, /--n must be an integer/);
   const missing = anadiff('synth', '--labels', join(dir, 'missing.nii.gz'), '--n', '1', '--out', join(dir, 'o2'));
   assert.equal(missing.status, 1);
