@@ -9,6 +9,7 @@ import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../n
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
+import { matchPoint } from '../../node/coords/match-file.js';
 import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
 import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
 
@@ -216,6 +217,42 @@ export const coordsPredictCommand: CliCommand = {
     }
     if (values.json) console.log(JSON.stringify(summary, null, 2));
     else console.error(`${summary.output}: coordinates for ${summary.dims.join('x')} voxels (${summary.windows} windows at ${summary.windowSpacing.join('x')} mm, ${summary.seconds} s)`);
+    return 0;
+  },
+};
+
+const matchUsage = `usage: anadiff coords match --from A.nii.gz --at I,J,K --to B.nii.gz [--model RUN_DIR|MODEL.onnx] [--json]
+
+The voxel of B at the same anatomical point as voxel (I, J, K) of A: the one whose body-part coordinates are
+closest. A and B are CTs (coordinates are predicted, B's search kept to its body) or coordinate files written by
+\`anadiff coords predict\` (4D float32, 3 frames; no prediction, every voxel a candidate).
+  --model RUN|ONNX   as for coords predict (default: the installed default coordinate model)
+  --device auto|cpu|cuda  --threads N  --force (accept inputs that do not look like CTs)  --json`;
+
+export const coordsMatchCommand: CliCommand = {
+  name: 'coords match',
+  summary: 'find the same anatomical point in another scan by body-part coordinates',
+  usage: matchUsage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        from: { type: 'string' }, at: { type: 'string' }, to: { type: 'string' }, model: { type: 'string' }, device: { type: 'string' },
+        threads: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' },
+      },
+    });
+    if (values.from === undefined || values.at === undefined || values.to === undefined) throw new UsageError(`--from, --at and --to are required\n\n${matchUsage}`);
+    const at = values.at.split(',').map((v) => Number(v.trim()));
+    if (at.length !== 3 || at.some((v) => !Number.isInteger(v) || v < 0)) throw new UsageError(`--at must be three voxel indices I,J,K (integers >= 0), got ${values.at}`);
+    const device = values.device ?? 'auto';
+    if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+    const threads = positiveIntOption('threads', values.threads);
+    const result = await matchPoint({
+      from: values.from, at: at as [number, number, number], to: values.to, ...(values.model !== undefined ? { model: values.model } : {}),
+      force: values.force === true, provider: device as 'auto' | 'cpu' | 'cuda', ...(threads !== undefined ? { threads } : {}),
+    });
+    if (values.json) console.log(JSON.stringify(result, null, 2));
+    else console.log(`${result.from.file} voxel ${result.from.voxel.join(',')} (${result.from.mm.join(', ')} mm) -> ${result.to.file} voxel ${result.to.voxel.join(',')} (${result.to.mm.join(', ')} mm), coordinate distance ${result.distance.toFixed(4)}`);
     return 0;
   },
 };

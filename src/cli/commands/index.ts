@@ -15,7 +15,7 @@ import { protocolCommand } from './protocol.js';
 import { benchPreprocessCommand } from './bench-preprocess.js';
 import { submitCommand } from './submit.js';
 import { runsCancelCommand, runsCommand } from './runs.js';
-import { coordsPredictCommand, coordsTrainCommand } from './coords.js';
+import { coordsMatchCommand, coordsPredictCommand, coordsTrainCommand } from './coords.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand, coordsMatchCommand];

@@ -12,6 +12,7 @@ import { reorientFromRas, reorientToRas } from '../../core/volume/orientation.js
 import { createSession } from '../engine/providers.js';
 import { checkInputFile, checkOutputFile } from '../io/output-path.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
+import type { NiftiImage } from '../../core/nifti/decode.js';
 import { writeNiftiFile } from '../nifti/write-file.js';
 import type { CoordsModelInfo } from '../runs/coords-run.js';
 import { loadJsonFile, RUN_FILES } from '../runs/run-folder.js';
@@ -98,6 +99,30 @@ export async function predictCoordsFile(request: CoordsPredictRequest): Promise<
     if (!request.force) throw new CoordsPredictError(`--input ${request.input}: ${problems.join('; ')}; pass --force to predict anyway`);
     request.onLog?.(`--force: predicting on ${request.input} although ${problems.join('; ')}`);
   }
+  const { data, windows, spacing } = await coordsOfCt(ct, model, bytes, request);
+  await writeNiftiFile(request.output, { dims: ct.dims, ijkToRas: ct.ijkToRas, data, frames: 3, header: ct.header }, {
+    overwrite: request.overwrite ?? false, datatype: 'float32',
+    description: 'anadiff body coordinates (APE model units, not mm)',
+  });
+  return {
+    input: request.input, output: request.output, model: model.onnx, dims: ct.dims, windowSpacing: spacing, windows,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+export interface CtCoordinates {
+  /** Channel-major [3, voxels] in the CT's own voxel order. */
+  readonly data: Float32Array;
+  /** 1 inside the body (vox2vec's mask), same order. */
+  readonly body: Uint8Array;
+  readonly windows: number;
+  readonly spacing: readonly [number, number, number];
+}
+
+type RunOptions = Pick<CoordsPredictRequest, 'threads' | 'provider' | 'onProgress' | 'shouldStop'>;
+
+/** Coordinates of a CT already read (RAS inside, the CT's own voxel order outside). */
+export async function coordsOfCt(ct: NiftiImage, model: CoordsModelFiles, bytes: Uint8Array, request: RunOptions): Promise<CtCoordinates> {
   const ras = reorientToRas({ dims: ct.dims, ijkToRas: ct.ijkToRas, data: ct.data });
   const volume = coordsVolumeOf(ras);
   const spacing = predictionSpacing(model.info, volume.spacing);
@@ -120,12 +145,7 @@ export async function predictCoordsFile(request: CoordsPredictRequest): Promise<
   const voxels = ct.dims[0] * ct.dims[1] * ct.dims[2];
   const data = new Float32Array(3 * voxels);
   for (let c = 0; c < 3; c++) data.set(reorientFromRas(channels.subarray(c * voxels, (c + 1) * voxels), ct.dims, ct.ijkToRas), c * voxels);
-  await writeNiftiFile(request.output, { dims: ct.dims, ijkToRas: ct.ijkToRas, data, frames: 3, header: ct.header }, {
-    overwrite: request.overwrite ?? false, datatype: 'float32',
-    description: 'anadiff body coordinates (APE model units, not mm)',
-  });
-  return {
-    input: request.input, output: request.output, model: model.onnx, dims: ct.dims, windowSpacing: spacing, windows,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
-  };
+  const bodyRas = Float32Array.from(volume.body);
+  const body = Uint8Array.from(reorientFromRas(bodyRas, ct.dims, ct.ijkToRas));
+  return { data, body, windows, spacing };
 }

@@ -63,6 +63,19 @@ test('coords predict: (X, Y, Z, 3) float32 on the input grid, refusals before an
   assert.deepEqual(readdirSync(work).sort(), [...before, 'labels.nii.gz'].sort());
   const usage = spawnSync(process.execPath, [cli, 'coords', 'predict', '--input', ct], { encoding: 'utf8' });
   assert.equal(usage.status, 2);
+
+  // match: a voxel of the CT found in its own coordinate file is itself (distance 0), and a coordinate file and
+  // the CT it came from give the same answer.
+  const self = spawnSync(process.execPath, [cli, 'coords', 'match', '--from', out, '--at', '80,64,32', '--to', out, '--json'], { encoding: 'utf8' });
+  assert.equal(self.status, 0, self.stderr);
+  const m = JSON.parse(self.stdout) as { to: { voxel: number[] }; distance: number };
+  assert.equal(m.distance, 0);
+  const viaCt = spawnSync(process.execPath, [cli, 'coords', 'match', '--from', out, '--at', '80,64,32', '--to', ct, '--model', run, '--threads', '1', '--json'], { encoding: 'utf8' });
+  assert.equal(viaCt.status, 0, viaCt.stderr);
+  assert.ok((JSON.parse(viaCt.stdout) as { distance: number }).distance < 1e-3);
+  const outside = spawnSync(process.execPath, [cli, 'coords', 'match', '--from', out, '--at', '999,0,0', '--to', out], { encoding: 'utf8' });
+  assert.equal(outside.status, 1);
+  assert.match(outside.stderr, /--at 999,0,0: outside/);
 });
 
 test('coords predict without --model and no default installed says how to get one', () => {
