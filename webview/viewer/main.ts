@@ -1,6 +1,7 @@
 // Webview entry (bundled as dist/webview/viewer.js). Flow: post `ready` -> `init` (saved view state) ->
 // `firstPaint` (three slices on a 2D canvas, no WebGL), with optional `volumeFileChunk`s (the file's gzip bytes,
-// inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay`.
+// inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay` (and, after
+// Segment Organs, its `organTable`).
 import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
@@ -10,7 +11,7 @@ import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
 import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
 import { VolumeView, type Location } from './niivue-view.js';
-import { renderHeader, renderLegend } from './side-panel.js';
+import { renderHeader, renderLegend, renderOrganTable } from './side-panel.js';
 import { defaultState, matchingPreset, parseSavedState } from './state.js';
 import { buildToolbar } from './toolbar.js';
 
@@ -45,7 +46,9 @@ const glCanvas = h('canvas', { id: 'gl', 'aria-label': 'Volume view' });
 const readout = h('div', { id: 'readout', role: 'status', 'aria-live': 'polite' }, '');
 const legendPanel = h('section', { id: 'legend-panel', class: 'panel' });
 const headerPanel = h('section', { id: 'header-panel', class: 'panel' });
+const organPanel = h('section', { id: 'organ-panel', class: 'panel' });
 legendPanel.hidden = true;
+organPanel.hidden = true;
 headerPanel.hidden = true;
 
 const toolbar = buildToolbar({
@@ -68,7 +71,7 @@ const toolbar = buildToolbar({
 const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas);
 byId('app').replaceChildren(
   toolbar.element,
-  h('div', { id: 'main' }, stage, h('aside', { id: 'side' }, legendPanel, headerPanel)),
+  h('div', { id: 'main' }, stage, h('aside', { id: 'side' }, legendPanel, organPanel, headerPanel)),
   h('footer', { id: 'footer' }, readout, status),
 );
 
@@ -177,6 +180,11 @@ async function onMessage(m: HostToWebview): Promise<void> {
     case 'overlay':
       await showOverlay(m);
       break;
+    case 'organTable': {
+      const colours = new Map((model.overlay?.labels ?? []).map((l) => [l.id, l.rgb] as const));
+      renderOrganTable(organPanel, m.fileName, m.organs, colours, model.isCt);
+      break;
+    }
     case 'applyPreset': {
       const preset = findPreset(m.preset);
       if (preset) update({ window: windowToRange(preset), presetId: preset.id });
@@ -326,6 +334,8 @@ async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Prom
   if (!view || !state) return;
   const hidden = new Set(state.hiddenLabels);
   model.overlay = { labels: m.labels, hidden };
+  // Another label map replaces the segmentation: its organ table no longer describes what is shown.
+  if (organPanel.dataset.file !== m.fileName) organPanel.hidden = true;
   await view.showOverlay(m.fileName, m.geometry, m.voxelType, m.voxels, m.labels, hidden, state.overlayOpacity);
   renderLegend(legendPanel, m.fileName, m.placementNote, m.labels, hidden, state.overlayOpacity, {
     toggle: (id, visible) => {

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
+import { DEFAULT_MODEL_PATH } from './default-model.js';
 import { METADATA_KEY, ModelMetadataError, modelInputShape, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from './model-metadata.js';
 
 /** BTCV's 13 organs, classes 1..13 (method.md). */
@@ -19,7 +20,7 @@ export const BTCV13_NAMES: readonly string[] = Object.freeze([
   'portal and splenic veins', 'pancreas', 'right adrenal', 'left adrenal',
 ]);
 
-export const DEFAULT_MODEL_PATH = join('models', 'default', 'model.onnx');
+export { DEFAULT_MODEL_PATH };
 
 export interface ResolvedModel {
   readonly onnxPath: string;
