@@ -10,6 +10,11 @@ export interface Workbench {
   runCommand(title: string): Promise<void>;
   /** Double-clicks a top-level explorer row (opens the file with its default editor, pinned). */
   openFileFromExplorer(name: string): Promise<void>;
+  /**
+   * Right-clicks the top-level explorer rows `fileNames` (several: a multi-selection, Ctrl+click) and runs the context
+   * menu entry whose label contains `item`; retries while the menu swallows the click.
+   */
+  explorerContextMenu(fileNames: string | readonly string[], item: string): Promise<void>;
   /** Ctrl+P, the file name, Enter. */
   quickOpen(name: string): Promise<void>;
   /** "View: Reopen Editor With..." and picks the editor whose label contains `editorLabel`. */
@@ -24,8 +29,11 @@ export interface Workbench {
 export interface E2eContext {
   readonly page: Page;
   readonly workbench: Workbench;
-  /** Full-page PNG at test-results/e2e-<name>.png; returns its path. */
-  screenshot(name: string): Promise<string>;
+  /**
+   * Full-page PNG at test-results/e2e-<name>.png; returns its path. `forDocs`: with ANADIFF_DOCS_IMAGES=1 also
+   * docs/images/<name>.png (a README picture, refreshed on purpose, as the journeys do).
+   */
+  screenshot(name: string, forDocs?: boolean): Promise<string>;
   readonly workspace: SampleWorkspace;
   log(message: string): void;
   /** Ends the test as skipped, printing the reason (e.g. a file it needs is absent). */

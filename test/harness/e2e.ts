@@ -1,7 +1,7 @@
 // Runs every test/e2e/*.e2e.ts module. Each module gets one fresh browser context whose page has the
 // workbench open on the test workspace with the extension under development loaded; its tests run
 // in order on that page, each with a timeout and a screenshot when it fails.
-import { mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -76,7 +76,11 @@ async function runOne(test: E2eTest, base: Pick<E2eContext, 'page' | 'workbench'
   }
   const context: E2eContext = {
     ...base,
-    screenshot: (name) => shoot(base.page, name),
+    screenshot: async (name, forDocs = false) => {
+      const file = await shoot(base.page, name);
+      if (forDocs && process.env.ANADIFF_DOCS_IMAGES === '1') copyFileSync(file, path.join(repoRoot, 'docs', 'images', `${name}.png`));
+      return file;
+    },
     log: (message) => console.log(`      [${test.name}] ${message}`),
     skip: (reason) => { throw new E2eSkip(reason); },
   };

@@ -1,0 +1,113 @@
+// Segment Organs from the explorer, as a user does it: right-click a CT, pick the default model, watch the progress
+// notification, get `<name>_seg.nii.gz` on the CT's grid and the viewer with the overlay and the organ table (its
+// numbers checked against the written files); a second right-click (here a multi-selection) asks before overwriting.
+import * as assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { voxelVolumeMm3 } from '../../src/core/metrics/organ-stats.js';
+import { cropGrid } from '../../src/core/preprocess/crop.js';
+import { readNiftiFile, writeNiftiFile } from '../../src/node/nifti/index.js';
+import type { E2eTest } from '../harness/e2e-api.js';
+
+/**
+ * The phantom cut to the upper abdomen (250 x 175 x 150 mm, liver, kidneys, spleen, stomach, vessels): 4 windows of the
+ * default model instead of the whole phantom's 24, so the test takes a minute on 2 busy cores rather than several.
+ */
+const SMALL_CT = 'small_ct.nii.gz';
+const SMALL_SEG = 'small_ct_seg.nii.gz';
+const BOX = { start: [30, 30, 28], stop: [130, 100, 60] } as const;
+
+export const tests: readonly E2eTest[] = [
+  {
+    name: 'segment: right-click a CT, default model -> _seg.nii.gz on its grid, overlay and organ table in the viewer',
+    timeoutMs: 420_000,
+    async run({ page, workbench, workspace, screenshot, log, skip }) {
+      if (!workspace.files.phantomCt) return skip('no phantom in the test workspace');
+      const phantom = await readNiftiFile(workspace.files.phantomCt);
+      const small = cropGrid({ dims: phantom.dims, ijkToRas: phantom.ijkToRas, data: Int16Array.from(phantom.data) }, BOX);
+      const ctPath = path.join(workspace.dir, SMALL_CT), segPath = path.join(workspace.dir, SMALL_SEG);
+      await writeNiftiFile(ctPath, small, { reference: phantom.header, datatype: 'int16', overwrite: true });
+      await workbench.closeAllEditors();
+
+      const t0 = Date.now();
+      await workbench.explorerContextMenu(SMALL_CT, 'Segment Organs');
+      const defaultModel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Default model' }).first();
+      await defaultModel.waitFor({ timeout: 20_000 });
+      await defaultModel.click();
+
+      // The job runs in a child process; the notification shows its progress and offers Cancel meanwhile.
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Segmenting' }).first();
+      const progressTexts = new Set<string>();
+      let sawCancel = false;
+      while (!existsSync(segPath)) {
+        assert.ok(Date.now() - t0 < 360_000, `${SMALL_SEG} did not appear within 6 min (notifications: ${(await workbench.notifications()).join(' | ')})`);
+        if (await toast.isVisible().catch(() => false)) {
+          progressTexts.add((await toast.innerText().catch(() => '')).replace(/\s+/g, ' ').trim());
+          sawCancel ||= await toast.locator('.monaco-button', { hasText: 'Cancel' }).isVisible().catch(() => false);
+        }
+        await page.waitForTimeout(500);
+      }
+      log(`${SMALL_SEG} written ${Date.now() - t0} ms after the right-click; progress seen: ${[...progressTexts].join(' | ')}`);
+      assert.ok(sawCancel, `the progress notification with a Cancel button showed (seen: ${[...progressTexts].join(' | ')})`);
+      assert.ok([...progressTexts].some((t) => /window \d+ of \d+/.test(t)), `the notification counted windows (seen: ${[...progressTexts].join(' | ')})`);
+
+      // The label map is on the CT's own grid.
+      const ct = await readNiftiFile(ctPath), seg = await readNiftiFile(segPath);
+      assert.deepEqual(seg.dims, ct.dims);
+      assert.deepEqual(seg.ijkToRas, ct.ijkToRas);
+      assert.equal(seg.datatype, 'uint8');
+      const count = new Map<number, number>(), sum = new Map<number, number>();
+      seg.data.forEach((v, i) => {
+        if (v === 0) return;
+        count.set(v, (count.get(v) ?? 0) + 1);
+        sum.set(v, (sum.get(v) ?? 0) + ct.data[i]!);
+      });
+      assert.ok(count.size > 0, 'the model found organs in the CT');
+
+      // The viewer opens the CT with the labels over it and the organ table beside them.
+      const frame = await workbench.webviewFrame(120_000);
+      await frame.locator('body[data-overlay-ms]').waitFor({ state: 'attached', timeout: 120_000 });
+      const rows = frame.locator('#organ-table .organ-row');
+      await rows.first().waitFor({ timeout: 30_000 });
+      assert.ok((await frame.locator('#legend .legend-row').count()) > 0, 'the overlay legend shows');
+      const mlPerVoxel = voxelVolumeMm3(ct.ijkToRas) / 1000;
+      const shown = await rows.evaluateAll((trs: unknown[]) => trs.map((tr) => {
+        const el = tr as { dataset: Record<string, string>; querySelectorAll(s: string): ArrayLike<{ textContent: string | null; dataset: Record<string, string> }> };
+        const cells = el.querySelectorAll('td');
+        return { label: Number(el.dataset.label), name: cells[1]?.textContent ?? '', ml: Number(cells[2]?.dataset.ml), meanHu: Number(cells[3]?.textContent) };
+      }));
+      log(`organ table: ${shown.map((r) => `${r.name} ${r.ml.toFixed(1)} mL ${r.meanHu} HU`).join(', ')}`);
+      assert.deepEqual(shown.map((r) => r.label), [...count.keys()].sort((a, b) => a - b), 'one row per label in the file');
+      for (const r of shown) {
+        assert.ok(Math.abs(r.ml - count.get(r.label)! * mlPerVoxel) < 1e-6, `${r.name}: ${r.ml} mL, the file says ${count.get(r.label)! * mlPerVoxel}`);
+        assert.ok(Math.abs(r.meanHu - sum.get(r.label)! / count.get(r.label)!) <= 0.5 + 1e-9, `${r.name}: mean ${r.meanHu} HU, the files say ${sum.get(r.label)! / count.get(r.label)!}`);
+      }
+      if (count.has(6)) assert.ok(shown.some((r) => r.label === 6 && r.name === 'liver'), 'label 6 is named liver (the model\'s BTCV classes)');
+      await screenshot('segment-result', true);
+    },
+  },
+  {
+    name: 'segment: a second right-click (with another CT selected too) asks before overwriting; Cancel keeps the files',
+    timeoutMs: 120_000,
+    async run({ page, workbench, workspace, skip }) {
+      const segPath = path.join(workspace.dir, SMALL_SEG);
+      if (!existsSync(segPath) || !workspace.files.phantomSeg) return skip(`${SMALL_SEG} was not written by the test before`);
+      const before = [statSync(segPath).mtimeMs, statSync(workspace.files.phantomSeg).mtimeMs];
+      await workbench.explorerContextMenu(['phantom_ct.nii.gz', SMALL_CT], 'Segment Organs');
+      const defaultModel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Default model' }).first();
+      await defaultModel.waitFor({ timeout: 20_000 });
+      assert.match(await page.locator('.quick-input-widget').innerText(), /Segment 2 volumes with/, 'both selected files are in the one job');
+      await defaultModel.click();
+      const dialog = page.locator('.monaco-dialog-box');
+      await dialog.waitFor({ timeout: 20_000 });
+      const text = (await dialog.innerText()).replace(/\s+/g, ' ');
+      assert.match(text, /2 label maps exist \(.*small_ct_seg\.nii\.gz.*\)\. Overwrite them\?/);
+      assert.match(text, /phantom_ct_seg\.nii\.gz/);
+      await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+      await page.waitForTimeout(2000);
+      assert.deepEqual([statSync(segPath).mtimeMs, statSync(workspace.files.phantomSeg).mtimeMs], before, 'Cancel left both label maps as they were');
+      assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: 'Segmenting' }).count(), 0, 'no job started');
+    },
+  },
+];
