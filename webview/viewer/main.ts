@@ -6,7 +6,7 @@ import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
 import type { LabelEntry } from '../../src/core/viewer/color-tables.js';
-import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
+import type { HostToWebview, OrganStat, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
 import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
 import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
@@ -35,9 +35,11 @@ const model: {
   isCt: boolean;
   image: { geometry: VolumeGeometry; rasToIjk: readonly number[]; values: ArrayLike<number> } | null;
   overlay: { labels: readonly LabelEntry[]; hidden: Set<number> } | null;
+  /** The organ table of the last segmentation (Segment Organs), for the label map it describes. */
+  organs: { fileName: string; organs: readonly OrganStat[] } | null;
   view: VolumeView | null;
   lastPlane: number;
-} = { state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
+} = { state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, organs: null, view: null, lastPlane: 0 };
 
 // ---- layout ----
 const status = byId('status');
@@ -180,11 +182,10 @@ async function onMessage(m: HostToWebview): Promise<void> {
     case 'overlay':
       await showOverlay(m);
       break;
-    case 'organTable': {
-      const colours = new Map((model.overlay?.labels ?? []).map((l) => [l.id, l.rgb] as const));
-      renderOrganTable(organPanel, m.fileName, m.organs, colours, model.isCt);
+    case 'organTable':
+      model.organs = { fileName: m.fileName, organs: m.organs };
+      renderOrgans();
       break;
-    }
     case 'applyPreset': {
       const preset = findPreset(m.preset);
       if (preset) update({ window: windowToRange(preset), presetId: preset.id });
@@ -288,6 +289,10 @@ async function voxelsFromFile(): Promise<InflatedVoxels | null> {
   }
 }
 
+let resolveViewShown!: (view: VolumeView) => void;
+/** Settles when NiiVue shows the image: an overlay posted earlier (Segment Organs posts it as the viewer opens) waits. */
+const viewShown = new Promise<VolumeView>((resolve) => (resolveViewShown = resolve));
+
 async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels: { voxelType: VoxelType; buffer: ArrayBuffer }): Promise<void> {
   note('volumeReceivedMs');
   document.body.dataset.hostDecodeMs = String(m.decodeMs);
@@ -313,6 +318,7 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
     view.finishGpuWork();
     note('volumeShownMs');
     model.view = view;
+    resolveViewShown(view);
     toolbar.setColormaps(COLORMAPS.filter((c) => view.colormaps().includes(c)), state.colormap);
     view.setCrosshairFrac(state.crosshairFrac);
     // Let NiiVue present its first frame before the 2D picture is taken away, so nothing flashes.
@@ -329,13 +335,12 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
 }
 
 async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Promise<void> {
-  const view = model.view;
+  const view = model.view ?? (await viewShown);
   const state = model.state;
-  if (!view || !state) return;
+  if (!state) return;
   const hidden = new Set(state.hiddenLabels);
   model.overlay = { labels: m.labels, hidden };
-  // Another label map replaces the segmentation: its organ table no longer describes what is shown.
-  if (organPanel.dataset.file !== m.fileName) organPanel.hidden = true;
+
   await view.showOverlay(m.fileName, m.geometry, m.voxelType, m.voxels, m.labels, hidden, state.overlayOpacity);
   renderLegend(legendPanel, m.fileName, m.placementNote, m.labels, hidden, state.overlayOpacity, {
     toggle: (id, visible) => {
@@ -350,7 +355,16 @@ async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Prom
     },
   });
   view.setCrosshairFrac(state.crosshairFrac);
+  // The organ table describes one label map: redrawn with the legend's colours, or hidden for another map.
+  if (model.organs?.fileName === m.fileName) renderOrgans();
+  else organPanel.hidden = true;
   mark('overlay');
+}
+
+function renderOrgans(): void {
+  if (!model.organs) return;
+  const colours = new Map((model.overlay?.labels ?? []).map((l) => [l.id, l.rgb] as const));
+  renderOrganTable(organPanel, model.organs.fileName, model.organs.organs, colours, model.isCt);
 }
 
 // ---- keyboard and wheel: arrows / Page keys move slices, Ctrl+wheel zooms ----

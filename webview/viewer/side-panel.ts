@@ -64,6 +64,5 @@ export function renderOrganTable(container: HTMLElement, fileName: string, organ
     h('div', { class: 'muted file-name', title: fileName }, fileName),
     organs.length > 0 ? table : h('div', { class: 'note' }, 'The model found no organ in this image.'),
   );
-  container.dataset.file = fileName;
   container.hidden = false;
 }
