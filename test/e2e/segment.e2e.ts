@@ -115,7 +115,8 @@ export const tests: readonly E2eTest[] = [
       await frame.locator('body[data-overlay-ms]').waitFor({ state: 'attached', timeout: 120_000 });
       const rows = frame.locator('#organ-table .organ-row');
       await rows.first().waitFor({ timeout: 30_000 });
-      assert.ok((await frame.locator('#legend .legend-row').count()) > 0, 'the overlay legend shows');
+      const legend = (await frame.locator('#legend .legend-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      assert.ok(legend.length > 0, 'the overlay legend shows');
       const mlPerVoxel = voxelVolumeMm3(ct.ijkToRas) / 1000;
       const shown = await rows.evaluateAll((trs: unknown[]) => trs.map((tr) => {
         const el = tr as { dataset: Record<string, string>; querySelectorAll(s: string): ArrayLike<{ textContent: string | null; dataset: Record<string, string> }> };
@@ -129,6 +130,7 @@ export const tests: readonly E2eTest[] = [
         assert.ok(Math.abs(r.meanHu - sum.get(r.label)! / count.get(r.label)!) <= 0.5 + 1e-9, `${r.name}: mean ${r.meanHu} HU, the files say ${sum.get(r.label)! / count.get(r.label)!}`);
       }
       if (count.has(6)) assert.ok(shown.some((r) => r.label === 6 && r.name === 'liver'), 'label 6 is named liver (the model\'s BTCV classes)');
+      assert.deepEqual(legend, shown.map((r) => `${r.label} ${r.name}`), 'the legend names the labels as the table does');
       await screenshot('segment-result', true);
     },
   },
@@ -154,6 +156,25 @@ export const tests: readonly E2eTest[] = [
       await page.waitForTimeout(2000);
       assert.deepEqual([statSync(segPath).mtimeMs, statSync(workspace.files.phantomSeg).mtimeMs], before, 'Cancel left both label maps as they were');
       assert.equal(await page.locator('.notification-list-item', { hasText: 'Segmenting' }).count(), 0, 'no job started');
+    },
+  },
+  {
+    name: 'segment: the viewer\'s title bar and the palette offer Segment Organs for the open volume',
+    timeoutMs: 120_000,
+    async run({ page, workbench, workspace, skip }) {
+      if (!existsSync(path.join(workspace.dir, SMALL_CT))) return skip(`${SMALL_CT} was not written by the tests before`);
+      await workbench.closeAllEditors();
+      await workbench.openFileFromExplorer(SMALL_CT);
+      await workbench.webviewFrame(60_000);
+      const title = page.locator('.quick-input-widget .quick-input-title');
+      const action = page.locator('.editor-actions .action-label[aria-label*="Segment Organs"]').first();
+      await action.waitFor({ timeout: 30_000 });
+      await action.click();
+      await title.filter({ hasText: `Segment ${SMALL_CT} with` }).waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Escape');
+      await workbench.runCommand('AnaDiff: Segment Organs');
+      await title.filter({ hasText: `Segment ${SMALL_CT} with` }).waitFor({ timeout: 20_000 });
+      await page.keyboard.press('Escape');
     },
   },
 ];

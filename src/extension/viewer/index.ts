@@ -38,7 +38,7 @@ export function activateViewer(context: vscode.ExtensionContext): ViewerApi {
         panel = provider.panelFor(image);
       }
       if (!panel) throw new Error(`the viewer did not open ${path.basename(image.fsPath)}`);
-      const note = await panel.addOverlay(labels);
+      const note = await panel.addOverlay(labels, new Map(organs.map((o) => [o.label, o.name])));
       await panel.post({ type: 'organTable', fileName: path.basename(labels.fsPath), organs });
       return note;
     },
