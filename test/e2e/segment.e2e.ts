@@ -31,8 +31,23 @@ async function smallCt(workspace: SampleWorkspace): Promise<{ ctPath: string; se
   return { ctPath, segPath };
 }
 
+/**
+ * Waits for `name` in the explorer. A file the test wrote right after the workbench came up can be missed by the file
+ * watcher (seen once in four runs): the explorer is refreshed then, as a user would.
+ */
+async function showInExplorer(page: Page, workbench: Workbench, name: string): Promise<void> {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  try {
+    await row.waitFor({ timeout: 5_000 });
+  } catch {
+    await workbench.runCommand('File: Refresh Explorer');
+    await row.waitFor({ timeout: 30_000 });
+  }
+}
+
 /** Right-click -> Segment Organs -> "Default model", then the notification centre open on the job's progress. */
 async function segmentWithDefaultModel(page: Page, workbench: Workbench, fileNames: string | readonly string[]): Promise<Locator> {
+  for (const name of typeof fileNames === 'string' ? [fileNames] : fileNames) await showInExplorer(page, workbench, name);
   await workbench.explorerContextMenu(fileNames, 'Segment Organs');
   const defaultModel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Default model' }).first();
   await defaultModel.waitFor({ timeout: 20_000 });
@@ -95,7 +110,7 @@ export const tests: readonly E2eTest[] = [
       assert.ok([...progressTexts].some((t) => /Segmenting: small_ct\.nii\.gz: window \d+ of \d+/.test(t)), `the notification counted windows (seen: ${[...progressTexts].join(' | ')})`);
       await closeNotificationCentre(page, workbench);
       // The explorer lists the new file (later right-clicks must not land on a row that moves).
-      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: SMALL_SEG }).first().waitFor({ timeout: 30_000 });
+      await showInExplorer(page, workbench, SMALL_SEG);
 
       // The label map is on the CT's own grid.
       const ct = await readNiftiFile(ctPath), seg = await readNiftiFile(segPath);
@@ -141,6 +156,7 @@ export const tests: readonly E2eTest[] = [
       const segPath = path.join(workspace.dir, SMALL_SEG);
       if (!existsSync(segPath) || !workspace.files.phantomSeg) return skip(`${SMALL_SEG} was not written by the test before`);
       const before = [statSync(segPath).mtimeMs, statSync(workspace.files.phantomSeg).mtimeMs];
+      await showInExplorer(page, workbench, SMALL_SEG);
       await workbench.explorerContextMenu(['phantom_ct.nii.gz', SMALL_CT], 'Segment Organs');
       const defaultModel = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Default model' }).first();
       await defaultModel.waitFor({ timeout: 20_000 });
@@ -164,6 +180,7 @@ export const tests: readonly E2eTest[] = [
     async run({ page, workbench, workspace, skip }) {
       if (!existsSync(path.join(workspace.dir, SMALL_CT))) return skip(`${SMALL_CT} was not written by the tests before`);
       await workbench.closeAllEditors();
+      await showInExplorer(page, workbench, SMALL_CT);
       await workbench.openFileFromExplorer(SMALL_CT);
       await workbench.webviewFrame(60_000);
       const title = page.locator('.quick-input-widget .quick-input-title');
