@@ -40,7 +40,7 @@ async function showInExplorer(page: Page, workbench: Workbench, name: string): P
   try {
     await row.waitFor({ timeout: 5_000 });
   } catch {
-    await workbench.runCommand('File: Refresh Explorer');
+    await workbench.runCommand('Refresh Explorer');
     await row.waitFor({ timeout: 30_000 });
   }
 }
