@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { registerSegmentCommand } from './segment/command.js';
 import { activateViewer, type ViewerApi } from './viewer/index.js';
 
 /** The extension's API (what `vscode.extensions.getExtension('anadiff.anadiff').exports` returns). */
@@ -8,7 +9,9 @@ export interface AnadiffApi {
 
 /** Entry point: registers every contribution. Each feature module registers its disposables on the context. */
 export function activate(context: vscode.ExtensionContext): AnadiffApi {
-  return { viewer: activateViewer(context) };
+  const viewer = activateViewer(context);
+  context.subscriptions.push(...registerSegmentCommand(context, viewer));
+  return { viewer };
 }
 
 export function deactivate(): void {}

@@ -2,6 +2,7 @@
 // dispatched with exhaustive switches on both sides. Voxel and slice payloads are plain ArrayBuffers: VS Code
 // transfers them as binary; a Node Buffer would be serialised as JSON (minutes for a CT, then a parse failure).
 
+import type { OrganStat } from '../core/metrics/organ-stats.js';
 import type { LabelEntry, LabelTable } from '../core/viewer/color-tables.js';
 import type { ViewerConvention } from '../core/viewer/convention.js';
 import type { DisplayRange, WindowPresetId } from '../core/viewer/window.js';
@@ -14,7 +15,7 @@ export const VOLUME_VIEWER_VIEW_TYPE = 'anadiff.volumeViewer';
 export type Layout = 'axial' | 'coronal' | 'sagittal' | 'multiplanar';
 export const LAYOUTS: readonly Layout[] = ['multiplanar', 'axial', 'coronal', 'sagittal'];
 
-export type { VoxelType, VolumeGeometry };
+export type { VoxelType, VolumeGeometry, OrganStat };
 
 /** One plane for the first paint; `pixels` is a Float32Array's buffer, row 0 at the top of the screen. */
 export interface SlicePayload {
@@ -104,6 +105,11 @@ export type HostToWebview =
    * Posted once per load; `files` is empty when there are none.
    */
   | { readonly type: 'overlayOffer'; readonly files: readonly string[] }
+  /**
+   * After `Segment Organs`: each organ of the label map `fileName` (shown as the overlay) with its voxel count, volume
+   * in mL and mean image value inside (HU for a CT), from `segment --json`; the side panel shows it as a table.
+   */
+  | { readonly type: 'organTable'; readonly fileName: string; readonly organs: readonly OrganStat[] }
   /** Palette command: apply a CT window preset. */
   | { readonly type: 'applyPreset'; readonly preset: WindowPresetId }
   /** Palette command: switch layout. */

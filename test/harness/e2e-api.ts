@@ -10,6 +10,11 @@ export interface Workbench {
   runCommand(title: string): Promise<void>;
   /** Double-clicks a top-level explorer row (opens the file with its default editor, pinned). */
   openFileFromExplorer(name: string): Promise<void>;
+  /**
+   * Right-clicks the top-level explorer rows `fileNames` (several: a multi-selection, Ctrl+click) and runs the context
+   * menu entry whose label contains `item`; retries while the menu swallows the click.
+   */
+  explorerContextMenu(fileNames: string | readonly string[], item: string): Promise<void>;
   /** Ctrl+P, the file name, Enter. */
   quickOpen(name: string): Promise<void>;
   /** "View: Reopen Editor With..." and picks the editor whose label contains `editorLabel`. */

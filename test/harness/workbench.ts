@@ -16,6 +16,7 @@ const selectors = {
   quickInputBox: '.quick-input-widget input',
   quickInputRow: '.quick-input-list .monaco-list-row',
   toast: '.notifications-toasts .notification-list-item-message',
+  contextMenuItem: '.context-view .action-menu-item',
   webview: 'iframe.webview.ready',
 } as const;
 
@@ -69,6 +70,29 @@ export function createWorkbench(page: Page): Workbench {
       const row = page.locator(selectors.explorerRow, { hasText: name }).first();
       await row.waitFor({ timeout: 30_000 });
       await row.dblclick();
+    },
+    async explorerContextMenu(fileNames, item) {
+      const names = typeof fileNames === 'string' ? [fileNames] : fileNames;
+      const row = (name: string): Locator => page.locator(selectors.explorerRow, { hasText: name }).first();
+      const menuItem = page.locator(selectors.contextMenuItem, { hasText: item }).first();
+      for (let attempt = 0; attempt < 4; attempt++) {
+        for (const [i, name] of names.entries()) {
+          await row(name).waitFor({ timeout: 30_000 });
+          if (names.length > 1) await row(name).click({ modifiers: i === 0 ? [] : ['Control'] });
+        }
+        await row(names[names.length - 1]!).click({ button: 'right' });
+        await menuItem.waitFor({ timeout: 10_000 });
+        await menuItem.hover();
+        await sleep(300);
+        await menuItem.click();
+        try {
+          await menuItem.waitFor({ state: 'hidden', timeout: 2_000 });
+          return;
+        } catch {
+          await page.keyboard.press('Escape');
+        }
+      }
+      throw new WorkbenchError(`the explorer context menu did not run "${item}" on ${names.join(', ')}`);
     },
     async quickOpen(name) {
       await pick(() => page.keyboard.press('Control+P'), name, name, 30_000);

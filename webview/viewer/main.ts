@@ -1,19 +1,20 @@
 // Webview entry (bundled as dist/webview/viewer.js). Flow: post `ready` -> `init` (saved view state) ->
 // `firstPaint` (three slices on a 2D canvas, no WebGL), with optional `volumeFileChunk`s (the file's gzip bytes,
-// inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay`.
+// inflated here as they arrive) before and after it -> `volume` (NiiVue takes over) -> optional `overlay` (and, after
+// Segment Organs, its `organTable`).
 import { mat4InvertAffine } from '../../src/core/volume/mat4.js';
 import { extentRasMm, stageLayout, type Tile } from '../../src/core/viewer/multiplanar.js';
 import { ijkToRasMm } from '../../src/core/viewer/slices.js';
 import type { ViewerConvention } from '../../src/core/viewer/convention.js';
 import { findPreset, formatValue, rangeToWindow, windowToRange } from '../../src/core/viewer/window.js';
 import type { LabelEntry } from '../../src/core/viewer/color-tables.js';
-import type { HostToWebview, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
+import type { HostToWebview, OrganStat, ViewerPhase, ViewerState, VolumeGeometry, VoxelType, WebviewToHost } from '../../src/protocol/viewer.js';
 import { byId, cssColourToRgba, h, themeColour } from './dom.js';
 import { drawFirstPaint } from './first-paint.js';
 import { startFileInflate, type FileInflate, type InflatedVoxels } from './file-inflate.js';
 import { VolumeView, type Location } from './niivue-view.js';
 import { buildOfferBanner } from './offer-banner.js';
-import { renderHeader, renderLegend } from './side-panel.js';
+import { renderHeader, renderLegend, renderOrganTable } from './side-panel.js';
 import { defaultState, matchingPreset, parseSavedState } from './state.js';
 import { buildToolbar } from './toolbar.js';
 
@@ -37,13 +38,15 @@ const model: {
   isCt: boolean;
   image: { geometry: VolumeGeometry; rasToIjk: readonly number[]; values: ArrayLike<number> } | null;
   overlay: { labels: readonly LabelEntry[]; hidden: Set<number> } | null;
+  /** The organ table of the last segmentation (Segment Organs), for the label map it describes. */
+  organs: { fileName: string; organs: readonly OrganStat[] } | null;
   view: VolumeView | null;
   lastPlane: number;
   /** The `anadiff.viewer.convention` setting, from `init`. */
   convention: ViewerConvention;
   /** The image's extent along R, A, S (mm): sizes the tiles. */
   extentMm: [number, number, number] | null;
-} = { convention: 'auto', extentMm: null, state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, view: null, lastPlane: 0 };
+} = { convention: 'auto', extentMm: null, state: null, saved: parseSavedState(vscode.getState()), fileName: '', isCt: false, image: null, overlay: null, organs: null, view: null, lastPlane: 0 };
 
 // ---- layout ----
 const status = byId('status');
@@ -52,7 +55,9 @@ const glCanvas = h('canvas', { id: 'gl', 'aria-label': 'Volume view' });
 const readout = h('div', { id: 'readout', role: 'status', 'aria-live': 'polite' }, '');
 const legendPanel = h('section', { id: 'legend-panel', class: 'panel' });
 const headerPanel = h('section', { id: 'header-panel', class: 'panel' });
+const organPanel = h('section', { id: 'organ-panel', class: 'panel' });
 legendPanel.hidden = true;
+organPanel.hidden = true;
 headerPanel.hidden = true;
 
 const toolbar = buildToolbar({
@@ -77,7 +82,7 @@ const offerBanner = buildOfferBanner({ open: (fileName) => post({ type: 'openOff
 const freeSpace = h('div', { id: 'free-space' });
 freeSpace.hidden = true;
 const stage = h('div', { id: 'stage' }, h('div', { id: 'gl-box' }, glCanvas), firstCanvas, freeSpace, offerBanner.element);
-const side = h('aside', { id: 'side' }, legendPanel, headerPanel);
+const side = h('aside', { id: 'side' }, legendPanel, organPanel, headerPanel);
 byId('app').replaceChildren(
   toolbar.element,
   h('div', { id: 'main' }, stage, side),
@@ -224,6 +229,10 @@ async function onMessage(m: HostToWebview): Promise<void> {
     case 'overlayOffer':
       offerBanner.show(m.files);
       break;
+    case 'organTable':
+      model.organs = { fileName: m.fileName, organs: m.organs };
+      renderOrgans();
+      break;
     case 'applyPreset': {
       const preset = findPreset(m.preset);
       if (preset) update({ window: windowToRange(preset), presetId: preset.id });
@@ -327,6 +336,10 @@ async function voxelsFromFile(): Promise<InflatedVoxels | null> {
   }
 }
 
+let resolveViewShown!: (view: VolumeView) => void;
+/** Settles when NiiVue shows the image: an overlay posted earlier (Segment Organs posts it as the viewer opens) waits. */
+const viewShown = new Promise<VolumeView>((resolve) => (resolveViewShown = resolve));
+
 async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels: { voxelType: VoxelType; buffer: ArrayBuffer }): Promise<void> {
   note('volumeReceivedMs');
   document.body.dataset.hostDecodeMs = String(m.decodeMs);
@@ -354,6 +367,7 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
     note('volumeShownMs');
     model.view = view;
     relayout();
+    resolveViewShown(view);
     toolbar.setColormaps(COLORMAPS.filter((c) => view.colormaps().includes(c)), state.colormap);
     view.setCrosshairFrac(state.crosshairFrac);
     // Let NiiVue present its first frame before the 2D picture is taken away, so nothing flashes.
@@ -370,11 +384,12 @@ async function showVolume(m: Extract<HostToWebview, { type: 'volume' }>, voxels:
 }
 
 async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Promise<void> {
-  const view = model.view;
+  const view = model.view ?? (await viewShown);
   const state = model.state;
-  if (!view || !state) return;
+  if (!state) return;
   const hidden = new Set(state.hiddenLabels);
   model.overlay = { labels: m.labels, hidden };
+
   await view.showOverlay(m.fileName, m.geometry, m.voxelType, m.voxels, m.labels, hidden, state.overlayOpacity);
   renderLegend(legendPanel, m.fileName, m.placementNote, m.labels, hidden, state.overlayOpacity, {
     toggle: (id, visible) => {
@@ -390,7 +405,16 @@ async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Prom
   });
   relayout(); // the legend now exists: into the free area if it fits there
   view.setCrosshairFrac(state.crosshairFrac);
+  // The organ table describes one label map: redrawn with the legend's colours, or hidden for another map.
+  if (model.organs?.fileName === m.fileName) renderOrgans();
+  else organPanel.hidden = true;
   mark('overlay');
+}
+
+function renderOrgans(): void {
+  if (!model.organs) return;
+  const colours = new Map((model.overlay?.labels ?? []).map((l) => [l.id, l.rgb] as const));
+  renderOrganTable(organPanel, model.organs.fileName, model.organs.organs, colours, model.isCt);
 }
 
 // ---- keyboard and wheel: arrows / Page keys move slices, Ctrl+wheel zooms ----

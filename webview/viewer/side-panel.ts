@@ -1,6 +1,7 @@
-// Right-hand panel: the overlay legend (colour, name, show/hide per label, opacity) and the header table.
+// Right-hand panel: the overlay legend (colour, name, show/hide per label, opacity), the organ table after a
+// segmentation (volume, mean value) and the header table.
 import { rgbCss, type LabelEntry } from '../../src/core/viewer/color-tables.js';
-import type { HeaderField } from '../../src/protocol/viewer.js';
+import type { HeaderField, OrganStat } from '../../src/protocol/viewer.js';
 import { h } from './dom.js';
 
 export interface LegendEvents {
@@ -42,4 +43,26 @@ export function renderHeader(container: HTMLElement, fileName: string, fields: r
     h('tbody', {}, ...fields.map((f) => h('tr', {}, h('th', { scope: 'row' }, f.name), h('td', {}, f.value)))),
   );
   container.replaceChildren(h('h2', {}, 'Header'), h('div', { class: 'muted file-name' }, fileName), table);
+}
+
+/** The organ table of a segmentation: colour (from the overlay's legend), name, volume in mL, mean value inside. */
+export function renderOrganTable(container: HTMLElement, fileName: string, organs: readonly OrganStat[], colours: ReadonlyMap<number, LabelEntry['rgb']>, isCt: boolean): void {
+  const rows = organs.map((o) => {
+    const swatch = h('span', { class: 'swatch' });
+    const rgb = colours.get(o.label);
+    if (rgb) swatch.style.background = rgbCss(rgb);
+    return h('tr', { class: 'organ-row', 'data-label': String(o.label) },
+      h('td', {}, swatch), h('td', { class: 'organ-name' }, o.name),
+      h('td', { class: 'num', 'data-ml': String(o.volumeMl) }, o.volumeMl >= 100 ? o.volumeMl.toFixed(0) : o.volumeMl.toFixed(1)),
+      h('td', { class: 'num' }, o.meanValue.toFixed(0)));
+  });
+  const table = h('table', { class: 'organ-table', id: 'organ-table' },
+    h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'Organ'), h('th', { class: 'num' }, 'mL'), h('th', { class: 'num' }, isCt ? 'mean HU' : 'mean'))),
+    h('tbody', {}, ...rows));
+  container.replaceChildren(
+    h('h2', {}, 'Organs'),
+    h('div', { class: 'muted file-name', title: fileName }, fileName),
+    organs.length > 0 ? table : h('div', { class: 'note' }, 'The model found no organ in this image.'),
+  );
+  container.hidden = false;
 }

@@ -1,5 +1,6 @@
 /** A small `--flag` / `--key value` parser for segment, evaluate and bench infer: unknown options fail loudly (exit 2). */
 import { UsageError } from '../command.js';
+import { progressLine } from '../../protocol/cli-progress.js';
 
 export interface ParsedFlags {
   readonly values: Readonly<Record<string, string>>;
@@ -45,4 +46,9 @@ export function progressPrinter(label: string): (done: number, total: number) =>
     if (tty) process.stderr.write(`\r${label}: window ${done}/${total}${done === total ? '\n' : ''}`);
     else if (done === total) process.stderr.write(`${label}: ${total} windows\n`);
   };
+}
+
+/** `--progress-json`: every update as one JSON line on stderr (src/protocol/cli-progress.ts), for the editor. */
+export function jsonProgressPrinter(unit: string, write: (line: string) => void = (l) => process.stderr.write(l)): (done: number, total: number) => void {
+  return (done, total) => write(`${progressLine(unit, done, total)}\n`);
 }

@@ -5,7 +5,7 @@ import { ModelMetadataError } from '../../node/segment/model-metadata.js';
 import { segmentFile } from '../../node/segment/segment-file.js';
 import { SegmentError } from '../../node/segment/segment-volume.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
-import { choiceFlag, numberFlag, parseFlags, progressPrinter } from './segment-flags.js';
+import { choiceFlag, jsonProgressPrinter, numberFlag, parseFlags, progressPrinter } from './segment-flags.js';
 
 const usage = `usage: anadiff segment --input CT.nii.gz --output SEG.nii.gz [options]
 
@@ -27,7 +27,10 @@ CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
   --overwrite                 replace an existing output file (never the input)
   --force                     segment an input that does not look like a 3-D CT (2-D, 4-D, NaN/Inf voxels, a label
                               map, intensities that are not Hounsfield units) instead of refusing it
-  --json                      print a JSON summary instead of text`;
+  --json                      print a JSON summary instead of text (with per-organ voxels, mL and mean HU)
+  --progress-json             progress as one JSON line per window on stderr ({"type":"progress",...}), for the editor
+
+SIGTERM or SIGINT stop it between two windows; nothing is written then (the output appears only when complete).`;
 
 export const segmentCommand: CliCommand = {
   name: 'segment',
@@ -35,7 +38,7 @@ export const segmentCommand: CliCommand = {
   usage,
   async run(argv) {
     const c = 'segment';
-    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json', 'all-components', 'force'] }, usage);
+    const flags = parseFlags(c, argv, { values: ['model', 'input', 'output', 'device', 'threads', 'overlap', 'blend', 'batch', 'threshold'], switches: ['argmax', 'overwrite', 'json', 'all-components', 'force', 'progress-json'] }, usage);
     const input = flags.values.input, output = flags.values.output;
     if (!input || !output) throw new UsageError(`segment: --input and --output are required\n${usage}`);
     const threshold = numberFlag(c, flags, 'threshold', (n) => n > 0 && n < 1, 'in (0, 1)');
@@ -46,6 +49,11 @@ export const segmentCommand: CliCommand = {
     const blend = choiceFlag(c, flags, 'blend', ['gaussian', 'centre'] as const);
     const device = choiceFlag(c, flags, 'device', ['cpu', 'cuda'] as const);
     const json = flags.switches.has('json');
+    // A stop request ends the run at the next window: the output file is written only at the very end, atomically.
+    const cancel = new AbortController();
+    const stop = (): void => cancel.abort();
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
     try {
       const result = await segmentFile({
         input, output, overwrite: flags.switches.has('overwrite'), force: flags.switches.has('force'),
@@ -54,7 +62,8 @@ export const segmentCommand: CliCommand = {
         ...(blend ? { blend } : {}), ...(batchSize !== undefined ? { batchSize } : {}),
         ...(flags.switches.has('all-components') ? { largestComponent: false } : {}),
         ...(threshold !== undefined ? { decision: { kind: 'threshold', threshold } as const } : flags.switches.has('argmax') ? { decision: { kind: 'argmax' } as const } : {}),
-        onProgress: progressPrinter('segment'),
+        onProgress: flags.switches.has('progress-json') ? jsonProgressPrinter('window') : progressPrinter('segment'),
+        signal: cancel.signal,
         onLog: (m) => process.stderr.write(`segment: ${m}\n`),
       });
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -64,8 +73,12 @@ export const segmentCommand: CliCommand = {
       }
       return 0;
     } catch (e) {
+      if (cancel.signal.aborted) throw new CliError(`segment: stopped; ${output} was not written`, 130);
       if (e instanceof SegmentError || e instanceof ModelMetadataError || e instanceof PathCheckError) throw new CliError(`segment: ${e.message}`);
       throw e;
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
     }
   },
 };

@@ -8,6 +8,11 @@ export function niftiStem(fileName: string): string {
   return fileName.replace(/\.nii(\.gz)?$/i, '');
 }
 
+/** Where `Segment Organs` writes an image's labels: `ct.nii` or `ct.nii.gz` -> `ct_seg.nii.gz`, next to the image. */
+export function segmentationFileName(imageName: string): string {
+  return `${niftiStem(imageName)}_seg.nii.gz`;
+}
+
 export function isNiftiName(fileName: string): boolean {
   return /\.nii(\.gz)?$/i.test(fileName);
 }

@@ -182,8 +182,10 @@ export class ViewerPanel implements vscode.Disposable {
   /**
    * Decodes a label map and shows it over the image, placed voxel for voxel or by its affine; refuses (throws an
    * Error with the reason) a map outside the image or with several frames. Resolves with a note for the user.
+   * `names` (label value -> name, e.g. a model's classes after Segment Organs) name the legend's rows; colours stay
+   * the table's.
    */
-  async addOverlay(overlayUri: vscode.Uri): Promise<string> {
+  async addOverlay(overlayUri: vscode.Uri, names?: ReadonlyMap<number, string>): Promise<string> {
     const overlayName = path.basename(overlayUri.fsPath);
     const handle = decodeVolume(this.services.worker, { type: 'decode', path: overlayUri.fsPath, role: 'overlay', maxVoxels: this.services.maxVoxels });
     const [overlay, image] = await Promise.all([this.track(handle), this.imageGeometry]);
@@ -201,7 +203,7 @@ export class ViewerPanel implements vscode.Disposable {
       voxelType: overlay.voxelType,
       voxels: overlay.voxels,
       table: table.id,
-      labels: presentLabels(table, overlay.labelIds),
+      labels: presentLabels(table, overlay.labelIds).map((l) => ({ ...l, name: names?.get(l.id) ?? l.name })),
       placementNote: note,
     });
     return note ?? `${overlayName}: ${overlay.labelIds.filter((id) => id > 0).length} labels (${table.title} colours).`;

@@ -12,12 +12,13 @@ import { onnx } from 'onnx-proto';
 import { BTCV13_NAMES } from '../../core/btcv.js';
 import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
+import { DEFAULT_MODEL_PATH } from './default-model.js';
 import { METADATA_KEY, ModelMetadataError, modelInputShape, parseModelMetadata, readEmbeddedMetadata, type SegmentModelMetadata } from './model-metadata.js';
 
 /** BTCV's 13 organs, classes 1..13 (method.md); the vocabulary lives in core/btcv. */
 export { BTCV13_NAMES };
 
-export const DEFAULT_MODEL_PATH = join('models', 'default', 'model.onnx');
+export { DEFAULT_MODEL_PATH };
 
 export interface ResolvedModel {
   readonly onnxPath: string;

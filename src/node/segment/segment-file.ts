@@ -6,8 +6,10 @@
 import { resolve } from 'node:path';
 import { ctInputProblems } from '../../core/infer/ct-input.js';
 import { checkInputFile, checkOutputFile } from '../io/output-path.js';
+import { organStats, type OrganStat } from '../../core/metrics/organ-stats.js';
 import { readNamedNiftiFile, writeNiftiFile } from '../nifti/index.js';
 import { createOnnxPredictor } from './onnx-predictor.js';
+import type { SegmentModelMetadata } from './model-metadata.js';
 import { resolveModel, type ResolvedModel } from './resolve-model.js';
 import { segmentVolume, SegmentError, decisionFor, type SegmentOptions } from './segment-volume.js';
 
@@ -25,6 +27,8 @@ export interface SegmentFileOptions extends SegmentOptions {
   readonly force?: boolean;
   /** One line per notable event (provider fallback, model source). */
   readonly onLog?: (message: string) => void;
+  /** Aborting stops the run at the next window (or before the write); nothing is written then. */
+  readonly signal?: AbortSignal;
 }
 
 export interface SegmentFileResult {
@@ -37,6 +41,8 @@ export interface SegmentFileResult {
   readonly removedVoxels: number;
   /** Voxels per label value present (0 included). */
   readonly counts: Record<number, number>;
+  /** Per organ present: voxels, volume in mL and mean image value (HU) inside, named by the model's classes. */
+  readonly organs: readonly OrganStat[];
   readonly ms: number;
 }
 
@@ -63,8 +69,16 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
     throw new SegmentError(`${model.onnxPath}: onnxruntime cannot load the model (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`);
   });
   if (predictor.fallbackReason) options.onLog?.(`CUDA unavailable, running on CPU: ${predictor.fallbackReason}`);
+  const stopped = (): SegmentError => new SegmentError('stopped before the output was written');
   try {
-    const result = await segmentVolume(image, model.metadata, predictor.predict, options);
+    const result = await segmentVolume(image, model.metadata, predictor.predict, {
+      ...options,
+      onProgress: (done, total) => {
+        if (options.signal?.aborted) throw stopped();
+        options.onProgress?.(done, total);
+      },
+    });
+    if (options.signal?.aborted) throw stopped();
     await writeNiftiFile(output, { dims: image.dims, ijkToRas: image.ijkToRas, data: result.labels }, {
       reference: image.header, datatype: 'uint8', overwrite: options.overwrite ?? false, description: 'anadiff segment',
     });
@@ -72,9 +86,16 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
     for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
     return {
       model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
-      dims: image.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts, ms: performance.now() - started,
+      dims: image.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts,
+      organs: organStats(result.labels, image.data, image.ijkToRas, labelNames(model.metadata)), ms: performance.now() - started,
     };
   } finally {
     await predictor.release();
   }
+}
+
+/** A label value's class name: `labelValues[c]` (default c + 1) is class c's value in the written map. */
+function labelNames(metadata: SegmentModelMetadata): (label: number) => string | undefined {
+  const byValue = new Map(metadata.classNames.map((name, c) => [metadata.labelValues?.[c] ?? c + 1, name] as const));
+  return (label) => byValue.get(label);
 }

@@ -78,6 +78,15 @@ test('segment with sigmoid channels: the label map equals thresholding the CT on
   assert.ok(want.includes(7), 'voxels above the level exist');
   assert.equal(differ, 0, `${differ} voxels differ from HU > ${LEVEL_HU}`);
   assert.equal(result.counts[7], want.filter((v) => v === 7).length);
+  // The organ table: the one class named by the model, its mL from the affine and its mean HU, computed by hand here.
+  let inside = 0, sumHu = 0;
+  phantom.image.data.forEach((hu) => { if (hu > LEVEL_HU) { inside++; sumHu += hu; } });
+  const [sx, sy, sz] = nativeSpacing;
+  assert.equal(result.organs.length, 1);
+  const organ = result.organs[0]!;
+  assert.deepEqual([organ.label, organ.name, organ.voxels], [7, 'bone', inside]);
+  assert.ok(Math.abs(organ.volumeMl - (inside * sx * sy * sz) / 1000) < 1e-6, `volume ${organ.volumeMl} mL`);
+  assert.ok(Math.abs(organ.meanValue - sumHu / inside) < 1e-6, `mean HU ${organ.meanValue}`);
 
   await assert.rejects(segmentFile({ model: modelPath, input, output, device: 'cpu' }), (e: Error) => e instanceof PathCheckError && /--output .*seg\.nii\.gz exists; pass --overwrite/.test(e.message));
   const centre = await segmentFile({ model: modelPath, input, output, device: 'cpu', overwrite: true, blend: 'centre', overlap: 0.25, largestComponent: false });
