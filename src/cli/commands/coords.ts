@@ -7,6 +7,7 @@ import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js'
 import { coordsRun, type CoordsReport, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
+import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { matchPoint } from '../../node/coords/match-file.js';
@@ -152,6 +153,8 @@ export const coordsTrainCommand: CliCommand = {
       };
       runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));
       checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
+      const holder = readRunLock(runDir);
+      if (holder && holder.alive !== false) throw new RunLockedError(runDir, holder);
       if (existsSync(join(runDir, RUN_FILES.checkpoints))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
       console.error(`run folder ${runDir}`);
     }

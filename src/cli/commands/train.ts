@@ -9,6 +9,7 @@ import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
 import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../node/runs/resolve-train.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
+import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
 import { checkTrainFlags, parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
 
@@ -133,6 +134,10 @@ export const trainCommand: CliCommand = {
         // The run folder is checked before any case is preprocessed: a folder that cannot be written fails now.
         const runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(request.name ?? TRAIN_DEFAULTS.mode)));
         checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
+        // A folder in use names its holder; one that holds a finished or stopped run says how to continue it. Both
+        // are checked again under the lock by trainRun (newRun), so this early answer cannot race.
+        const holder = readRunLock(runDir);
+        if (holder && holder.alive !== false) throw new RunLockedError(runDir, holder);
         if (existsSync(join(runDir, 'checkpoints'))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
