@@ -1,17 +1,17 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import {
   NiftiError, NiftiStreamDecoder,
   type DecodedFrame, type DecodeOptions, type NiftiImage, type NiftiLabelImage, type NiftiSummary, type VoxelTarget,
 } from '../../core/nifti/index.js';
+import { createPieceInflater } from './inflate-pieces.js';
 
 /**
- * Files that inflate to at most this many bytes (by the gzip trailer's ISIZE) are read and inflated in one
- * synchronous call; larger ones are streamed. Why: on example_ct (2.2 MB -> 5.5 MB) a load is a few tens of ms, and
- * the fixed costs dominate: thread-pool round trips (async readFile and gunzip), a second output chunk when the first
- * one is exactly full, and page faults on fresh buffers. One gunzipSync into one output buffer sized ISIZE + 1 avoids
- * them all. 32 MiB is also glibc's largest mmap threshold, below which freed buffers are reused without new faults.
- * The price: the calling thread is blocked for the inflate (under 0.1 s at this size; readers run in workers or the CLI).
+ * Files that inflate to at most this many bytes (by the gzip trailer's ISIZE) are read and inflated synchronously in
+ * 1 MiB pieces through two reused buffers (decodeFileInPieces); larger ones are streamed asynchronously (zlib on the
+ * thread pool while the main thread decodes). Why: below this size the fixed costs dominate a load: thread-pool round
+ * trips, fresh zlib output buffers and their page faults. The price: the calling thread is blocked for the inflate
+ * (under 0.1 s at this size; readers run in workers or the CLI).
  */
 const ONE_SHOT_BYTES = 32 << 20;
 /** Streamed reads and inflates go in 1 MiB pieces: few enough callbacks to keep per-piece overhead negligible. */
@@ -72,7 +72,6 @@ async function named<T>(path: string, read: Promise<T>): Promise<T> {
 /** The one file read path: every reader above is this with a different target. */
 export async function readNiftiFileTo<T extends VoxelTarget>(path: string, target: T, options: ReadNiftiOptions = {}): Promise<DecodedFrame<T>> {
   const file = await open(path, 'r');
-  let whole: Uint8Array | undefined;
   try {
     const { size } = await file.stat();
     const ends = new Uint8Array(6);
@@ -81,26 +80,62 @@ export async function readNiftiFileTo<T extends VoxelTarget>(path: string, targe
     const gzip = isGzip(ends);
     const inflated = gzip ? inflatedSizeHint(ends.subarray(2), size) : size;
     if (size <= ONE_SHOT_BYTES && inflated <= ONE_SHOT_BYTES) {
-      whole = new Uint8Array(size);
-      let done = 0;
-      while (done < size) {
-        const { bytesRead } = await file.read(whole, done, size - done, done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      whole = whole.subarray(0, done);
+      const decoded = await decodeFileInPieces(file, size, gzip, target, options);
+      if (decoded) return decoded;
+      return await decodeBytes(await file.readFile(), target, options);
     }
   } finally {
     await file.close();
   }
-  if (whole) return decodeBytes(whole, target, options);
   return decodeStream(readPieces(path), target, options);
 }
 
 /**
- * The file in CHUNK_BYTES pieces read into ONE reused buffer: each piece is consumed (inflated or decoded) before the
+ * Two buffers reused by every small read (readNiftiFileTo's first path): the compressed piece and the inflated piece.
+ * Reused memory is already mapped, so the float32 output is the only memory a read touches for the first time (see
+ * inflate-pieces.ts for what a first touch costs). A read that finds them taken (two reads interleaved on one
+ * thread) uses its own.
+ */
+const scratch = { input: new Uint8Array(0), output: new Uint8Array(0), taken: false };
+
+/**
+ * Reads and inflates a small file piece by piece through the reused buffers straight into the decoder; undefined
+ * when this Node version has no usable zlib handle (the caller then inflates with gunzipSync).
+ */
+async function decodeFileInPieces<T extends VoxelTarget>(file: FileHandle, size: number, gzip: boolean, target: T, options: ReadNiftiOptions): Promise<DecodedFrame<T> | undefined> {
+  const inflater = gzip ? createPieceInflater() : undefined;
+  if (gzip && !inflater) return undefined;
+  const own = scratch.taken;
+  const buffers = own ? { input: new Uint8Array(CHUNK_BYTES), output: new Uint8Array(CHUNK_BYTES) } : scratch;
+  if (!own) {
+    scratch.taken = true;
+    if (scratch.input.length === 0) {
+      scratch.input = new Uint8Array(CHUNK_BYTES);
+      scratch.output = new Uint8Array(CHUNK_BYTES);
+    }
+  }
+  try {
+    const decoder = new NiftiStreamDecoder(target, options);
+    const push = (piece: Uint8Array): Promise<void> => decoder.push(piece);
+    for (let position = 0; position < size;) {
+      const { bytesRead } = await file.read(buffers.input, 0, Math.min(CHUNK_BYTES, size - position), position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const piece = buffers.input.subarray(0, bytesRead);
+      if (inflater) await inflater.inflate(piece, position >= size, buffers.output, push);
+      else await decoder.push(piece);
+    }
+    return await decoder.finish();
+  } finally {
+    inflater?.close();
+    if (!own) scratch.taken = false;
+  }
+}
+
+/**
+ * The file in CHUNK_BYTES pieces read into ONE buffer, reused: each piece is consumed (inflated or decoded) before the
  * next read. A fresh buffer per piece (createReadStream) would leave the whole compressed file as garbage until
- * V8's next collection, which external memory triggers late (on the 512x512x300 CT, tens of MB more peak RSS).
+ * V8's next collection, which external memory triggers late.
  */
 async function* readPieces(path: string): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
