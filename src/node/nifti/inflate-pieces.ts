@@ -19,8 +19,10 @@ interface NativeZlibHandle {
 
 export interface PieceInflater {
   /**
-   * Inflates `input` (the next compressed piece; `final` for the last) into `output` from offset 0; calls `drain`
-   * whenever output is full or the input is used up, with the inflated bytes (a view of `output`, reused after).
+   * Inflates `input` (the next compressed piece; `final` for the last) into `output`, which must be the same buffer on
+   * every call; calls `drain` with `output` whenever it is full, and with what it holds after the final piece.
+   * Drained pieces are therefore all output.length long but the last, so voxels stay aligned across pieces (a piece
+   * that split a voxel would make the decoder copy). The bytes drained are reused after `drain` resolves.
    */
   inflate(input: Uint8Array, final: boolean, output: Uint8Array, drain: (inflated: Uint8Array) => Promise<void>): Promise<void>;
   close(): void;
@@ -36,6 +38,7 @@ export function createPieceInflater(): PieceInflater | undefined {
   const native = handle as NativeZlibHandle;
   let failure: NiftiError | undefined;
   let inflatedBytes = 0;
+  let filled = 0; // bytes of output holding inflated data not yet drained
   native.onerror = (message) => {
     failure = new NiftiError('corrupt-gzip', `the gzip data is corrupt or truncated after ${inflatedBytes} decompressed bytes (${message})`);
   };
@@ -43,16 +46,24 @@ export function createPieceInflater(): PieceInflater | undefined {
     async inflate(input, final, output, drain) {
       let inOffset = 0;
       for (;;) {
-        native.writeSync(final ? constants.Z_FINISH : constants.Z_NO_FLUSH, input, inOffset, input.length - inOffset, output, 0, output.length);
+        native.writeSync(final ? constants.Z_FINISH : constants.Z_NO_FLUSH, input, inOffset, input.length - inOffset, output, filled, output.length - filled);
         if (failure) throw failure;
         const outLeft = state[0]!, inLeft = state[1]!;
-        const produced = output.length - outLeft;
+        const produced = output.length - filled - outLeft;
         inOffset = input.length - inLeft;
         inflatedBytes += produced;
-        if (produced > 0) await drain(output.subarray(0, produced));
-        // Output space left over means zlib wants more input (or, with Z_FINISH, that the stream has ended).
-        if (outLeft > 0 && (inLeft === 0 || final)) return;
-        if (produced === 0 && outLeft > 0) return;
+        filled += produced;
+        if (filled === output.length) {
+          await drain(output);
+          filled = 0;
+          continue;
+        }
+        // Output space left over: zlib needs more input, or (Z_FINISH) the stream has ended.
+        if (final && filled > 0) {
+          await drain(output.subarray(0, filled));
+          filled = 0;
+        }
+        return;
       }
     },
     close() {
