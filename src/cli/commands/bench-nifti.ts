@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { readNiftiFile, isGzip } from '../../node/nifti/index.js';
-import { UsageError, type CliCommand } from '../command.js';
+import { readNiftiFile, readNiftiHeaderFile, readNiftiLabelFile, isGzip } from '../../node/nifti/index.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { median } from '../../node/bench/stats.js';
 
 const usage = `usage: anadiff bench nifti FILE [--json] [--repeat N] [--python PATH]
@@ -12,8 +12,10 @@ const usage = `usage: anadiff bench nifti FILE [--json] [--repeat N] [--python P
 Times loading FILE (parse + decompress + scale to float32) with anadiff, with nibabel
 (nibabel.load(f).get_fdata(dtype=float32), timed inside one Python process), and bare zlib inflate of the
 same bytes already in memory (the floor). The three run in turn, round after round, so changing machine
-load affects them alike. Prints medians and ratios.
---json prints {"anadiff": {"median_ms"}, "nibabel": {"median_ms"} | null, "inflate": {"median_ms"}, ...}.
+load affects them alike. Prints medians and ratios. A uint8 file (a label map) is also read the way label maps
+are read for training and preprocessing, as uint8 (readNiftiLabelFile), timed as "labels".
+--json prints {"anadiff": {"median_ms"}, "nibabel": {"median_ms"} | null, "inflate": {"median_ms"},
+"labels": {"median_ms"} | null, ...}.
 --python defaults to /usr/bin/python3 (Debian's python3-nibabel).`;
 
 /** A Python worker: one line in, one load timed, one line (milliseconds) out. Start-up is not timed. */
@@ -102,6 +104,7 @@ export const benchNiftiCommand: CliCommand = {
 
     const bytes = readFileSync(file);
     const gzip = isGzip(bytes);
+    const uint8 = (await readNiftiHeaderFile(file)).layout.datatype.name === 'uint8';
     const worker = await startNibabel(values.python ?? '/usr/bin/python3', file);
     const nib = typeof worker === 'string' ? { error: worker } : {};
     let runs: number[][];
@@ -111,19 +114,23 @@ export const benchNiftiCommand: CliCommand = {
         // The floor: inflating the same bytes from memory (an uncompressed file has no inflate; a copy stands in).
         () => (gzip ? gunzipSync(bytes) : Buffer.from(bytes)),
         ...(typeof worker === 'string' ? [] : [worker.load]),
+        ...(uint8 ? [async () => { await readNiftiLabelFile(file); }] : []),
       ]);
     } finally {
       if (typeof worker !== 'string') worker.stop();
     }
     const anadiff = timing(runs[0] ?? []);
     const inflate = timing(runs[1] ?? []);
-    const nibabel = runs[2] ? timing(runs[2]) : null;
+    const nibabel = typeof worker === 'string' ? null : timing(runs[2] ?? []);
+    const labelRuns = runs[typeof worker === 'string' ? 2 : 3];
+    const labels = uint8 && labelRuns ? timing(labelRuns) : null;
     const ratios = {
       anadiff_over_nibabel: nibabel ? Number((anadiff.median_ms / nibabel.median_ms).toFixed(3)) : null,
       anadiff_over_inflate: Number((anadiff.median_ms / inflate.median_ms).toFixed(3)),
+      labels_over_nibabel: labels && nibabel ? Number((labels.median_ms / nibabel.median_ms).toFixed(3)) : null,
     };
     if (values.json) {
-      console.log(JSON.stringify({ file, repeat, gzip, anadiff, nibabel, inflate, ratios, ...('error' in nib ? { nibabel_error: nib.error } : {}) }));
+      console.log(JSON.stringify({ file, repeat, gzip, anadiff, nibabel, inflate, labels, ratios, ...('error' in nib ? { nibabel_error: nib.error } : {}) }));
       return 0;
     }
     const row = (name: string, t: Timing | null, note: string) => `${name.padEnd(9)} ${t ? `${t.median_ms.toFixed(1).padStart(9)} ms` : '        n/a'}  ${note}`;
@@ -132,7 +139,8 @@ export const benchNiftiCommand: CliCommand = {
       row('anadiff', anadiff, 'readNiftiFile: read + inflate + decode to float32'),
       row('nibabel', nibabel, 'error' in nib ? `unavailable: ${nib.error}` : 'nib.load(f).get_fdata(dtype=float32)'),
       row('inflate', inflate, gzip ? 'zlib.gunzipSync of the bytes in memory (floor)' : 'copy of the bytes in memory (floor)'),
-      `anadiff / nibabel = ${ratios.anadiff_over_nibabel ?? 'n/a'}   anadiff / inflate = ${ratios.anadiff_over_inflate}`,
+      ...(labels ? [row('labels', labels, 'readNiftiLabelFile: read + inflate + uint8 class ids (how label maps are read)')] : []),
+      `anadiff / nibabel = ${ratios.anadiff_over_nibabel ?? 'n/a'}   anadiff / inflate = ${ratios.anadiff_over_inflate}${labels ? `   labels / nibabel = ${ratios.labels_over_nibabel ?? 'n/a'}` : ''}`,
     ].join('\n'));
     return 0;
   },

@@ -3,7 +3,7 @@
  * `train` do per case, from the file on disk (read + inflate + decode to float32, then preprocessCase).
  */
 import { preprocessCase } from '../../core/preprocess/index.js';
-import { readNiftiFile } from '../../node/nifti/index.js';
+import { readNiftiFile, readNiftiLabelFile } from '../../node/nifti/index.js';
 import { median } from '../../node/bench/stats.js';
 
 export type SpacingMm = readonly [number, number, number];
@@ -41,7 +41,7 @@ const collectGarbage = (globalThis as { gc?: () => void }).gc;
 async function preprocessOnce(o: PreprocessSideOptions): Promise<OneRun> {
   collectGarbage?.();
   const t0 = performance.now();
-  const [image, labels] = await Promise.all([readNiftiFile(o.file), o.labels ? readNiftiFile(o.labels) : undefined]);
+  const [image, labels] = await Promise.all([readNiftiFile(o.file), o.labels ? readNiftiLabelFile(o.labels) : undefined]);
   const t1 = performance.now();
   const pre = preprocessCase(labels ? { image, labels } : { image }, { spacingMm: o.spacingMm });
   return { dims: [...pre.image.dims], readMs: t1 - t0, preprocessMs: performance.now() - t1 };

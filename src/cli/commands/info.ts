@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { mat4ToRows } from '../../core/volume/mat4.js';
-import type { NiftiImage } from '../../core/nifti/index.js';
+import type { NiftiSummary } from '../../core/nifti/index.js';
 import { checkInputFile } from '../../node/io/output-path.js';
-import { readNamedNiftiFile } from '../../node/nifti/index.js';
+import { readNamedNiftiSummary } from '../../node/nifti/index.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 const usage = `usage: anadiff info FILE [--json] [--frame N]
@@ -14,7 +14,7 @@ orientation and intensity range. --json prints one object: dims, frames, spacing
 const fmt = (v: number): string => String(Number(v.toFixed(4)));
 
 /** The JSON `anadiff info --json` prints; other tools may parse it. */
-export function infoJson(file: string, image: NiftiImage): Record<string, unknown> {
+export function infoJson(file: string, image: NiftiSummary): Record<string, unknown> {
   return {
     file,
     version: image.header.version,
@@ -36,7 +36,7 @@ export function infoJson(file: string, image: NiftiImage): Record<string, unknow
   };
 }
 
-function infoText(file: string, image: NiftiImage): string {
+function infoText(file: string, image: NiftiSummary): string {
   const lines = [
     `file         ${file}`,
     `format       NIfTI-${image.header.version}, ${image.header.littleEndian ? 'little' : 'big'}-endian`,
@@ -64,7 +64,8 @@ export const infoCommand: CliCommand = {
     const frame = values.frame === undefined ? 0 : Number(values.frame);
     if (!Number.isSafeInteger(frame) || frame < 0 || values.frame?.trim() === '') throw new UsageError(`--frame must be an integer >= 0 (a 0-based frame index), got ${values.frame}`);
     checkInputFile(file, '');
-    const image = await readNamedNiftiFile(file, { frame });
+    // The summary reader streams the voxels for the range without keeping them (a few MiB at any size).
+    const image = await readNamedNiftiSummary(file, { frame });
     console.log(values.json ? JSON.stringify(infoJson(file, image)) : infoText(file, image));
     return 0;
   },

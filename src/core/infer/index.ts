@@ -1,6 +1,6 @@
 export {
   DEFAULT_ROI, DEFAULT_OVERLAP, windowStarts, gaussianWeights, centreOwnership, windowWeights, windowGrid, createStitcher, addWindow,
-  finishStitching, slidingWindowInference, type BlendMode, type Stitcher, type WindowBatch, type WindowPredictor, type SlidingWindowOptions,
+  finishStitching, slidingWindowInference, slidingWindowLabels, type SliceDecision, type BlendMode, type Stitcher, type WindowBatch, type WindowPredictor, type SlidingWindowOptions,
 } from './sliding-window.js';
 export { sigmoid, labelsFromProbabilities, channelMask, argmaxLabels } from './postprocess.js';
 export { labelsToSourceGrid } from './to-native.js';

@@ -2,9 +2,9 @@ import type { Mat4 } from '../volume/mat4.js';
 import type { AffineSource } from './affine.js';
 import type { NiftiDatatypeName } from './datatypes.js';
 import { NiftiError } from './errors.js';
-import { parseNiftiHeader, type NiftiHeader } from './header.js';
-import { niftiLayout, type LayoutOptions, type NiftiLayout } from './layout.js';
-import { decodeVoxels, type DecodedVoxels } from './voxels.js';
+import type { NiftiHeader } from './header.js';
+import type { LayoutOptions, NiftiLayout } from './layout.js';
+import type { DecodedVoxels } from './voxels.js';
 
 /** One 3D frame of a NIfTI file as float32, with its world geometry and the header it came from. Plain data. */
 export interface NiftiImage {
@@ -39,16 +39,6 @@ export interface DecodeOptions extends LayoutOptions {
   readonly rejectNonFinite?: boolean;
 }
 
-/** Decodes an uncompressed NIfTI-1 or NIfTI-2 file held in memory. Bad input throws NiftiError. */
-export async function decodeNifti(bytes: Uint8Array, options: DecodeOptions = {}): Promise<NiftiImage> {
-  const header = await parseNiftiHeader(bytes);
-  const layout = niftiLayout(header, options);
-  checkFileLength(layout, bytes.byteLength);
-  const frame = checkFrame(layout, options.frame);
-  const start = layout.voxOffset + frame * layout.bytesPerFrame;
-  return assembleImage(header, layout, frame, bytes.subarray(start, start + layout.bytesPerFrame), options);
-}
-
 export function checkFileLength(layout: NiftiLayout, available: number): void {
   if (available < layout.requiredBytes) {
     const { dims, frames, datatype } = layout;
@@ -66,13 +56,6 @@ export function checkFrame(layout: NiftiLayout, frame: number | undefined): numb
     throw new NiftiError('bad-frame', `frame ${f} does not exist; the file has ${layout.frames} frame${layout.frames === 1 ? '' : 's'} (0..${layout.frames - 1})`);
   }
   return f;
-}
-
-/** Turns one frame's raw bytes into a NiftiImage; shared by the in-memory decoder and the file reader. */
-export function assembleImage(header: NiftiHeader, layout: NiftiLayout, frame: number, frameBytes: Uint8Array, options: DecodeOptions = {}): NiftiImage {
-  const { dims } = layout;
-  const decoded = decodeVoxels(frameBytes, dims[0] * dims[1] * dims[2], layout.datatype, header.littleEndian, layout.scaling);
-  return assembleDecoded(header, layout, frame, decoded, options);
 }
 
 /** Wraps already decoded voxels (e.g. decoded block by block while streaming) into a NiftiImage. */

@@ -3,7 +3,8 @@ export { DATATYPES, datatypeByCode, type NiftiDatatype, type NiftiDatatypeName }
 export { parseNiftiHeader, sniffNifti, type NiftiHeader, type NiftiExtension } from './header.js';
 export { niftiAffine, qformAffine, affineToQuaternion, type AffineSource } from './affine.js';
 export { niftiLayout, DEFAULT_MAX_VOXELS, type NiftiLayout, type LayoutOptions, type Scaling } from './layout.js';
-export { decodeVoxels, decodeVoxelsInto, emptyStats, mergeStats, statsRange, type DecodedVoxels, type VoxelStats } from './voxels.js';
-export { decodeNifti, assembleImage, assembleDecoded, checkFileLength, checkFrame, type NiftiImage, type DecodeOptions } from './decode.js';
+export { decodeVoxelsInto, decodeLabelsInto, emptyStats, mergeStats, statsRange, type DecodedVoxels, type VoxelStats } from './voxels.js';
+export { assembleDecoded, checkFileLength, checkFrame, type NiftiImage, type DecodeOptions } from './decode.js';
+export { NiftiStreamDecoder, decodeNifti, decodeNiftiTo, type VoxelTarget, type NiftiSummary, type NiftiLabelImage, type DecodedFrame } from './stream.js';
 export { encodeNifti, type NiftiWriteInput, type NiftiWriteData, type EncodeOptions, type WritableDatatype } from './encode.js';
 export { headerFields, type HeaderField } from './header-fields.js';

@@ -43,16 +43,6 @@ export function statsRange(stats: VoxelStats): [number, number] {
 }
 
 /**
- * Reads `count` voxels of `datatype` from `bytes` (any alignment, either byte order) into float32, applying the
- * scaling in float64 and rounding once. Aligned native-order data is viewed, not copied.
- */
-export function decodeVoxels(bytes: Uint8Array, count: number, datatype: NiftiDatatype, littleEndian: boolean, scaling: Scaling | undefined): DecodedVoxels {
-  const data = new Float32Array(count);
-  const stats = decodeVoxelsInto(bytes, data, datatype, littleEndian, scaling);
-  return { data, range: statsRange(stats), nonFiniteCount: stats.nonFiniteCount };
-}
-
-/**
  * Decodes `out.length` voxels into `out` (which may be a subarray of a larger volume, so a streaming reader can
  * decode each block as soon as it has been inflated) and summarises them.
  */
@@ -82,6 +72,34 @@ export function decodeVoxelsInto(bytes: Uint8Array, out: Float32Array, datatype:
   // An absurd slope can overflow float32 to Inf; then count properly.
   if (!Number.isFinite(a) || !Number.isFinite(b)) return finiteStats(out);
   return { min: Math.min(a, b), max: Math.max(a, b), nonFiniteCount: 0 };
+}
+
+/**
+ * Decodes `out.length` voxels of a label map into uint8 class ids, straight from the file's type (no float32 copy).
+ * A scaled value that is not an integer in 0..255 is not a label map (an image passed as labels): NiftiError naming
+ * the voxel (`firstVoxel` is the index of out[0] in the frame) and its value.
+ */
+export function decodeLabelsInto(bytes: Uint8Array, out: Uint8Array, datatype: NiftiDatatype, littleEndian: boolean, scaling: Scaling | undefined, firstVoxel = 0): VoxelStats {
+  const count = out.length;
+  if (bytes.byteLength < count * datatype.bytes) {
+    throw new NiftiError('truncated', `the voxel data is ${bytes.byteLength} bytes but ${count} ${datatype.name} voxels need ${count * datatype.bytes}`);
+  }
+  if (count === 0) return emptyStats();
+  const source = typedView(bytes, count, datatype, littleEndian === HOST_IS_LITTLE_ENDIAN);
+  if (source instanceof Uint8Array && !scaling) out.set(source);
+  else {
+    const slope = scaling?.slope ?? 1, inter = scaling?.inter ?? 0;
+    for (let i = 0; i < count; i++) {
+      const raw = source[i]!;
+      const v = Math.fround(Number(raw) * slope + inter); // the value the float32 reader would give
+      if (!(v >= 0 && v <= 255 && Number.isInteger(v))) {
+        throw new NiftiError('bad-input', `voxel ${firstVoxel + i} holds ${v}; a label map needs integer class ids 0..255`);
+      }
+      out[i] = v;
+    }
+  }
+  const [min, max] = integerRange(out);
+  return { min, max, nonFiniteCount: 0 };
 }
 
 function integerRange(source: Exclude<NumericArray, Float32Array | Float64Array>): [number, number] {

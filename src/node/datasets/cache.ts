@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from '../../core/checkpoint/safetensors.js';
 import { preprocessCase, type PreprocessOptions, type PreprocessedCase } from '../../core/preprocess/index.js';
 import type { Mat4 } from '../../core/volume/index.js';
-import { readNiftiFile } from '../nifti/index.js';
+import { readNiftiFile, readNiftiLabelFile } from '../nifti/index.js';
 import type { DatasetCase } from './layouts.js';
 
 /**
@@ -80,7 +80,7 @@ export async function preprocessCached(cacheDir: string, c: DatasetCase, options
   const cached = await readEntry(cacheDir, key);
   if (cached) return { value: cached, hit: true, key };
   const image = await readNiftiFile(c.image);
-  const labels = c.label ? await readNiftiFile(c.label) : undefined;
+  const labels = c.label ? await readNiftiLabelFile(c.label) : undefined; // uint8 from the file: no float32 copy
   const value = preprocessCase(labels ? { image, labels } : { image }, options);
   await writeEntry(cacheDir, key, c, options, value);
   return { value, hit: false, key };

@@ -1,3 +1,6 @@
-export { readNiftiFile, readNamedNiftiFile, readNiftiBytes, isGzip, type ReadNiftiOptions } from './read-file.js';
+export {
+  readNiftiFile, readNiftiLabelFile, readNiftiSummary, readNamedNiftiFile, readNamedNiftiSummary, readNiftiFileTo, readNiftiBytes, isGzip,
+  type ReadNiftiOptions,
+} from './read-file.js';
 export { writeNiftiFile, writeFileAtomic, type WriteNiftiOptions } from './write-file.js';
 export { readNiftiHeaderFile } from './read-header.js';

@@ -3,11 +3,11 @@
  * sliding-window inference through a WindowPredictor -> body mask + threshold (sigmoid) or argmax (softmax) ->
  * largest connected component per organ -> label values -> nearest back to the native grid. Pure: imports only core, the network is the predictor callback.
  */
-import { slidingWindowInference, type BlendMode, type WindowPredictor } from '../../core/infer/sliding-window.js';
+import { slidingWindowLabels, type BlendMode, type WindowPredictor } from '../../core/infer/sliding-window.js';
 import { keepLargestComponents } from '../../core/infer/components.js';
 import { argmaxLabels, labelsFromProbabilities } from '../../core/infer/postprocess.js';
 import { labelsToSourceGrid } from '../../core/infer/to-native.js';
-import { preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
+import { preprocessCase, type Grid, type PreprocessedCase, type VoxelArray } from '../../core/preprocess/index.js';
 import type { SegmentModelMetadata } from './model-metadata.js';
 
 export class SegmentError extends Error {
@@ -61,28 +61,47 @@ export function decisionFor(metadata: SegmentModelMetadata, asked: SegmentOption
   return { kind: 'argmax' };
 }
 
-export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentModelMetadata, predict: WindowPredictor, options: SegmentOptions = {}): Promise<SegmentResult> {
+/**
+ * segmentVolume in two steps, so a caller can drop the CT between them: the float32 CT (314 MB for a 512x512x300
+ * scan) is needed only by preprocessing; inference works on the much smaller preprocessed grid.
+ */
+export function prepareSegmentation(image: Grid<VoxelArray>, metadata: SegmentModelMetadata): PreprocessedCase {
+  return preprocessCase({ image }, { spacingMm: metadata.spacingMm, huWindow: metadata.huWindow });
+}
+
+/**
+ * Sliding-window inference on a prepared case, decided slice by slice (slidingWindowLabels: the blended channels
+ * of the whole working grid are never held), then post-processing and the way back to the source grid.
+ */
+export async function inferSegmentation(pre: PreprocessedCase, metadata: SegmentModelMetadata, predict: WindowPredictor, options: SegmentOptions = {}): Promise<SegmentResult> {
   const decision = decisionFor(metadata, options.decision);
-  const pre = preprocessCase({ image }, { spacingMm: metadata.spacingMm, huWindow: metadata.huWindow });
   const classes = metadata.classNames.length;
   const channels = metadata.activation === 'softmax' ? classes + 1 : classes;
+  const sliceVoxels = pre.image.dims[0] * pre.image.dims[1];
+  const bodyMask = pre.bodyMask.data;
   let windows = 0;
-  const probabilities = await slidingWindowInference(pre.image.data, pre.image.dims, {
+  const classLabels = await slidingWindowLabels(pre.image.data, pre.image.dims, {
     roi: metadata.patch,
     outChannels: channels,
     overlap: options.overlap ?? SEGMENT_OVERLAP,
     ...(options.blend !== undefined ? { blend: options.blend } : {}),
     ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
     onProgress: (done, total) => { windows = total; options.onProgress?.(done, total); },
-  }, predict);
-  const bodyMask = pre.bodyMask.data;
-  const classLabels = decision.kind === 'threshold'
-    ? labelsFromProbabilities(probabilities, channels, { threshold: decision.threshold, bodyMask })
-    : argmaxLabels(probabilities, channels, bodyMask);
+  }, predict, (blended, k) => {
+    const sliceMask = bodyMask.subarray(k * sliceVoxels, (k + 1) * sliceVoxels);
+    return decision.kind === 'threshold'
+      ? labelsFromProbabilities(blended, channels, { threshold: decision.threshold, bodyMask: sliceMask })
+      : argmaxLabels(blended, channels, sliceMask);
+  });
   const removedVoxels = options.largestComponent === false ? 0 : keepLargestComponents(classLabels, pre.image.dims).removedVoxels;
   if (metadata.labelValues) {
     const values = Uint8Array.from([0, ...metadata.labelValues]);
     for (let v = 0; v < classLabels.length; v++) classLabels[v] = values[classLabels[v]!]!;
   }
-  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, image.dims), workingDims: pre.image.dims, windows, removedVoxels };
+  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, pre.source.dims), workingDims: pre.image.dims, windows, removedVoxels };
+}
+
+export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentModelMetadata, predict: WindowPredictor, options: SegmentOptions = {}): Promise<SegmentResult> {
+  decisionFor(metadata, options.decision);
+  return inferSegmentation(prepareSegmentation(image, metadata), metadata, predict, options);
 }

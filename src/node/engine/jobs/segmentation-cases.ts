@@ -9,7 +9,7 @@ import { makePhantom } from '../../../core/phantom/index.js';
 import { gridSpacing, preprocessCase, type PreprocessedCase } from '../../../core/preprocess/index.js';
 import { nextInt, type Rng } from '../../../core/random/rng.js';
 import type { CaseSource, SegmentationJob } from '../../../protocol/engine.js';
-import { readNiftiFile } from '../../nifti/read-file.js';
+import { readNiftiFile, readNiftiLabelFile } from '../../nifti/read-file.js';
 import { drawBatch, JobError, prepareVolume, type PreparedVolume } from './segmentation-data.js';
 
 /** A preprocessed case: the training volume plus what inference needs to go back to the source grid. */
@@ -25,7 +25,7 @@ async function loadSource(source: CaseSource): Promise<Parameters<typeof preproc
     const p = makePhantom({ size: source.phantom.size ?? 'small', seed: source.phantom.seed ?? 1 });
     return { image: p.image, labels: p.labels };
   }
-  const [image, labels] = await Promise.all([readNiftiFile(source.image), readNiftiFile(source.labels)]);
+  const [image, labels] = await Promise.all([readNiftiFile(source.image), readNiftiLabelFile(source.labels)]);
   return { image, labels };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  argmaxLabels, centreOwnership, gaussianWeights, keepLargestComponents, labelsFromProbabilities, labelsToSourceGrid, sigmoid, slidingWindowInference,
+  argmaxLabels, centreOwnership, gaussianWeights, keepLargestComponents, labelsFromProbabilities, labelsToSourceGrid, sigmoid, slidingWindowInference, slidingWindowLabels,
   windowStarts, type BlendMode, type WindowPredictor,
 } from '../../../../src/core/infer/index.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
@@ -123,3 +123,30 @@ test('keepLargestComponents: per class, islands go, the largest stays; diagonal 
   assert.deepEqual(stats, { components: { 1: 2 }, removedVoxels: 1 });
   assert.throws(() => keepLargestComponents(new Uint8Array(5), dims), /5 labels for a 8x6x5 grid/);
 });
+
+for (const blend of ['gaussian', 'centre'] as BlendMode[]) {
+  test(`slidingWindowLabels (${blend}) decides each slice once, in order, with exactly the labels of the whole-volume blend`, async () => {
+    const dims = [13, 11, 37] as const; // several window layers along k, the last one moved back flush
+    const image = new Float32Array(13 * 11 * 37).map((_, v) => Math.sin(v * 0.37) * 0.5 + 0.5);
+    // A position-dependent network, so overlapping windows disagree and the blend matters.
+    const channels = 3;
+    const net: WindowPredictor = async (batch) => {
+      const n = batch.roi[0] * batch.roi[1] * batch.roi[2];
+      const out = new Float32Array(batch.count * channels * n);
+      for (let b = 0; b < batch.count; b++) for (let c = 0; c < channels; c++) for (let v = 0; v < n; v++) {
+        out[(b * channels + c) * n + v] = Math.cos(batch.data[b * n + v]! * (c + 1) + v * 0.01 + batch.starts[b]![2] * c);
+      }
+      return out;
+    };
+    const options = { roi: [8, 8, 10] as const, overlap: 0.5, blend, outChannels: channels, batchSize: 2 };
+    const whole = argmaxLabels(await slidingWindowInference(image, dims, options, net), channels);
+    const decided: number[] = [];
+    const sliced = await slidingWindowLabels(image, dims, options, net, (blended, k) => {
+      decided.push(k);
+      return argmaxLabels(blended, channels);
+    });
+    assert.deepEqual(decided, [...Array(37).keys()]);
+    assert.deepEqual(sliced, whole);
+    assert.ok(new Set(whole).size > 1, 'the test volume has more than one label');
+  });
+}

@@ -46,6 +46,18 @@ test('corrupt and truncated gzip give NiftiError("corrupt-gzip"); a missing file
   await assert.rejects(readNiftiBytes(flipped), isNiftiError('corrupt-gzip'));
   await assert.rejects(readNiftiBytes(gz.subarray(0, gz.length - 30)), isNiftiError('corrupt-gzip'));
   await assert.rejects(readNiftiFile(join(dir, 'missing.nii.gz')), (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT');
+  // The same through the file reader, whose small-file path drives zlib's handle piece by piece.
+  writeFileSync(join(dir, 'flipped.nii.gz'), flipped);
+  writeFileSync(join(dir, 'cut.nii.gz'), gz.subarray(0, gz.length - 30));
+  await assert.rejects(readNiftiFile(join(dir, 'flipped.nii.gz')), isNiftiError('corrupt-gzip'));
+  await assert.rejects(readNiftiFile(join(dir, 'cut.nii.gz')), isNiftiError('corrupt-gzip'));
+  // Two reads interleaved on one thread must not share the reused buffers.
+  writeFileSync(join(dir, 'a.nii.gz'), gz);
+  const other = gzipSync(encodeNifti({ ...volume, data: volume.data.map((v) => v + 1) }));
+  writeFileSync(join(dir, 'b.nii.gz'), other);
+  const [a, b] = await Promise.all([readNiftiFile(join(dir, 'a.nii.gz')), readNiftiFile(join(dir, 'b.nii.gz'))]);
+  assert.deepEqual([...a.data], [...volume.data]);
+  assert.deepEqual([...b.data], [...volume.data].map((v) => v + 1));
 });
 
 test('the streaming path (large or multi-member gzip) reads the same voxels and frames as the one-shot path', async () => {
