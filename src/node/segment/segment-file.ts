@@ -67,8 +67,9 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
   });
   if (predictor.fallbackReason) options.onLog?.(`CUDA unavailable, running on CPU: ${predictor.fallbackReason}`);
   const stopped = (): SegmentError => new SegmentError('stopped before the output was written');
+  let result: Awaited<ReturnType<typeof inferSegmentation>>;
   try {
-    const result = await inferSegmentation(pre, model.metadata, predictor.predict, {
+    result = await inferSegmentation(pre, model.metadata, predictor.predict, {
       ...options,
       onProgress: (done, total) => {
         if (options.signal?.aborted) throw stopped();
@@ -79,16 +80,18 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
     await writeNiftiFile(output, { dims: input.dims, ijkToRas: input.ijkToRas, data: result.labels }, {
       reference: input.header, datatype: 'uint8', overwrite: options.overwrite ?? false, description: 'anadiff segment',
     });
-    const counts: Record<number, number> = {};
-    for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
-    return {
-      model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
-      dims: input.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts,
-      organs: await organTable(options.input, result.labels, model.metadata), ms: performance.now() - started,
-    };
   } finally {
     await predictor.release();
   }
+  const counts: Record<number, number> = {};
+  for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
+  // After the session is released, so its memory and the CT's are never held together.
+  const organs = await organTable(options.input, result.labels, model.metadata);
+  return {
+    model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
+    dims: input.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts,
+    organs, ms: performance.now() - started,
+  };
 }
 
 /** A label value's class name: `labelValues[c]` (default c + 1) is class c's value in the written map. */
