@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRng } from '../../core/random/rng.js';
-import type { CaseSource, TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import type { CaseSource, ProviderChoice, TrainerEvent, TrainResult } from '../../protocol/engine.js';
 import { sha256Hex, writeFileAtomic } from '../engine/atomic-write.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
 import { prepareCase, type PreparedCase } from '../engine/jobs/segmentation-cases.js';
@@ -39,6 +39,8 @@ export interface TrainHooks {
   readonly shouldStop?: () => boolean;
   /** Already prepared cases by id (the protocol runner shares them across folds). */
   readonly preparedCache?: Map<string, PreparedCase>;
+  /** Execution provider for training and validation sessions (a property of the machine, not of the run: not in config.json). */
+  readonly provider?: ProviderChoice;
 }
 
 export interface TrainReport {
@@ -155,6 +157,7 @@ export async function trainRun(config: TrainRunConfig, runDir: string, hooks: Tr
     result = await runTraining(program, {
       runDir, steps: epochEnd, checkpointEvery: Math.min(config.checkpointEvery, config.stepsPerEpoch), seed: config.seed, resume: true,
       config: configJson(config), onEvent, ...(config.threads ? { threads: config.threads } : {}),
+      ...(hooks.provider ? { provider: hooks.provider } : {}),
       ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
     });
     if (result.stoppedBy === 'cancelled') {
@@ -167,7 +170,7 @@ export async function trainRun(config: TrainRunConfig, runDir: string, hooks: Tr
     const latest = loadLatestCheckpoint(ckptDir);
     if (!latest) throw new Error(`no checkpoint in ${ckptDir} after epoch ${epoch}`);
     const segmenter = await openSegmenter(inferenceModelOf(jobOf(config, frozen), config.labels.length, config.validation.batch, latest.tensors), {
-      overlap: config.validation.overlap, ...(config.threads ? { threads: config.threads } : {}),
+      overlap: config.validation.overlap, ...(config.threads ? { threads: config.threads } : {}), ...(hooks.provider ? { provider: hooks.provider } : {}),
     });
     const perCase = await diceOfCases(segmenter, val).finally(() => segmenter.release());
     const line: ValidationLine = { kind: 'validation', step: latest.manifest.step, epoch, ...averageDice(config, perCase), cases: val.map((c) => c.id), ms: Math.round(performance.now() - t0) };
