@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
+import { activateRuns, type RunsApi } from './runs/index.js';
 import { activateViewer, type ViewerApi } from './viewer/index.js';
 
 /** The extension's API (what `vscode.extensions.getExtension('anadiff.anadiff').exports` returns). */
 export interface AnadiffApi {
   readonly viewer: ViewerApi;
+  readonly runs: RunsApi;
 }
 
 /** Entry point: registers every contribution. Each feature module registers its disposables on the context. */
 export function activate(context: vscode.ExtensionContext): AnadiffApi {
-  return { viewer: activateViewer(context) };
+  return { viewer: activateViewer(context), runs: activateRuns(context) };
 }
 
 export function deactivate(): void {}

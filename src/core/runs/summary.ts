@@ -38,6 +38,8 @@ export interface RunSummary {
   readonly best: { readonly meanDice: number; readonly step: number; readonly epoch: number } | undefined;
   /** The newest validation's Dice per class. */
   readonly latestDice: Readonly<Record<string, number>> | undefined;
+  /** Class names from config.json in label order (the Dice table's rows). */
+  readonly classNames: readonly string[];
   /** Short configuration words for the tree's tooltip: mode, net, preset. */
   readonly description: string;
   readonly holder: LockHolder | undefined;
@@ -63,6 +65,7 @@ interface ConfigFields {
   readonly epochs?: number;
   readonly stepsPerEpoch?: number;
   readonly val?: readonly unknown[];
+  readonly classNames?: readonly unknown[];
 }
 
 interface ReportFields {
@@ -138,6 +141,7 @@ export function summarizeRun(files: RunFiles): RunSummary {
     lastLoss: lastStep?.loss ?? num(report?.lastLoss),
     best,
     latestDice: validations[validations.length - 1]?.dice,
+    classNames: Array.isArray(config?.classNames) ? config.classNames.filter((c): c is string => typeof c === 'string') : [],
     description: [config?.mode, config?.net, config?.preset].filter((w): w is string => typeof w === 'string').join(' '),
     holder: files.lock,
   };
