@@ -1,0 +1,127 @@
+// The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
+// Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
+// outside the editor (as from a terminal) appearing in the tree. The run is the smoke-test length (3 epochs x 4 steps,
+// 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { E2eTest } from '../harness/e2e-api.js';
+import { repoRoot } from '../harness/paths.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function runRow(page: Page, name: string | RegExp): Locator {
+  return page.locator('.part.sidebar .monaco-list-row:visible', { hasText: name }).first();
+}
+
+/** Polls until `get()` satisfies `ok`, or fails naming what it last saw. */
+async function until<T>(what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await get().catch(() => undefined as T);
+    if (last !== undefined && ok(last)) return last;
+    await sleep(500);
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
+}
+
+async function contextAction(page: Page, row: Locator, action: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-item', { hasText: action }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await item.click();
+}
+
+async function pickQuickInput(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.click();
+}
+
+const points = (frame: FrameLocator, chart: string) => async (): Promise<number> => Number(await frame.locator(`#${chart}`).getAttribute('data-points', { timeout: 2_000 }));
+
+/** Training processes started for this workspace's runs (by the editor or by the test): ended by pid on the way out. */
+function trainPidsUnder(runsRoot: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('train') && cmd.includes(runsRoot)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+let terminalRun: ChildProcess | undefined;
+
+export const tests: readonly E2eTest[] = [
+  {
+    name: 'a palette-started run shows in the Runs tree and the monitor, stops, resumes and ends done with its best Dice',
+    timeoutMs: 600_000,
+    async run({ page, workbench, workspace, screenshot, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: New Training Run');
+        await pickQuickInput(page, 'Phantom');
+        await pickQuickInput(page, 'Smoke test');
+        await workbench.runCommand('AnaDiff: Focus on Runs View');
+        const row = runRow(page, /-tiny/);
+        await until('the run shows as running in the Runs tree', () => row.innerText(), (t) => /running/.test(t), 60_000);
+        log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
+
+        const frame = await workbench.webviewFrame();
+        const first = await until('the monitor draws the first loss point', points(frame, 'chart-loss'), (n) => n >= 1, 240_000);
+        await until('the monitor gains loss points', points(frame, 'chart-loss'), (n) => n > first, 120_000);
+        log(`monitor: ${await points(frame, 'chart-loss')()} loss points`);
+
+        await contextAction(page, row, 'Stop Run');
+        await until('the stopped run shows as stopped', () => row.innerText(), (t) => /stopped/.test(t), 180_000);
+        const report = JSON.parse(readFileSync(path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-tiny'))!, 'report.json'), 'utf8')) as { status: string; step: number };
+        assert.equal(report.status, 'stopped');
+        assert.ok(report.step < 12, `stopped before the end (step ${report.step})`);
+
+        await contextAction(page, row, 'Resume Run');
+        await until('the resumed run shows as running', () => row.innerText(), (t) => /running/.test(t), 30_000);
+        const done = await until('the resumed run ends done with a best Dice', () => row.innerText(), (t) => /done/.test(t) && /best Dice \d\.\d{3}/.test(t), 360_000);
+        log(`tree: ${done.replace(/\s+/g, ' ')}`);
+        assert.match(done, /12\/12/);
+
+        const monitor = await workbench.webviewFrame();
+        await until('the monitor shows validation Dice', points(monitor, 'chart-dice'), (n) => n >= 3, 30_000);
+        assert.equal(await points(monitor, 'chart-loss')(), 12, 'after the resume the loss curve has each step once');
+        const tableRows = await monitor.locator('#dice-table tr').count();
+        assert.ok(tableRows >= 14, `Dice table: header, mean and 13 organs (got ${tableRows} rows)`);
+        const shot = await screenshot('runs-monitor');
+        if (process.env.ANADIFF_DOCS_IMAGES === '1') copyFileSync(shot, path.join(repoRoot, 'docs', 'images', 'runs-monitor.png'));
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  },
+  {
+    name: 'a run started from a terminal appears in the Runs tree',
+    timeoutMs: 180_000,
+    async run({ page, workbench, workspace }) {
+      const runDir = path.join(workspace.dir, '.anadiff', 'runs', 'from-terminal');
+      terminalRun = spawn(process.execPath, [
+        path.join(repoRoot, 'bin', 'anadiff.js'), 'train', '--phantom', '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2',
+        '--patch', '32x32x16', '--spacing', '6x6x6', '--device', 'cpu', '--run-dir', runDir,
+      ], { cwd: workspace.dir, stdio: 'ignore' });
+      try {
+        await workbench.runCommand('AnaDiff: Focus on Runs View');
+        const row = runRow(page, 'from-terminal');
+        await row.waitFor({ state: 'visible', timeout: 120_000 });
+        assert.ok(existsSync(runDir));
+      } finally {
+        if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+];
