@@ -28,6 +28,13 @@ async function until<T>(what: string, get: () => Promise<T>, ok: (value: T) => b
   throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
 }
 
+/** Shows the AnaDiff container (its activity-bar item toggles the side bar, so only when it is not shown yet). */
+async function showRunsView(page: Page): Promise<void> {
+  const title = page.locator('.part.sidebar .composite.title', { hasText: 'AnaDiff' });
+  if (!(await title.isVisible())) await page.locator('.activitybar [aria-label="AnaDiff"]').first().click();
+  await title.waitFor({ state: 'visible', timeout: 30_000 });
+}
+
 async function contextAction(page: Page, row: Locator, action: string): Promise<void> {
   await row.click({ button: 'right' });
   const item = page.locator('.context-view .action-item', { hasText: action }).first();
@@ -71,7 +78,7 @@ export const tests: readonly E2eTest[] = [
         await workbench.runCommand('AnaDiff: New Training Run');
         await pickQuickInput(page, 'Phantom');
         await pickQuickInput(page, 'Smoke test');
-        await workbench.runCommand('AnaDiff: Focus on Runs View');
+        await showRunsView(page);
         const row = runRow(page, /-tiny/);
         await until('the run shows as running in the Runs tree', () => row.innerText(), (t) => /running/.test(t), 60_000);
         log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
@@ -115,7 +122,7 @@ export const tests: readonly E2eTest[] = [
         '--patch', '32x32x16', '--spacing', '6x6x6', '--device', 'cpu', '--run-dir', runDir,
       ], { cwd: workspace.dir, stdio: 'ignore' });
       try {
-        await workbench.runCommand('AnaDiff: Focus on Runs View');
+        await showRunsView(page);
         const row = runRow(page, 'from-terminal');
         await row.waitFor({ state: 'visible', timeout: 120_000 });
         assert.ok(existsSync(runDir));

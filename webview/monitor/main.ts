@@ -75,9 +75,11 @@ interface ChartSlot {
   plot: uPlot | undefined;
   /** Series labels of the current plot: rebuilt when they change, data only otherwise. */
   key: string;
+  /** Tick labels as 3.0e-4 (learning rates). */
+  readonly exponent: boolean;
 }
 
-function chartSlot(id: string, title: string, logY: boolean): ChartSlot & { readonly logY: boolean } {
+function chartSlot(id: string, title: string, exponent: boolean): ChartSlot {
   const wrap = el('section', 'chart');
   wrap.append(el('h3', undefined, title));
   const box = el('div', 'plot');
@@ -85,11 +87,11 @@ function chartSlot(id: string, title: string, logY: boolean): ChartSlot & { read
   box.dataset.points = '0';
   wrap.append(box);
   charts.append(wrap);
-  return { id, title, box, plot: undefined, key: '', logY };
+  return { id, title, box, plot: undefined, key: '', exponent };
 }
 
 const lossChart = chartSlot('chart-loss', 'Loss', false);
-const lrChart = chartSlot('chart-lr', 'Learning rate', false);
+const lrChart = chartSlot('chart-lr', 'Learning rate', true);
 const diceChart = chartSlot('chart-dice', 'Validation Dice', false);
 
 interface SeriesSpec {
@@ -124,7 +126,10 @@ function draw(slot: ChartSlot, specs: SeriesSpec[]): void {
       legend: { show: specs.length <= 16 },
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false } },
-      axes: [{ ...axis, label: 'step' }, { ...axis }],
+      axes: [
+        { ...axis, label: 'step' },
+        { ...axis, size: 60, ...(slot.exponent ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => (t === 0 ? '0' : t.toExponential(1))) } : {}) },
+      ],
       series: [
         { label: 'step' },
         ...specs.map((s): uPlot.Series => ({ label: s.label, stroke: s.colour, width: s.width ?? 1.5, spanGaps: true, points: { show: s.curve.x.length < 40 }, ...(s.dash ? { dash: s.dash } : {}) })),
