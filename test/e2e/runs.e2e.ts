@@ -80,7 +80,7 @@ export const tests: readonly E2eTest[] = [
         await pickQuickInput(page, 'Smoke test');
         await showRunsView(page);
         const row = runRow(page, /-tiny/);
-        await until('the run shows as running in the Runs tree', () => row.innerText(), (t) => /running/.test(t), 60_000);
+        await until('the run shows as running in the Runs tree', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
         log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
 
         const frame = await workbench.webviewFrame();
@@ -89,14 +89,14 @@ export const tests: readonly E2eTest[] = [
         log(`monitor: ${await points(frame, 'chart-loss')()} loss points`);
 
         await contextAction(page, row, 'Stop Run');
-        await until('the stopped run shows as stopped', () => row.innerText(), (t) => /stopped/.test(t), 180_000);
+        await until('the stopped run shows as stopped', () => row.innerText({ timeout: 1_000 }), (t) => /stopped/.test(t), 180_000);
         const report = JSON.parse(readFileSync(path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-tiny'))!, 'report.json'), 'utf8')) as { status: string; step: number };
         assert.equal(report.status, 'stopped');
         assert.ok(report.step < 12, `stopped before the end (step ${report.step})`);
 
         await contextAction(page, row, 'Resume Run');
-        await until('the resumed run shows as running', () => row.innerText(), (t) => /running/.test(t), 30_000);
-        const done = await until('the resumed run ends done with a best Dice', () => row.innerText(), (t) => /done/.test(t) && /best Dice \d\.\d{3}/.test(t), 360_000);
+        await until('the resumed run shows as running', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 30_000);
+        const done = await until('the resumed run ends done with a best Dice', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t) && /best Dice \d\.\d{3}/.test(t), 360_000);
         log(`tree: ${done.replace(/\s+/g, ' ')}`);
         assert.match(done, /12\/12/);
 
@@ -113,19 +113,36 @@ export const tests: readonly E2eTest[] = [
     },
   },
   {
-    name: 'a run started from a terminal appears in the Runs tree',
-    timeoutMs: 180_000,
+    name: 'a run started from a terminal appears in the Runs tree; Open Config, Reveal Folder and Delete act on it',
+    timeoutMs: 300_000,
     async run({ page, workbench, workspace }) {
       const runDir = path.join(workspace.dir, '.anadiff', 'runs', 'from-terminal');
       terminalRun = spawn(process.execPath, [
         path.join(repoRoot, 'bin', 'anadiff.js'), 'train', '--phantom', '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2',
         '--patch', '32x32x16', '--spacing', '6x6x6', '--device', 'cpu', '--run-dir', runDir,
       ], { cwd: workspace.dir, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => terminalRun!.on('exit', (code) => resolve(code)));
       try {
         await showRunsView(page);
         const row = runRow(page, 'from-terminal');
         await row.waitFor({ state: 'visible', timeout: 120_000 });
-        assert.ok(existsSync(runDir));
+        assert.equal(await exited, 0, 'the terminal run finishes');
+        await until('the terminal run shows as done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 30_000);
+
+        await contextAction(page, row, 'Open Run Config');
+        await page.locator('.tabs-container .tab', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
+
+        await contextAction(page, row, 'Reveal Run Folder');
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-terminal' }).first().waitFor({ timeout: 30_000 });
+        await workbench.closeAllEditors();
+
+        await showRunsView(page);
+        await contextAction(page, row, 'Delete Run');
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ timeout: 10_000 });
+        assert.match(await dialog.innerText(), /Delete the run folder from-terminal/);
+        await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+        await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
       } finally {
         if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
       }

@@ -12,6 +12,8 @@ import * as vscode from 'vscode';
 import { readRunLock } from '../../node/runs/run-lock.js';
 import { cliPath, startCli, type CliChild, type CliExit } from './cli-child.js';
 
+const STARTED_KEY = 'anadiff.jobs.started';
+
 export interface Job {
   readonly runDir: string;
   /** "train" or "resume". */
@@ -34,7 +36,20 @@ export class JobManager implements vscode.Disposable {
     private readonly extensionPath: string,
     /** Where job output files go (the extension's log folder: nothing is written into the workspace). */
     private readonly logDir: string,
+    /** Remembers the run folders of started jobs across window reloads (the workspace's state). */
+    private readonly memory: vscode.Memento,
   ) {}
+
+  /**
+   * Run folders of jobs this editor started before the window reloaded whose run.lock still names a live pid: the
+   * status bar keeps showing them and Stop reaches them through the lock.
+   */
+  reattached(): string[] {
+    const started = this.memory.get<string[]>(STARTED_KEY, []);
+    const alive = started.filter((dir) => !this.jobs.has(dir) && readRunLock(dir)?.alive === true);
+    if (alive.length !== started.length) void this.memory.update(STARTED_KEY, [...alive, ...started.filter((d) => this.jobs.has(d))]);
+    return alive;
+  }
 
   /** Starts `anadiff <args>` for a run folder, detached. Throws if this editor already runs a job there. */
   start(kind: string, runDir: string, args: readonly string[], cwd: string): Job {
@@ -44,8 +59,10 @@ export class JobManager implements vscode.Disposable {
     const child = startCli(cliPath(this.extensionPath), args, { cwd, detached: true, outputFile });
     const job: Job = { runDir, kind, child, startedAt: new Date(), outputFile, exit: undefined };
     this.jobs.set(runDir, job);
+    void this.memory.update(STARTED_KEY, [...new Set([...this.memory.get<string[]>(STARTED_KEY, []), runDir])]);
     void child.done.then((exit) => {
       job.exit = exit;
+      void this.memory.update(STARTED_KEY, this.memory.get<string[]>(STARTED_KEY, []).filter((d) => d !== runDir));
       this.changed.fire(job);
     });
     this.changed.fire(job);

@@ -18,24 +18,27 @@ export interface RunsApi {
 }
 
 export function activateRuns(context: vscode.ExtensionContext): RunsApi {
-  const jobs = new JobManager(context.extensionPath, path.join(context.logUri.fsPath, 'jobs'));
+  const jobs = new JobManager(context.extensionPath, path.join(context.logUri.fsPath, 'jobs'), context.workspaceState);
+  // started before a window reload and still holding their run.lock: shown in the status bar until they end
+  const reattached = new Set(jobs.reattached());
   const model = new RunsModel((runDir) => jobs.isRunning(runDir));
   const tree = new RunsTreeProvider(model);
   const status = vscode.window.createStatusBarItem('anadiff.runs.job', vscode.StatusBarAlignment.Left, 10);
   status.name = 'AnaDiff Training';
 
   const updateStatus = (): void => {
-    const running = jobs.running();
-    const job = running[0];
-    if (!job) {
+    for (const dir of reattached) if (model.get(dir)?.summary.status !== 'running') reattached.delete(dir);
+    const running = [...jobs.running().map((j) => j.runDir), ...reattached];
+    const runDir = running[0];
+    if (!runDir) {
       status.hide();
       return;
     }
-    const summary = model.get(job.runDir)?.summary;
+    const summary = model.get(runDir)?.summary;
     const more = running.length > 1 ? ` (+${running.length - 1})` : '';
-    status.text = `$(sync~spin) ${path.basename(job.runDir)}${summary?.step !== undefined && summary.totalSteps !== undefined ? ` ${summary.step}/${summary.totalSteps}` : ''}${more}`;
-    status.tooltip = `AnaDiff: ${job.kind} ${summary ? describeRun(summary) : 'starting'}. Click to open the run monitor.`;
-    status.command = { command: 'anadiff.runs.openMonitor', title: 'Open Run Monitor', arguments: [job.runDir] };
+    status.text = `$(sync~spin) ${path.basename(runDir)}${summary?.step !== undefined && summary.totalSteps !== undefined ? ` ${summary.step}/${summary.totalSteps}` : ''}${more}`;
+    status.tooltip = `AnaDiff: ${summary ? `${summary.kind} ${describeRun(summary)}` : 'starting'}. Click to open the run monitor.`;
+    status.command = { command: 'anadiff.runs.openMonitor', title: 'Open Run Monitor', arguments: [runDir] };
     status.show();
   };
 
@@ -52,5 +55,6 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
     model.onDidChange(() => updateStatus()),
     ...registerRunCommands({ extensionUri: context.extensionUri, model, jobs }),
   );
+  updateStatus();
   return { runsRoot: () => model.runsRoot, summaries: () => model.list().map((r) => r.summary) };
 }

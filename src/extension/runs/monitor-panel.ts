@@ -11,6 +11,8 @@ import type { RunChange, RunsModel } from './runs-model.js';
 export class RunMonitorPanel implements vscode.Disposable {
   private static current: RunMonitorPanel | undefined;
   private readonly shown = new Set<string>();
+  /** Shown runs whose history the webview has: the others get `run` on their next change (a folder not created yet). */
+  private readonly sent = new Set<string>();
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -46,10 +48,12 @@ export class RunMonitorPanel implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.ready = true;
+        this.sent.clear();
         for (const runDir of this.shown) this.sendRun(runDir);
         return;
       case 'hideRun':
         this.shown.delete(message.runId);
+        this.sent.delete(message.runId);
         this.updateTitle();
         return;
       default: {
@@ -75,6 +79,7 @@ export class RunMonitorPanel implements vscode.Disposable {
     const state = this.model.get(runDir);
     if (!state) return;
     const h = state.reader.history;
+    this.sent.add(runDir);
     this.post({ type: 'run', runId: runDir, summary: state.summary, steps: h.steps, validations: h.validations });
   }
 
@@ -82,10 +87,11 @@ export class RunMonitorPanel implements vscode.Disposable {
     if (!this.ready || !this.shown.has(change.runDir)) return;
     if (!change.state) {
       this.shown.delete(change.runDir);
+      this.sent.delete(change.runDir);
       this.post({ type: 'removeRun', runId: change.runDir });
       return;
     }
-    if (change.reset) this.sendRun(change.runDir);
+    if (change.reset || !this.sent.has(change.runDir)) this.sendRun(change.runDir);
     else this.post({ type: 'append', runId: change.runDir, summary: change.state.summary, steps: change.delta.steps, validations: change.delta.validations });
   }
 

@@ -79,7 +79,7 @@ export class RunsModel implements vscode.Disposable {
       state = { runDir, reader, summary: read.summary };
       this.runs.set(runDir, state);
     }
-    this.changed.fire({ runDir, state, delta: read.delta, reset: read.reset || read.delta === undefined });
+    this.changed.fire({ runDir, state, delta: read.delta, reset: read.reset });
   }
 
   /** Every run again (the tree's Refresh: a process killed with SIGKILL changes no file). */
