@@ -92,6 +92,7 @@ async function newTrainingRun(deps: Deps): Promise<void> {
 }
 
 function startJob(deps: Deps, kind: string, runDir: string, args: readonly string[], cwd: string): void {
+  deps.model.ensureRoot();
   const job = deps.jobs.start(kind, runDir, args, cwd);
   deps.model.refresh(runDir);
   RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);

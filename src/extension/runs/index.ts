@@ -21,7 +21,8 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
   const jobs = new JobManager(context.extensionPath, path.join(context.logUri.fsPath, 'jobs'), context.workspaceState);
   // started before a window reload and still holding their run.lock: shown in the status bar until they end
   const reattached = new Set(jobs.reattached());
-  const model = new RunsModel((runDir) => jobs.isRunning(runDir));
+  const log = vscode.window.createOutputChannel('AnaDiff Runs', { log: true });
+  const model = new RunsModel((runDir) => jobs.isRunning(runDir), log);
   const tree = new RunsTreeProvider(model);
   const status = vscode.window.createStatusBarItem('anadiff.runs.job', vscode.StatusBarAlignment.Left, 10);
   status.name = 'AnaDiff Training';
@@ -43,6 +44,7 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
   };
 
   context.subscriptions.push(
+    log,
     jobs,
     model,
     tree,

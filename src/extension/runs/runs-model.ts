@@ -4,7 +4,7 @@
  * `<root>/<run>/` rereads that run after a short debounce, reading only the bytes appended to its metrics.jsonl.
  * The Runs tree, the monitor and the status bar all listen to this one model.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { MetricsDelta } from '../../core/runs/metrics.js';
@@ -37,9 +37,14 @@ export class RunsModel implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private watcher: vscode.FileSystemWatcher | undefined;
   private root: string | undefined;
+  /** The real path events arrive under (the root's, or where it will be). */
+  private watchedRoot: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly isJobRunning: (runDir: string) => boolean) {
+  constructor(
+    private readonly isJobRunning: (runDir: string) => boolean,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('anadiff.runs.folder')) this.reload();
@@ -73,6 +78,7 @@ export class RunsModel implements vscode.Disposable {
     }
     let state = this.runs.get(runDir);
     const reader = state?.reader ?? new RunReader(runDir);
+    if (!state) this.log.info(`run folder ${runDir}`);
     const read = reader.read(this.isJobRunning(runDir));
     if (state) state.summary = read.summary;
     else {
@@ -102,28 +108,72 @@ export class RunsModel implements vscode.Disposable {
       this.changed.fire({ runDir: dir, state: undefined, delta: { steps: [], validations: [] }, reset: true });
     }
     const folder = vscode.workspace.workspaceFolders?.[0];
-    this.root = folder ? path.resolve(folder.uri.fsPath, loadRunsSettings().folder) : undefined;
+    this.root = folder ? path.resolve(folder.uri.fsPath, loadRunsSettings(folder.uri).folder) : undefined;
     if (!this.root || !folder) return;
-    const rel = path.relative(folder.uri.fsPath, this.root);
-    // Inside the workspace the pattern rides on the workspace's recursive watcher and works before the root exists.
-    const pattern = rel && !rel.startsWith('..') && !path.isAbsolute(rel)
-      ? new vscode.RelativePattern(folder, `${rel.split(path.sep).join('/')}/**`)
-      : new vscode.RelativePattern(vscode.Uri.file(this.root), '**');
-    this.watcher = vscode.workspace.createFileSystemWatcher(pattern);
-    const onEvent = (uri: vscode.Uri): void => this.schedule(uri.fsPath);
-    this.watcher.onDidCreate(onEvent);
-    this.watcher.onDidChange(onEvent);
-    this.watcher.onDidDelete(onEvent);
+    this.watch(folder);
     for (const dir of this.scan()) this.refresh(dir);
   }
 
+  /**
+   * Watches the runs root by its real path (a workspace reached through a symlink gets its events under the real
+   * path, which a pattern on the link's path never matches). Until the root exists, its parent chain is watched from the
+   * workspace folder, and the watcher moves onto the root once an event shows it was created.
+   */
+  private watch(folder: vscode.WorkspaceFolder): void {
+    this.watcher?.dispose();
+    const root = this.root!;
+    let base: string;
+    let glob: string;
+    if (existsSync(root)) {
+      base = realpathSync(root);
+      glob = '**';
+      this.watchedRoot = base;
+    } else {
+      base = realpathSync(folder.uri.fsPath);
+      const rel = path.relative(folder.uri.fsPath, root);
+      glob = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `${rel.split(path.sep).join('/')}/**` : '**';
+      this.watchedRoot = path.join(base, rel);
+    }
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), glob));
+    this.log.info(`watching ${base} ${glob} for run folders under ${root}`);
+    const onEvent = (uri: vscode.Uri): void => {
+      if (glob !== '**' && existsSync(root)) {
+        // the root appeared: watch it directly (by its real path) from now on
+        this.watch(folder);
+        for (const dir of this.scan()) this.refresh(dir);
+        return;
+      }
+      this.schedule(uri.fsPath);
+    };
+    this.watcher.onDidCreate(onEvent);
+    this.watcher.onDidChange(onEvent);
+    this.watcher.onDidDelete(onEvent);
+  }
+
+  /** Makes sure the runs root exists and is watched directly (before a job writes into it). */
+  ensureRoot(): void {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!this.root || !folder) return;
+    if (!existsSync(this.root)) {
+      mkdirSync(this.root, { recursive: true });
+      this.watch(folder);
+    }
+  }
+
+  /** `file` is under the watched (real) root: its run folder is read again soon. */
   private schedule(file: string): void {
-    if (!this.root) return;
-    const rel = path.relative(this.root, file);
+    if (!this.root || !this.watchedRoot) return;
+    const rel = path.relative(this.watchedRoot, file);
     if (!rel || rel.startsWith('..')) return;
     const runDir = path.join(this.root, rel.split(path.sep)[0]!);
     if (this.timers.has(runDir)) return;
-    this.timers.set(runDir, setTimeout(() => this.refresh(runDir), DEBOUNCE_MS));
+    this.timers.set(runDir, setTimeout(() => {
+      try {
+        this.refresh(runDir);
+      } catch (error) {
+        this.log.error(`reading ${runDir}: ${(error as Error).message}`);
+      }
+    }, DEBOUNCE_MS));
   }
 
   dispose(): void {

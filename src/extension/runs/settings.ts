@@ -11,8 +11,9 @@ export interface RunsSettings {
   readonly threads: number | undefined;
 }
 
-export function loadRunsSettings(): RunsSettings {
-  const c = vscode.workspace.getConfiguration('anadiff');
+/** `scope`: the workspace folder the runs root belongs to (the folder setting is resource-scoped). */
+export function loadRunsSettings(scope: vscode.Uri | null = vscode.workspace.workspaceFolders?.[0]?.uri ?? null): RunsSettings {
+  const c = vscode.workspace.getConfiguration('anadiff', scope);
   const device = c.get<string>('jobs.device', 'auto');
   const threads = c.get<number>('jobs.threads', 0);
   return {
