@@ -36,10 +36,17 @@ async function showRunsView(page: Page): Promise<void> {
 }
 
 async function contextAction(page: Page, row: Locator, action: string): Promise<void> {
+  await page.keyboard.press('Escape');
   await row.click({ button: 'right' });
-  const item = page.locator('.context-view .action-item', { hasText: action }).first();
+  const menu = page.locator('.context-view');
+  const item = menu.locator('.action-item', { hasText: action }).first();
   await item.waitFor({ timeout: 10_000 });
+  await item.hover();
   await item.click();
+  // A click right after the menu opens is sometimes swallowed (the menu stays open): the hovered item has the focus.
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+  if (!closed) await page.keyboard.press('Enter');
+  await menu.waitFor({ state: 'hidden', timeout: 5_000 });
 }
 
 async function pickQuickInput(page: Page, label: string): Promise<void> {
