@@ -1,6 +1,7 @@
 // The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
 // Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
-// outside the editor (as from a terminal) appearing in the tree. The run is the smoke-test length (3 epochs x 4 steps,
+// outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
+// and Delete (modal confirmation) on it. The run is the smoke-test length (3 epochs x 4 steps,
 // 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -135,6 +136,12 @@ export const tests: readonly E2eTest[] = [
         await row.waitFor({ state: 'visible', timeout: 120_000 });
         assert.equal(await exited, 0, 'the terminal run finishes');
         await until('the terminal run shows as done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 30_000);
+
+        // Open Run Monitor on a second run overlays it on the monitor already showing the first
+        await contextAction(page, row, 'Open Run Monitor');
+        const monitor = await workbench.webviewFrame();
+        await until('the monitor overlays two runs', () => monitor.locator('.legend .run').count(), (n) => n === 2, 30_000);
+        assert.equal(await monitor.locator('#chart-loss').getAttribute('data-series'), '2');
 
         await contextAction(page, row, 'Open Run Config');
         await page.locator('.tabs-container .tab', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
