@@ -91,6 +91,19 @@ export const tests: readonly E2eTest[] = [
         await until('the run shows as running in the Runs tree', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
         log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
 
+        // the status-bar item of the editor's job opens the monitor (closed here first)
+        const monitorTab = page.locator('.tabs-container .tab', { hasText: 'Run Monitor' }).first();
+        await monitorTab.locator('.tab-actions .action-label').first().click();
+        await monitorTab.waitFor({ state: 'detached', timeout: 10_000 });
+        const statusItem = page.locator('.statusbar-item', { hasText: /-tiny/ }).first();
+        await statusItem.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (error: unknown) => {
+          throw new Error(`no status-bar item of the job (status bar: ${(await page.locator('.statusbar-item').allInnerTexts()).join(' | ')}): ${String(error)}`);
+        });
+        await statusItem.locator('a').first().click();
+        await monitorTab.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
+          throw new Error('clicking the status-bar item did not open the run monitor');
+        });
+
         const frame = await workbench.webviewFrame();
         const first = await until('the monitor draws the first loss point', points(frame, 'chart-loss'), (n) => n >= 1, 240_000);
         await until('the monitor gains loss points', points(frame, 'chart-loss'), (n) => n > first, 120_000);
@@ -107,6 +120,7 @@ export const tests: readonly E2eTest[] = [
         const done = await until('the resumed run ends done with a best Dice', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t) && /best Dice \d\.\d{3}/.test(t), 360_000);
         log(`tree: ${done.replace(/\s+/g, ' ')}`);
         assert.match(done, /12\/12/);
+        assert.equal(await statusItem.isVisible(), false, 'the status-bar item goes when the job ends');
 
         const monitor = await workbench.webviewFrame();
         await until('the monitor shows validation Dice', points(monitor, 'chart-dice'), (n) => n >= 3, 30_000);
