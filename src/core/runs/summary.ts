@@ -5,7 +5,7 @@
  * Status, in order of precedence:
  *   running   run.lock's pid is alive on this host (or a job this editor started for the folder still runs)
  *   elsewhere run.lock names another host: cannot tell whether it runs
- *   done / stopped  report.json's status (written at the end, or on Ctrl-C / SIGTERM)
+ *   done / stopped  report.json's status (written at the end, or on Ctrl-C / SIGTERM; a protocol report: done)
  *   stale     run.lock present but its pid is gone on this host: killed without a report
  *   failed    none of these (crashed, or killed before it took the lock)
  */
@@ -104,7 +104,8 @@ export function statusOf(files: Pick<RunFiles, 'report' | 'lock' | 'jobRunning'>
   if (files.jobRunning) return 'running';
   if (files.lock && files.lock.alive === undefined) return 'elsewhere';
   const report = obj<ReportFields>(files.report);
-  if (report?.status === 'done' || report?.status === 'stopped') return report.status;
+  // a protocol report has no status: it is written once, when every fold is done
+  if (report) return report.status === 'stopped' ? 'stopped' : 'done';
   if (files.lock) return 'stale';
   return 'failed';
 }

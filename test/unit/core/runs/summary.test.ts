@@ -19,6 +19,7 @@ test('status: a live lock means running even with an old report (a resumed run);
   assert.equal(statusOf({ lock: lock(false), report: { status: 'done' } }), 'done');
   assert.equal(statusOf({ lock: lock(undefined), report: undefined }), 'elsewhere');
   assert.equal(statusOf({ lock: undefined, report: { status: 'stopped' } }), 'stopped');
+  assert.equal(statusOf({ lock: undefined, report: { format: 'anadiff-protocol-report', meanDice: 0.5 } }), 'done');
   assert.equal(statusOf({ lock: undefined, report: undefined, jobRunning: true }), 'running');
   assert.equal(statusOf({ lock: undefined, report: undefined }), 'failed');
 });
