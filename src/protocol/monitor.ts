@@ -5,7 +5,7 @@
 import type { StepLine, ValidationLine } from '../core/runs/metrics.js';
 import type { RunSummary } from '../core/runs/summary.js';
 
-/** The webview panel's view type (also its serializer's key). */
+/** The webview panel's view type (no serializer yet: the monitor does not come back after a window reload). */
 export const RUN_MONITOR_VIEW_TYPE = 'anadiff.runMonitor';
 
 /** Messages from the host to the monitor. */
