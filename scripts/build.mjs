@@ -25,6 +25,7 @@ const nodeEntries = {
 };
 const webEntries = {
   viewer: 'webview/viewer/main.ts',
+  monitor: 'webview/monitor/main.ts',
 };
 
 const present = (entries) => Object.fromEntries(Object.entries(entries).filter(([, file]) => existsSync(file)));

@@ -35,6 +35,10 @@ if (has(/napi-v6\/(darwin|win32)\/|napi-v6\/linux\/arm64\//)) problems.push("ano
 if (!has(/^extension\/dist\/extension\.js$/)) problems.push('dist/extension.js is missing');
 // The editor runs every job through the bundled CLI (src/extension/jobs/cli-child.ts).
 if (!has(/^extension\/dist\/cli\.js$/)) problems.push('dist/cli.js (the jobs the editor starts) is missing');
+// The run monitor's webview bundle and stylesheet, and the activity-bar icon of the Runs view.
+for (const f of ['dist/webview/monitor.js', 'media/monitor.css', 'media/anadiff-activity.svg']) {
+  if (!has(new RegExp(`^extension/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))) problems.push(`${f} is missing`);
+}
 for (const f of ['model.onnx', 'model.json']) {
   if (!has(new RegExp(`^extension/models/default/${f.replace('.', '\\.')}$`))) problems.push(`the default model's ${f} is missing`);
 }

@@ -1,5 +1,6 @@
 /** Flag parsing and terminal output shared by `train` and `protocol`. */
 import type { TrainProgress } from '../../node/runs/train-run.js';
+import { formatDuration } from '../../core/runs/summary.js';
 import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
 import { RunConfigError } from '../../node/runs/run-config.js';
 import { UsageError } from '../command.js';
@@ -43,15 +44,10 @@ export function parseIntList(name: string, value: string): number[] {
   return parts;
 }
 
-const clock = (sec: number): string => {
-  if (!Number.isFinite(sec)) return '?';
-  const s = Math.round(sec);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-};
 
 /** One status line: rewritten in place on a terminal, every ~5% of the steps otherwise (logs stay short). */
 export function printProgress(p: TrainProgress): void {
-  const text = `epoch ${p.epoch} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr?.toExponential(2) ?? '-'} ${p.itPerSec.toFixed(2)} it/s ETA ${clock(p.etaSec)}`;
+  const text = `epoch ${p.epoch} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr?.toExponential(2) ?? '-'} ${p.itPerSec.toFixed(2)} it/s ETA ${formatDuration(p.etaSec)}`;
   if (process.stderr.isTTY) process.stderr.write(`\r${text}\x1b[K${p.step === p.steps ? '\n' : ''}`);
   else if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(text);
 }
@@ -69,5 +65,11 @@ export function stopOnSigint(): { requested: () => boolean; dispose: () => void 
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return { requested: () => requested, dispose: () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); } };
+  return {
+    requested: () => requested,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }

@@ -40,10 +40,12 @@ optimisation:
   --batch N (${d.batch})  --lr (${d.lr}, AdamW)  --weight-decay (${d.weightDecay})  --warmup STEPS (${d.warmupSteps})
   --epochs E (${d.epochs})  --steps-per-epoch S (${d.stepsPerEpoch})  --seed N (${d.seed})  --checkpoint-every N (${d.checkpointEvery})
   --overlap F (validation sliding window, ${d.overlap})  --threads N
+  --device auto|cpu|cuda  execution provider (default auto: CUDA when its providers are installed); not stored in
+                        config.json, so a run may resume on another machine
   --no-augment          train on raw patches (default: rotations, zoom, intensity/contrast jitter, noise, blur)
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
-Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
+Ctrl-C (or SIGTERM, the editor's Stop Run) stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
 
 async function casesFromFlags(values: Record<string, string | boolean | undefined>): Promise<{ train: CaseSource[]; val: CaseSource[]; spacing?: [number, number, number] }> {
   const chosen = [values.data !== undefined, values.image !== undefined || values.label !== undefined, values.phantom === true].filter(Boolean).length;
@@ -88,9 +90,10 @@ export const trainCommand: CliCommand = {
         patch: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
         warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, overlap: { type: 'string' }, threads: { type: 'string' },
-        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'no-augment': { type: 'boolean' },
+        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'no-augment': { type: 'boolean' }, device: { type: 'string' },
       },
     });
+    const device = enumOption('device', values.device, ['auto', 'cpu', 'cuda'] as const);
     const stop = stopOnSigint();
     let report: TrainReport;
     try {
@@ -99,7 +102,7 @@ export const trainCommand: CliCommand = {
         let config = await loadRunConfig(runDir).catch((e: unknown) => { throw new CliError(`--resume ${values.resume}: ${(e as Error).message}`); });
         if (values.epochs !== undefined) config = Object.freeze({ ...config, epochs: positiveIntOption('epochs', values.epochs)! });
         console.error(`resuming ${runDir}`);
-        report = await trainRun(config, runDir, { lockKind: 'resume', shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m) });
+        report = await trainRun(config, runDir, { lockKind: 'resume', shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), ...(device ? { provider: device } : {}) });
       } else {
         const mode = enumOption<TrainMode>('mode', values.mode, TRAIN_MODES);
         // Every flag is parsed and range-checked before the data is listed or a case read.
@@ -142,7 +145,7 @@ export const trainCommand: CliCommand = {
         const cache = new Map();
         const config = await resolveTrainConfig(request, cache);
         console.error(`run folder ${runDir}`);
-        report = await trainRun(config, runDir, { newRun: true, shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache });
+        report = await trainRun(config, runDir, { newRun: true, shouldStop: stop.requested, onProgress: printProgress, onMessage: (m) => console.error(m), preparedCache: cache, ...(device ? { provider: device } : {}) });
       }
     } finally {
       stop.dispose();

@@ -8,6 +8,7 @@
  * the extension deactivates.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export interface CliChildOptions {
@@ -17,6 +18,12 @@ export interface CliChildOptions {
   /** Called with each complete stderr line (progress and messages). */
   readonly onStderrLine?: (line: string) => void;
   readonly detached?: boolean;
+  /**
+   * Where stdout and stderr go instead of pipes (appended). A detached child needs one: when the window reloads, the
+   * extension host and its pipe ends go away, and the child's next write fails with EPIPE and kills it (measured).
+   * The line callbacks are not called then; `stderrTail` comes from the file's end.
+   */
+  readonly outputFile?: string;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -45,13 +52,20 @@ const TAIL_LINES = 20;
 export function startCli(cli: string, args: readonly string[], options: CliChildOptions): CliChild {
   // The extension host is Node in code-server and Electron in desktop VS Code; ELECTRON_RUN_AS_NODE makes the latter
   // behave as plain Node and is ignored by the former.
-  const child: ChildProcess = spawn(process.execPath, [cli, ...args], {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.detached ?? false,
-    windowsHide: true,
-  });
+  const outputFd = options.outputFile !== undefined ? openSync(options.outputFile, 'a') : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, [cli, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, ELECTRON_RUN_AS_NODE: '1' },
+      stdio: outputFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', outputFd, outputFd],
+      detached: options.detached ?? false,
+      windowsHide: true,
+    });
+  } finally {
+    // the child holds its own copy of the descriptor
+    if (outputFd !== undefined) closeSync(outputFd);
+  }
   const tail: string[] = [];
   const lines = (onLine: ((line: string) => void) | undefined, keepTail: boolean) => {
     let pending = '';
@@ -77,7 +91,10 @@ export function startCli(cli: string, args: readonly string[], options: CliChild
       tail.push(error.message);
       resolve({ code: null, signal: null, stderrTail: tail.join('\n') });
     });
-    child.on('close', (code, signal) => resolve({ code, signal, stderrTail: tail.join('\n') }));
+    child.on('close', (code, signal) => {
+      if (options.outputFile !== undefined) tail.push(...fileTail(options.outputFile));
+      resolve({ code, signal, stderrTail: tail.join('\n') });
+    });
   });
   if (options.detached) child.unref();
   let killTimer: NodeJS.Timeout | undefined;
@@ -93,4 +110,12 @@ export function startCli(cli: string, args: readonly string[], options: CliChild
       killTimer.unref();
     },
   };
+}
+
+function fileTail(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split(/\r\n|\n|\r/).filter((l) => l !== '').slice(-TAIL_LINES);
+  } catch {
+    return [];
+  }
 }

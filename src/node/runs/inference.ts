@@ -9,7 +9,7 @@ import { argmaxLabels, labelsFromProbabilities, slidingWindowInference, type Win
 import { dicePerClass } from '../../core/metrics/index.js';
 import { toOnnxModel } from '../../core/onnx/index.js';
 import { buildInferenceGraph } from '../../core/train/step.js';
-import type { SegmentationJob } from '../../protocol/engine.js';
+import type { ProviderChoice, SegmentationJob } from '../../protocol/engine.js';
 import { bakeParameters } from '../engine/export-onnx.js';
 import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
 import { networkConfigOf } from '../engine/jobs/segmentation.js';
@@ -43,8 +43,8 @@ export interface CaseSegmenter {
 }
 
 /** One session for many cases; windows go in batches of the model's batch (the last batch padded with zeros). */
-export async function openSegmenter(model: InferenceModel, options: { overlap?: number; threads?: number } = {}): Promise<CaseSegmenter> {
-  const session: ort.InferenceSession = await createSession(model.bytes, options.threads ? { threads: options.threads } : {});
+export async function openSegmenter(model: InferenceModel, options: { overlap?: number; threads?: number; provider?: ProviderChoice } = {}): Promise<CaseSegmenter> {
+  const session: ort.InferenceSession = await createSession(model.bytes, { ...(options.threads ? { threads: options.threads } : {}), ...(options.provider ? { provider: options.provider, strict: false } : {}) });
   const { Tensor } = await import('onnxruntime-node');
   const [ri, rj, rk] = model.roi;
   const roiVoxels = ri * rj * rk;

@@ -5,6 +5,7 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseMetricsLine, type ValidationLine } from '../../core/runs/metrics.js';
 import { writeTextAtomic } from '../engine/atomic-write.js';
 
 export const RUN_FILES = {
@@ -29,18 +30,8 @@ export function defaultRunsRoot(cwd = process.cwd()): string {
   return join(cwd, '.anadiff', 'runs');
 }
 
-/** A validation line of metrics.jsonl (training-step lines are the trainer's `{ step, loss, lr, ms }`). */
-export interface ValidationLine {
-  readonly kind: 'validation';
-  readonly step: number;
-  readonly epoch: number;
-  /** Mean over classes then cases. */
-  readonly meanDice: number;
-  /** Class name -> Dice, mean over validation cases. */
-  readonly dice: Readonly<Record<string, number>>;
-  readonly cases: readonly string[];
-  readonly ms: number;
-}
+/** metrics.jsonl's line types live with their reader in core (the editor's monitor parses them too). */
+export type { ValidationLine } from '../../core/runs/metrics.js';
 
 export function appendMetricsLine(runDir: string, line: ValidationLine): void {
   appendFileSync(join(runDir, RUN_FILES.metrics), `${JSON.stringify(line)}\n`);
@@ -52,13 +43,9 @@ export function readValidationLines(runDir: string): ValidationLine[] {
   if (!existsSync(path)) return [];
   const out: ValidationLine[] = [];
   for (const text of readFileSync(path, 'utf8').split('\n')) {
-    if (!text.includes('"validation"')) continue;
-    try {
-      const parsed = JSON.parse(text) as Partial<ValidationLine>;
-      if (parsed.kind === 'validation' && typeof parsed.step === 'number' && typeof parsed.meanDice === 'number') out.push(parsed as ValidationLine);
-    } catch {
-      // a half-written last line of a killed run: ignored
-    }
+    // a half-written last line of a killed run does not parse and is skipped
+    const line = text.includes('"validation"') ? parseMetricsLine(text) : undefined;
+    if (line?.kind === 'validation') out.push(line);
   }
   return out;
 }

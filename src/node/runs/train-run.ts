@@ -8,7 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseSource, TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import type { CaseSource, ProviderChoice, TrainerEvent, TrainResult } from '../../protocol/engine.js';
 import { writeFileAtomic } from '../engine/atomic-write.js';
 import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
 import { prepareCase, type PreparedCase } from '../engine/jobs/segmentation-cases.js';
@@ -44,6 +44,8 @@ export interface TrainHooks {
   readonly lockKind?: string;
   /** A new run: refuse a folder that already holds one (checked under the lock). */
   readonly newRun?: boolean;
+  /** Execution provider for training and validation sessions (a property of the machine, not of the run: not in config.json). */
+  readonly provider?: ProviderChoice;
 }
 
 export class RunFolderError extends Error {
@@ -190,6 +192,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
       runDir, steps: epochEnd, checkpointEvery: Math.min(config.checkpointEvery, config.stepsPerEpoch), seed: config.seed, resume: true,
       config: configJson(config), onEvent, ...(config.threads ? { threads: config.threads } : {}),
       ...(from ? { resumeFrom: from } : {}),
+      ...(hooks.provider ? { provider: hooks.provider } : {}),
       ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
     });
     if (result.stoppedBy === 'cancelled') {
@@ -202,7 +205,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
     const latest = loadLatestCheckpoint(ckptDir);
     if (!latest) throw new Error(`no checkpoint in ${ckptDir} after epoch ${epoch}`);
     const segmenter = await openSegmenter(inferenceModelOf(jobOf(config, frozen), config.labels.length, config.validation.batch, latest.tensors), {
-      overlap: config.validation.overlap, ...(config.threads ? { threads: config.threads } : {}),
+      overlap: config.validation.overlap, ...(config.threads ? { threads: config.threads } : {}), ...(hooks.provider ? { provider: hooks.provider } : {}),
     });
     const perCase = await diceOfCases(segmenter, val).finally(() => segmenter.release());
     const line: ValidationLine = { kind: 'validation', step: latest.manifest.step, epoch, ...averageDice(config, perCase), cases: val.map((c) => c.id), ms: Math.round(performance.now() - t0) };

@@ -5,7 +5,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SchedulerState } from '../../core/slurm/state.js';
+import type { RunStatus } from '../../core/runs/summary.js';
 import { RUN_FILES } from '../runs/run-folder.js';
+import { RunReader } from '../runs/run-reader.js';
 
 export const SLURM_FILES = { record: 'slurm.json', script: 'slurm.sh' } as const;
 
@@ -29,8 +31,8 @@ export function readSlurmRecord(runDir: string): SlurmRecord | undefined {
   return parsed as SlurmRecord;
 }
 
-/** What the run folder itself says: report.json's status, else whether training wrote anything yet. */
-export type FolderStatus = 'done' | 'stopped' | 'started' | 'empty';
+/** What the run folder itself says (core/runs/summary.ts's status), or `empty` before training wrote anything. */
+export type FolderStatus = RunStatus | 'empty';
 
 export interface RunRow {
   readonly name: string;
@@ -42,16 +44,11 @@ export interface RunRow {
   readonly slurm?: { readonly jobId: string; readonly state: SchedulerState; readonly slurm: string };
 }
 
+/** The same reading as the editor's Runs tree (src/node/runs/run-reader.ts): one home for a run's status. */
 export function folderStatus(dir: string): Pick<RunRow, 'folder' | 'step' | 'steps' | 'bestDice'> {
-  const reportFile = join(dir, RUN_FILES.report);
-  if (existsSync(reportFile)) {
-    try {
-      const r = JSON.parse(readFileSync(reportFile, 'utf8')) as { status?: string; step?: number; steps?: number; best?: { meanDice?: number }; folds?: unknown[] };
-      const folder: FolderStatus = r.status === 'stopped' ? 'stopped' : 'done';
-      return { folder, step: r.step, steps: r.steps, bestDice: r.best?.meanDice };
-    } catch { /* a report being written: fall through */ }
-  }
-  return { folder: existsSync(join(dir, RUN_FILES.metrics)) || existsSync(join(dir, RUN_FILES.config)) ? 'started' : 'empty' };
+  const { summary } = new RunReader(dir).read();
+  const started = [RUN_FILES.metrics, RUN_FILES.config, RUN_FILES.report].some((f) => existsSync(join(dir, f)));
+  return { folder: started ? summary.status : 'empty', step: summary.step, steps: summary.totalSteps, bestDice: summary.best?.meanDice };
 }
 
 /** Run folders directly under `root`, newest first (names start with their start time). */

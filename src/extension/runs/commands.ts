@@ -1,0 +1,184 @@
+/**
+ * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, Open Run Monitor, Stop Run,
+ * Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs start only in trusted workspaces.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunStatus } from '../../core/runs/summary.js';
+import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
+import type { JobManager } from '../jobs/job-manager.js';
+import { RunMonitorPanel } from './monitor-panel.js';
+import type { RunsModel } from './runs-model.js';
+import { loadRunsSettings } from './settings.js';
+
+export const UNTRUSTED_MESSAGE =
+  'AnaDiff: training is disabled in this untrusted workspace, because a run executes models and writes into the workspace. Trust the workspace (Workspaces: Manage Workspace Trust) to start, stop or resume runs; viewing volumes and run folders still works.';
+
+/** Run lengths offered by New Training Run… (the CLI's flags; the first is the one-minute check that training works). */
+export const RUN_LENGTHS = [
+  {
+    label: 'Smoke test: 3 epochs × 4 steps',
+    detail: '32×32×16 patches at 6 mm: about a minute on a CPU; checks that training, validation and the monitor work',
+    args: ['--epochs', '3', '--steps-per-epoch', '4', '--patch', '32x32x16', '--spacing', '6x6x6'],
+  },
+  { label: 'Short: 5 epochs × 50 steps', detail: 'the preset\'s patch and spacing', args: ['--epochs', '5', '--steps-per-epoch', '50'] },
+  { label: 'Full: 10 epochs × 100 steps', detail: 'the CLI\'s defaults', args: ['--epochs', '10', '--steps-per-epoch', '100'] },
+] as const;
+
+interface Deps {
+  readonly extensionUri: vscode.Uri;
+  readonly model: RunsModel;
+  readonly jobs: JobManager;
+}
+
+function requireTrust(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window.showErrorMessage(UNTRUSTED_MESSAGE);
+  return false;
+}
+
+/** The run a command acts on: the tree row it was invoked on, else one picked from the runs with `statuses`. */
+async function pickRun(deps: Deps, arg: unknown, statuses: readonly RunStatus[] | undefined, placeHolder: string): Promise<string | undefined> {
+  if (typeof arg === 'string' && arg !== '') return arg;
+  const runs = deps.model.list().filter((r) => !statuses || statuses.includes(r.summary.status));
+  if (runs.length === 0) {
+    void vscode.window.showInformationMessage(`AnaDiff: no ${statuses ? statuses.join(' or ') + ' ' : ''}runs under ${deps.model.runsRoot ?? 'the workspace'}.`);
+    return undefined;
+  }
+  if (runs.length === 1 && statuses) return runs[0]!.runDir;
+  const picked = await vscode.window.showQuickPick(
+    runs.map((r) => ({ label: path.basename(r.runDir), description: r.summary.status, runDir: r.runDir })),
+    { placeHolder },
+  );
+  return picked?.runDir;
+}
+
+async function newTrainingRun(deps: Deps): Promise<void> {
+  if (!requireTrust()) return;
+  const root = deps.model.runsRoot;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!root || !folder) {
+    void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
+    return;
+  }
+  const data = await vscode.window.showQuickPick(
+    [
+      { label: 'Phantom', detail: 'the built-in CT phantom with 13 organs (seed 1 trains, seed 2 validates)', id: 'phantom' as const },
+      { label: 'Folder…', detail: 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', id: 'folder' as const },
+    ],
+    { title: 'New Training Run (1/2): data', placeHolder: 'Train on' },
+  );
+  if (!data) return;
+  let dataArgs: string[] = ['--phantom'];
+  if (data.id === 'folder') {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder.uri, openLabel: 'Train on this folder' });
+    const dir = picked?.[0];
+    if (!dir) return;
+    dataArgs = ['--data', dir.fsPath];
+  }
+  const length = await vscode.window.showQuickPick(RUN_LENGTHS.map((l) => ({ ...l })), {
+    title: 'New Training Run (2/2): length (mode scratch, preset tiny)',
+    placeHolder: 'Epochs',
+  });
+  if (!length) return;
+  const settings = loadRunsSettings();
+  const runDir = path.join(root, runFolderName('tiny'));
+  const args = [
+    'train', ...dataArgs, '--mode', 'scratch', '--preset', 'tiny', ...length.args, '--name', 'tiny',
+    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
+  ];
+  startJob(deps, 'train', runDir, args, folder.uri.fsPath);
+}
+
+function startJob(deps: Deps, kind: string, runDir: string, args: readonly string[], cwd: string): void {
+  deps.model.ensureRoot();
+  const job = deps.jobs.start(kind, runDir, args, cwd);
+  deps.model.refresh(runDir);
+  RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);
+  void job.child.done.then((exit) => {
+    deps.model.refresh(runDir);
+    // 130: stopped on request (report.json says "stopped"); anything else but 0 is a failure worth the output's tail
+    if (exit.code !== 0 && exit.code !== 130) {
+      void vscode.window.showErrorMessage(`AnaDiff: ${kind} of ${path.basename(runDir)} failed (exit ${exit.code ?? exit.signal}): ${exit.stderrTail.split('\n').slice(-3).join(' ')}`);
+    }
+  });
+}
+
+async function stopRun(deps: Deps, arg: unknown): Promise<void> {
+  if (!requireTrust()) return;
+  const runDir = await pickRun(deps, arg, ['running'], 'Stop which run?');
+  if (!runDir) return;
+  try {
+    const who = deps.jobs.stop(runDir);
+    vscode.window.setStatusBarMessage(`AnaDiff: stopping ${path.basename(runDir)} (${who}) after the current step`, 5000);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${(error as Error).message}`);
+  }
+}
+
+async function resumeRun(deps: Deps, arg: unknown): Promise<void> {
+  if (!requireTrust()) return;
+  const runDir = await pickRun(deps, arg, ['stopped', 'stale', 'failed'], 'Resume which run?');
+  if (!runDir) return;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!existsSync(path.join(runDir, RUN_FILES.config))) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(runDir)} has no config.json: it cannot be resumed.`);
+    return;
+  }
+  const settings = loadRunsSettings();
+  const args = ['train', '--resume', runDir, '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : [])];
+  try {
+    startJob(deps, 'resume', runDir, args, folder?.uri.fsPath ?? runDir);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${(error as Error).message}`);
+  }
+}
+
+async function deleteRun(deps: Deps, arg: unknown): Promise<void> {
+  const runDir = await pickRun(deps, arg, undefined, 'Delete which run?');
+  if (!runDir) return;
+  if (deps.model.get(runDir)?.summary.status === 'running') {
+    void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(runDir)} is running: stop it first.`);
+    return;
+  }
+  const answer = await vscode.window.showWarningMessage(
+    `Delete the run folder ${path.basename(runDir)}?`,
+    { modal: true, detail: `${runDir}\nIts checkpoints, metrics and model are deleted permanently.` },
+    'Delete',
+  );
+  if (answer !== 'Delete') return;
+  await vscode.workspace.fs.delete(vscode.Uri.file(runDir), { recursive: true, useTrash: false });
+  deps.model.refresh(runDir);
+}
+
+export function registerRunCommands(deps: Deps): vscode.Disposable[] {
+  const guard = (fn: (arg: unknown) => Promise<void> | void) => async (arg: unknown) => {
+    try {
+      await fn(arg);
+    } catch (error) {
+      void vscode.window.showErrorMessage(`AnaDiff: ${(error as Error).message}`);
+    }
+  };
+  return [
+    vscode.commands.registerCommand('anadiff.runs.newTrainingRun', guard(() => newTrainingRun(deps))),
+    vscode.commands.registerCommand('anadiff.runs.openMonitor', guard(async (arg) => {
+      const runDir = await pickRun(deps, arg, undefined, 'Monitor which run?');
+      if (runDir) RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);
+    })),
+    vscode.commands.registerCommand('anadiff.runs.stop', guard((arg) => stopRun(deps, arg))),
+    vscode.commands.registerCommand('anadiff.runs.resume', guard((arg) => resumeRun(deps, arg))),
+    vscode.commands.registerCommand('anadiff.runs.revealFolder', guard(async (arg) => {
+      const runDir = await pickRun(deps, arg, undefined, 'Reveal which run?');
+      if (!runDir) return;
+      const inWorkspace = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(runDir)) !== undefined;
+      await vscode.commands.executeCommand(inWorkspace ? 'revealInExplorer' : 'revealFileInOS', vscode.Uri.file(runDir));
+    })),
+    vscode.commands.registerCommand('anadiff.runs.openConfig', guard(async (arg) => {
+      const runDir = await pickRun(deps, arg, undefined, 'Open the config of which run?');
+      if (runDir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, RUN_FILES.config)), { preview: true });
+    })),
+    vscode.commands.registerCommand('anadiff.runs.delete', guard((arg) => deleteRun(deps, arg))),
+    vscode.commands.registerCommand('anadiff.runs.refresh', () => deps.model.refreshAll()),
+  ];
+}

@@ -1,0 +1,129 @@
+/**
+ * The run monitor: one webview panel showing one or more runs overlaid (loss, learning rate, validation Dice per
+ * organ, the latest Dice table). Open Monitor on another run adds it to the open panel. The host sends each run's
+ * history once and then only the lines appended (RunsModel's deltas), after the webview says `ready`.
+ */
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { RUN_MONITOR_VIEW_TYPE, type HostToMonitor, type MonitorToHost } from '../../protocol/monitor.js';
+import type { RunChange, RunsModel } from './runs-model.js';
+
+export class RunMonitorPanel implements vscode.Disposable {
+  private static current: RunMonitorPanel | undefined;
+  private readonly shown = new Set<string>();
+  /** Shown runs whose history the webview has: the others get `run` on their next change (a folder not created yet). */
+  private readonly sent = new Set<string>();
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Shows the monitor with `runDir` added (creating the panel if needed). */
+  static show(extensionUri: vscode.Uri, model: RunsModel, runDir: string): RunMonitorPanel {
+    const panel = RunMonitorPanel.current ?? new RunMonitorPanel(extensionUri, model);
+    RunMonitorPanel.current = panel;
+    panel.add(runDir);
+    panel.panel.reveal(undefined, false);
+    return panel;
+  }
+
+  private readonly panel: vscode.WebviewPanel;
+
+  private constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly model: RunsModel,
+  ) {
+    this.panel = vscode.window.createWebviewPanel(RUN_MONITOR_VIEW_TYPE, 'Run Monitor', vscode.ViewColumn.Active, {
+      enableScripts: true,
+      retainContextWhenHidden: true,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+    });
+    this.panel.webview.html = monitorHtml(this.panel.webview, extensionUri);
+    this.disposables.push(
+      this.panel.webview.onDidReceiveMessage((m: MonitorToHost) => this.onMessage(m)),
+      this.model.onDidChange((c) => this.onRunChange(c)),
+      this.panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  private onMessage(message: MonitorToHost): void {
+    switch (message.type) {
+      case 'ready':
+        this.ready = true;
+        this.sent.clear();
+        for (const runDir of this.shown) this.sendRun(runDir);
+        return;
+      case 'hideRun':
+        this.shown.delete(message.runId);
+        this.sent.delete(message.runId);
+        this.updateTitle();
+        return;
+      default: {
+        const never: never = message;
+        throw new Error(`unknown monitor message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private add(runDir: string): void {
+    if (this.shown.has(runDir)) return;
+    this.shown.add(runDir);
+    this.updateTitle();
+    if (this.ready) this.sendRun(runDir);
+  }
+
+  private updateTitle(): void {
+    const names = [...this.shown].map((d) => d.split(/[\\/]/).pop() ?? d);
+    this.panel.title = names.length === 1 ? `Run Monitor: ${names[0]}` : `Run Monitor (${names.length} runs)`;
+  }
+
+  private sendRun(runDir: string): void {
+    const state = this.model.get(runDir);
+    if (!state) return;
+    const h = state.reader.history;
+    this.sent.add(runDir);
+    this.post({ type: 'run', runId: runDir, summary: state.summary, steps: h.steps, validations: h.validations });
+  }
+
+  private onRunChange(change: RunChange): void {
+    if (!this.ready || !this.shown.has(change.runDir)) return;
+    if (!change.state) {
+      this.shown.delete(change.runDir);
+      this.sent.delete(change.runDir);
+      this.post({ type: 'removeRun', runId: change.runDir });
+      return;
+    }
+    if (change.reset || !this.sent.has(change.runDir)) this.sendRun(change.runDir);
+    else this.post({ type: 'append', runId: change.runDir, summary: change.state.summary, steps: change.delta.steps, validations: change.delta.validations });
+  }
+
+  private post(message: HostToMonitor): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  dispose(): void {
+    if (RunMonitorPanel.current === this) RunMonitorPanel.current = undefined;
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+/** CSP: nothing by default; the bundle and stylesheet by nonce (uPlot sets element styles through the CSSOM only). */
+function monitorHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+  const nonce = randomBytes(18).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'monitor.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'monitor.css'));
+  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
+<title>AnaDiff run monitor</title>
+</head>
+<body>
+<div id="app"><div id="status" role="status">Waiting for runs…</div></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+}

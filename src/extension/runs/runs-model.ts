@@ -1,0 +1,185 @@
+/**
+ * The run folders under the runs root (setting `anadiff.runs.folder`, default `.anadiff/runs` in the first workspace
+ * folder), each read by a RunReader, kept current by one FileSystemWatcher (no polling loop): an event inside
+ * `<root>/<run>/` rereads that run after a short debounce, reading only the bytes appended to its metrics.jsonl.
+ * The Runs tree, the monitor and the status bar all listen to this one model.
+ */
+import { existsSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { MetricsDelta } from '../../core/runs/metrics.js';
+import type { RunSummary } from '../../core/runs/summary.js';
+import { RunReader } from '../../node/runs/run-reader.js';
+import { loadRunsSettings } from './settings.js';
+
+export interface RunState {
+  readonly runDir: string;
+  readonly reader: RunReader;
+  summary: RunSummary;
+}
+
+export interface RunChange {
+  readonly runDir: string;
+  /** undefined: the folder is gone. */
+  readonly state: RunState | undefined;
+  readonly delta: MetricsDelta;
+  /** The history was read again from the start (the monitor replaces its curves). */
+  readonly reset: boolean;
+}
+
+/** Coalesces a burst of watcher events (a step appends one line; a checkpoint writes several files). */
+const DEBOUNCE_MS = 150;
+
+export class RunsModel implements vscode.Disposable {
+  private readonly runs = new Map<string, RunState>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly changed = new vscode.EventEmitter<RunChange>();
+  readonly onDidChange = this.changed.event;
+  private watcher: vscode.FileSystemWatcher | undefined;
+  private root: string | undefined;
+  /** The real path events arrive under (the root's, or where it will be). */
+  private watchedRoot: string | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly isJobRunning: (runDir: string) => boolean,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('anadiff.runs.folder')) this.reload();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reload()),
+    );
+    this.reload();
+  }
+
+  /** The runs root, or undefined without a workspace folder. */
+  get runsRoot(): string | undefined {
+    return this.root;
+  }
+
+  list(): RunState[] {
+    // folder names start with their UTC start time: newest first
+    return [...this.runs.values()].sort((a, b) => path.basename(b.runDir).localeCompare(path.basename(a.runDir)));
+  }
+
+  get(runDir: string): RunState | undefined {
+    return this.runs.get(runDir);
+  }
+
+  /** Rereads one run now (a job started or ended, or the person asked). */
+  refresh(runDir: string): void {
+    clearTimeout(this.timers.get(runDir));
+    this.timers.delete(runDir);
+    if (!existsSync(runDir) || !statSync(runDir).isDirectory()) {
+      if (this.runs.delete(runDir)) this.changed.fire({ runDir, state: undefined, delta: { steps: [], validations: [] }, reset: true });
+      return;
+    }
+    let state = this.runs.get(runDir);
+    const reader = state?.reader ?? new RunReader(runDir);
+    if (!state) this.log.info(`run folder ${runDir}`);
+    const read = reader.read(this.isJobRunning(runDir));
+    if (state) state.summary = read.summary;
+    else {
+      state = { runDir, reader, summary: read.summary };
+      this.runs.set(runDir, state);
+    }
+    this.changed.fire({ runDir, state, delta: read.delta, reset: read.reset });
+  }
+
+  /** Every run again (the tree's Refresh: a process killed with SIGKILL changes no file). */
+  refreshAll(): void {
+    for (const dir of this.scan()) this.refresh(dir);
+    for (const dir of [...this.runs.keys()]) if (!existsSync(dir)) this.refresh(dir);
+  }
+
+  private scan(): string[] {
+    if (!this.root || !existsSync(this.root)) return [];
+    return readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(this.root!, d.name));
+  }
+
+  private reload(): void {
+    this.watcher?.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const dir of [...this.runs.keys()]) {
+      this.runs.delete(dir);
+      this.changed.fire({ runDir: dir, state: undefined, delta: { steps: [], validations: [] }, reset: true });
+    }
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    this.root = folder ? path.resolve(folder.uri.fsPath, loadRunsSettings(folder.uri).folder) : undefined;
+    if (!this.root || !folder) return;
+    this.watch(folder);
+    for (const dir of this.scan()) this.refresh(dir);
+  }
+
+  /**
+   * Watches the runs root by its real path (a workspace reached through a symlink gets its events under the real
+   * path, which a pattern on the link's path never matches). Until the root exists, its parent chain is watched from the
+   * workspace folder, and the watcher moves onto the root once an event shows it was created.
+   */
+  private watch(folder: vscode.WorkspaceFolder): void {
+    this.watcher?.dispose();
+    const root = this.root!;
+    let base: string;
+    let glob: string;
+    if (existsSync(root)) {
+      base = realpathSync(root);
+      glob = '**';
+      this.watchedRoot = base;
+    } else {
+      base = realpathSync(folder.uri.fsPath);
+      const rel = path.relative(folder.uri.fsPath, root);
+      glob = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `${rel.split(path.sep).join('/')}/**` : '**';
+      this.watchedRoot = path.join(base, rel);
+    }
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), glob));
+    this.log.info(`watching ${base} ${glob} for run folders under ${root}`);
+    const onEvent = (uri: vscode.Uri): void => {
+      if (glob !== '**' && existsSync(root)) {
+        // the root appeared: watch it directly (by its real path) from now on
+        this.watch(folder);
+        for (const dir of this.scan()) this.refresh(dir);
+        return;
+      }
+      this.schedule(uri.fsPath);
+    };
+    this.watcher.onDidCreate(onEvent);
+    this.watcher.onDidChange(onEvent);
+    this.watcher.onDidDelete(onEvent);
+  }
+
+  /** Makes sure the runs root exists and is watched directly (before a job writes into it). */
+  ensureRoot(): void {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!this.root || !folder) return;
+    if (!existsSync(this.root)) {
+      mkdirSync(this.root, { recursive: true });
+      this.watch(folder);
+    }
+  }
+
+  /** `file` is under the watched (real) root: its run folder is read again soon. */
+  private schedule(file: string): void {
+    if (!this.root || !this.watchedRoot) return;
+    const rel = path.relative(this.watchedRoot, file);
+    if (!rel || rel.startsWith('..')) return;
+    const runDir = path.join(this.root, rel.split(path.sep)[0]!);
+    if (this.timers.has(runDir)) return;
+    this.timers.set(runDir, setTimeout(() => {
+      try {
+        this.refresh(runDir);
+      } catch (error) {
+        this.log.error(`reading ${runDir}: ${(error as Error).message}`);
+      }
+    }, DEBOUNCE_MS));
+  }
+
+  dispose(): void {
+    this.watcher?.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,179 @@
+// The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
+// Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
+// outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
+// and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
+// (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+import type { E2eTest } from '../harness/e2e-api.js';
+import { repoRoot } from '../harness/paths.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function runRow(page: Page, name: string | RegExp): Locator {
+  return page.locator('.part.sidebar .monaco-list-row:visible', { hasText: name }).first();
+}
+
+/** Polls until `get()` satisfies `ok`, or fails naming what it last saw. */
+async function until<T>(what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await get().catch(() => undefined as T);
+    if (last !== undefined && ok(last)) return last;
+    await sleep(500);
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s (last: ${JSON.stringify(last)})`);
+}
+
+/** Shows the AnaDiff container (its activity-bar item toggles the side bar, so only when it is not shown yet). */
+async function showRunsView(page: Page): Promise<void> {
+  const title = page.locator('.part.sidebar .composite.title', { hasText: 'AnaDiff' });
+  if (!(await title.isVisible())) await page.locator('.activitybar [aria-label="AnaDiff"]').first().click();
+  await title.waitFor({ state: 'visible', timeout: 30_000 });
+}
+
+async function contextAction(page: Page, row: Locator, action: string): Promise<void> {
+  await page.keyboard.press('Escape');
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view');
+  const item = menu.locator('.action-item', { hasText: action }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await item.hover();
+  await item.click();
+  // A click right after the menu opens is sometimes swallowed (the menu stays open): the hovered item has the focus.
+  const closed = await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false);
+  if (!closed) await page.keyboard.press('Enter');
+  await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+}
+
+async function pickQuickInput(page: Page, label: string): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.click();
+}
+
+const points = (frame: FrameLocator, chart: string) => async (): Promise<number> => Number(await frame.locator(`#${chart}`).getAttribute('data-points', { timeout: 2_000 }));
+
+/** Training processes started for this workspace's runs (by the editor or by the test): ended by pid on the way out. */
+function trainPidsUnder(runsRoot: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('train') && cmd.includes(runsRoot)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+let terminalRun: ChildProcess | undefined;
+
+export const tests: readonly E2eTest[] = [
+  {
+    name: 'a palette-started run shows in the Runs tree and the monitor, stops, resumes and ends done with its best Dice',
+    timeoutMs: 600_000,
+    async run({ page, workbench, workspace, screenshot, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: New Training Run');
+        await pickQuickInput(page, 'Phantom');
+        await pickQuickInput(page, 'Smoke test');
+        await showRunsView(page);
+        const row = runRow(page, /-tiny/);
+        await until('the run shows as running in the Runs tree', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
+        log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
+
+        // the status-bar item of the editor's job opens the monitor (closed here first)
+        const monitorTab = page.locator('.tabs-container .tab', { hasText: 'Run Monitor' }).first();
+        await monitorTab.locator('.tab-actions .action-label').first().click();
+        await monitorTab.waitFor({ state: 'detached', timeout: 10_000 });
+        const statusItem = page.locator('.statusbar-item', { hasText: /-tiny/ }).first();
+        await statusItem.waitFor({ state: 'visible', timeout: 30_000 }).catch(async (error: unknown) => {
+          throw new Error(`no status-bar item of the job (status bar: ${(await page.locator('.statusbar-item').allInnerTexts()).join(' | ')}): ${String(error)}`);
+        });
+        await statusItem.locator('a').first().click();
+        await monitorTab.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => {
+          throw new Error('clicking the status-bar item did not open the run monitor');
+        });
+
+        const frame = await workbench.webviewFrame();
+        const first = await until('the monitor draws the first loss point', points(frame, 'chart-loss'), (n) => n >= 1, 240_000);
+        await until('the monitor gains loss points', points(frame, 'chart-loss'), (n) => n > first, 120_000);
+        log(`monitor: ${await points(frame, 'chart-loss')()} loss points`);
+
+        await contextAction(page, row, 'Stop Run');
+        await until('the stopped run shows as stopped', () => row.innerText({ timeout: 1_000 }), (t) => /stopped/.test(t), 180_000);
+        const report = JSON.parse(readFileSync(path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-tiny'))!, 'report.json'), 'utf8')) as { status: string; step: number };
+        assert.equal(report.status, 'stopped');
+        assert.ok(report.step < 12, `stopped before the end (step ${report.step})`);
+
+        await contextAction(page, row, 'Resume Run');
+        await until('the resumed run shows as running', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 30_000);
+        const done = await until('the resumed run ends done with a best Dice', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t) && /best Dice \d\.\d{3}/.test(t), 360_000);
+        log(`tree: ${done.replace(/\s+/g, ' ')}`);
+        assert.match(done, /12\/12/);
+        assert.equal(await statusItem.isVisible(), false, 'the status-bar item goes when the job ends');
+
+        const monitor = await workbench.webviewFrame();
+        await until('the monitor shows validation Dice', points(monitor, 'chart-dice'), (n) => n >= 3, 30_000);
+        assert.equal(await points(monitor, 'chart-loss')(), 12, 'after the resume the loss curve has each step once');
+        const tableRows = await monitor.locator('#dice-table tr').count();
+        assert.ok(tableRows >= 14, `Dice table: header, mean and 13 organs (got ${tableRows} rows)`);
+        const shot = await screenshot('runs-monitor');
+        if (process.env.ANADIFF_DOCS_IMAGES === '1') copyFileSync(shot, path.join(repoRoot, 'docs', 'images', 'runs-monitor.png'));
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  },
+  {
+    name: 'a run started from a terminal appears in the Runs tree; Open Config, Reveal Folder and Delete act on it',
+    timeoutMs: 300_000,
+    async run({ page, workbench, workspace }) {
+      const runDir = path.join(workspace.dir, '.anadiff', 'runs', 'from-terminal');
+      terminalRun = spawn(process.execPath, [
+        path.join(repoRoot, 'bin', 'anadiff.js'), 'train', '--phantom', '--preset', 'tiny', '--epochs', '1', '--steps-per-epoch', '2',
+        '--patch', '32x32x16', '--spacing', '6x6x6', '--device', 'cpu', '--run-dir', runDir,
+      ], { cwd: workspace.dir, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => terminalRun!.on('exit', (code) => resolve(code)));
+      try {
+        await showRunsView(page);
+        const row = runRow(page, 'from-terminal');
+        await row.waitFor({ state: 'visible', timeout: 120_000 });
+        assert.equal(await exited, 0, 'the terminal run finishes');
+        await until('the terminal run shows as done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 30_000);
+
+        // Open Run Monitor on a second run overlays it on the monitor already showing the first
+        await contextAction(page, row, 'Open Run Monitor');
+        const monitor = await workbench.webviewFrame();
+        await until('the monitor overlays two runs', () => monitor.locator('.legend .run').count(), (n) => n === 2, 30_000);
+        assert.equal(await monitor.locator('#chart-loss').getAttribute('data-series'), '2');
+
+        await contextAction(page, row, 'Open Run Config');
+        await page.locator('.tabs-container .tab', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
+
+        await contextAction(page, row, 'Reveal Run Folder');
+        await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-terminal' }).first().waitFor({ timeout: 30_000 });
+        await workbench.closeAllEditors();
+
+        await showRunsView(page);
+        await contextAction(page, row, 'Delete Run');
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ timeout: 10_000 });
+        assert.match(await dialog.innerText(), /Delete the run folder from-terminal/);
+        await dialog.locator('.monaco-button', { hasText: 'Delete' }).first().click();
+        await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
+      } finally {
+        if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+];

@@ -1,0 +1,268 @@
+/**
+ * The run monitor (host side: src/extension/runs/monitor-panel.ts; messages: src/protocol/monitor.ts). Charts with
+ * uPlot (about 50 KB minified, canvas, fast with 100k points): loss and learning rate per step of every shown run,
+ * validation Dice per organ of the focused run plus every run's mean Dice, and a table of the latest Dice. Colours come
+ * from VS Code's theme variables and follow theme changes. Each chart's element carries `data-points` (points drawn),
+ * which the end-to-end test reads.
+ */
+import uPlot from 'uplot';
+import uplotCss from 'uplot/dist/uPlot.min.css';
+import type { StepLine, ValidationLine } from '../../src/core/runs/metrics.js';
+import { alignCurves, type Curve } from '../../src/core/runs/align.js';
+import { describeRun, type RunSummary } from '../../src/core/runs/summary.js';
+import type { HostToMonitor, MonitorToHost } from '../../src/protocol/monitor.js';
+
+interface VsCodeApi {
+  postMessage(message: MonitorToHost): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+const vscode = acquireVsCodeApi();
+
+interface ShownRun {
+  readonly id: string;
+  summary: RunSummary;
+  steps: StepLine[];
+  validations: ValidationLine[];
+  readonly colorSlot: number;
+}
+
+const runs = new Map<string, ShownRun>();
+let focusId: string | undefined;
+let nextSlot = 0;
+
+const RUN_COLOURS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
+const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+const runColour = (slot: number): string => cssVar(RUN_COLOURS[slot % RUN_COLOURS.length]!, FALLBACK[slot % FALLBACK.length]!);
+/** Organ curves: evenly spaced hues, lightness from the theme (lighter on dark backgrounds). */
+function organColour(index: number, count: number): string {
+  const dark = document.body.classList.contains('vscode-dark') || document.body.classList.contains('vscode-high-contrast');
+  return `hsl(${Math.round((360 * index) / Math.max(1, count))}, 65%, ${dark ? 65 : 40}%)`;
+}
+
+function injectStyle(): void {
+  const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce ?? '';
+  const style = document.createElement('style');
+  style.nonce = nonce;
+  style.textContent = uplotCss;
+  document.head.appendChild(style);
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// ---- layout ----
+const app = document.getElementById('app')!;
+app.textContent = '';
+const legend = el('div', 'legend');
+legend.id = 'legend';
+const charts = el('div', 'charts');
+const table = el('table', 'dice-table');
+table.id = 'dice-table';
+app.append(legend, charts, el('h3', undefined, 'Latest validation Dice'), table);
+
+interface ChartSlot {
+  readonly id: string;
+  readonly title: string;
+  readonly box: HTMLDivElement;
+  plot: uPlot | undefined;
+  /** Series labels of the current plot: rebuilt when they change, data only otherwise. */
+  key: string;
+  /** Tick labels as 3.0e-4 (learning rates). */
+  readonly exponent: boolean;
+}
+
+function chartSlot(id: string, title: string, exponent: boolean): ChartSlot {
+  const wrap = el('section', 'chart');
+  wrap.append(el('h3', undefined, title));
+  const box = el('div', 'plot');
+  box.id = id;
+  box.dataset.points = '0';
+  wrap.append(box);
+  charts.append(wrap);
+  return { id, title, box, plot: undefined, key: '', exponent };
+}
+
+const lossChart = chartSlot('chart-loss', 'Loss', false);
+const lrChart = chartSlot('chart-lr', 'Learning rate', true);
+const diceChart = chartSlot('chart-dice', 'Validation Dice', false);
+
+interface SeriesSpec {
+  readonly label: string;
+  readonly colour: string;
+  readonly dash?: number[];
+  readonly width?: number;
+  readonly curve: Curve;
+}
+
+function draw(slot: ChartSlot, specs: SeriesSpec[]): void {
+  const data = alignCurves(specs.map((s) => s.curve));
+  let points = 0;
+  for (const s of specs) points += s.curve.x.length;
+  slot.box.dataset.points = String(points);
+  slot.box.dataset.series = String(specs.length);
+  const width = Math.max(240, slot.box.clientWidth || 400);
+  const key = specs.map((s) => `${s.label}|${s.colour}`).join(';') + `|${width}`;
+  if (slot.plot && slot.key === key) {
+    slot.plot.setData(data as uPlot.AlignedData);
+    return;
+  }
+  slot.plot?.destroy();
+  slot.key = key;
+  const fg = cssVar('--vscode-foreground', '#ccc');
+  const grid = cssVar('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
+  const axis: uPlot.Axis = { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  slot.plot = new uPlot(
+    {
+      width,
+      height: 220,
+      legend: { show: specs.length <= 16 },
+      cursor: { drag: { x: true, y: false } },
+      scales: { x: { time: false } },
+      axes: [
+        { ...axis, label: 'step' },
+        { ...axis, size: 60, ...(slot.exponent ? { values: (_u: uPlot, ticks: number[]) => ticks.map((t) => (t === 0 ? '0' : t.toExponential(1))) } : {}) },
+      ],
+      series: [
+        { label: 'step' },
+        ...specs.map((s): uPlot.Series => ({ label: s.label, stroke: s.colour, width: s.width ?? 1.5, spanGaps: true, points: { show: s.curve.x.length < 40 }, ...(s.dash ? { dash: s.dash } : {}) })),
+      ],
+    },
+    data as uPlot.AlignedData,
+    slot.box,
+  );
+}
+
+const short = (id: string): string => id.split(/[\\/]/).pop() ?? id;
+
+function render(): void {
+  const shown = [...runs.values()];
+  const many = shown.length > 1;
+  draw(lossChart, shown.map((r) => ({ label: many ? short(r.id) : 'loss', colour: runColour(r.colorSlot), curve: { x: r.steps.map((s) => s.step), y: r.steps.map((s) => s.loss) } })));
+  draw(lrChart, shown.map((r) => {
+    const withLr = r.steps.filter((s) => s.lr !== undefined);
+    return { label: many ? short(r.id) : 'lr', colour: runColour(r.colorSlot), curve: { x: withLr.map((s) => s.step), y: withLr.map((s) => s.lr!) } };
+  }));
+  const focus = focusId ? runs.get(focusId) : undefined;
+  const organs = focus ? organNames(focus) : [];
+  draw(diceChart, [
+    ...shown.map((r) => ({ label: `${many ? short(r.id) + ' ' : ''}mean`, colour: runColour(r.colorSlot), width: 3, curve: { x: r.validations.map((v) => v.step), y: r.validations.map((v) => v.meanDice) } })),
+    ...organs.map((name, i) => ({
+      label: name, colour: organColour(i, organs.length), dash: [4, 3], width: 1,
+      curve: { x: focus!.validations.filter((v) => v.dice[name] !== undefined).map((v) => v.step), y: focus!.validations.filter((v) => v.dice[name] !== undefined).map((v) => v.dice[name]!) },
+    })),
+  ]);
+  renderLegend(shown);
+  renderTable(shown);
+}
+
+function organNames(r: ShownRun): string[] {
+  const names = [...r.summary.classNames];
+  for (const v of r.validations) for (const k of Object.keys(v.dice)) if (!names.includes(k)) names.push(k);
+  return names;
+}
+
+function renderLegend(shown: ShownRun[]): void {
+  legend.textContent = '';
+  if (shown.length === 0) legend.append(el('span', 'empty', 'No runs shown: Open Run Monitor on a run in the Runs view.'));
+  for (const r of shown) {
+    const item = el('div', `run${r.id === focusId ? ' focus' : ''}`);
+    item.dataset.status = r.summary.status;
+    item.title = r.id === focusId ? 'Organ curves show this run' : 'Click to show this run\'s organ curves';
+    const swatch = el('span', 'swatch');
+    swatch.style.background = runColour(r.colorSlot);
+    const name = el('span', 'name', short(r.id));
+    const status = el('span', 'status', describeRun(r.summary));
+    const close = el('button', 'close', '×');
+    close.title = 'Remove from the monitor';
+    close.addEventListener('click', (e) => {
+      e.stopPropagation();
+      runs.delete(r.id);
+      if (focusId === r.id) focusId = [...runs.keys()].pop();
+      vscode.postMessage({ type: 'hideRun', runId: r.id });
+      schedule();
+    });
+    item.addEventListener('click', () => {
+      focusId = r.id;
+      schedule();
+    });
+    item.append(swatch, name, status, close);
+    legend.append(item);
+  }
+}
+
+function renderTable(shown: ShownRun[]): void {
+  table.textContent = '';
+  const names: string[] = [];
+  for (const r of shown) for (const n of organNames(r)) if (!names.includes(n)) names.push(n);
+  const head = el('tr');
+  head.append(el('th', undefined, 'organ'), ...shown.map((r) => el('th', undefined, short(r.id))));
+  table.append(head);
+  const latest = shown.map((r) => r.validations[r.validations.length - 1]);
+  const meanRow = el('tr', 'mean');
+  meanRow.append(el('td', undefined, 'mean'), ...latest.map((v) => el('td', 'num', v ? v.meanDice.toFixed(3) : '–')));
+  table.append(meanRow);
+  for (const n of names) {
+    const row = el('tr');
+    row.append(el('td', undefined, n), ...latest.map((v) => el('td', 'num', v?.dice[n] !== undefined ? v.dice[n].toFixed(3) : '–')));
+    table.append(row);
+  }
+}
+
+// Appends can arrive once per step: draw at most once per frame.
+let pending = false;
+function schedule(): void {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    render();
+  });
+}
+
+window.addEventListener('message', (event: MessageEvent<HostToMonitor>) => {
+  const m = event.data;
+  switch (m.type) {
+    case 'run': {
+      const existing = runs.get(m.runId);
+      runs.set(m.runId, { id: m.runId, summary: m.summary, steps: [...m.steps], validations: [...m.validations], colorSlot: existing?.colorSlot ?? nextSlot++ });
+      focusId = m.runId;
+      break;
+    }
+    case 'append': {
+      const r = runs.get(m.runId);
+      if (!r) return;
+      r.summary = m.summary;
+      r.steps.push(...m.steps);
+      r.validations.push(...m.validations);
+      break;
+    }
+    case 'removeRun':
+      runs.delete(m.runId);
+      if (focusId === m.runId) focusId = [...runs.keys()].pop();
+      break;
+    default: {
+      const never: never = m;
+      throw new Error(`unknown message ${JSON.stringify(never)}`);
+    }
+  }
+  schedule();
+});
+
+// A theme change swaps the body's class: rebuild the plots with the new colours.
+new MutationObserver(() => {
+  for (const slot of [lossChart, lrChart, diceChart]) slot.key = '';
+  schedule();
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+new ResizeObserver(() => schedule()).observe(charts);
+
+injectStyle();
+render();
+vscode.postMessage({ type: 'ready' });
