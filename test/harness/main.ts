@@ -56,6 +56,9 @@ async function main(): Promise<number> {
     const env: Record<string, string> = { ANADIFF_TEST: '1', ANADIFF_TEST_WORKSPACE: workspace.dir };
     if (workspace.hasSharedData) env.ANADIFF_SHARED_DATA = path.resolve(repoRoot, '..', 'shared', 'data');
     if (values.grep) env.ANADIFF_TEST_GREP = values.grep;
+    // Training runs the editor starts pause this long after each step: on a quiet machine the e2e smoke run (12 tiny
+    // steps) would otherwise end before the test has seen it running and clicked Stop (src/node/engine/trainer.ts).
+    env.ANADIFF_TEST_STEP_DELAY_MS = '1500';
     const startedServer = Date.now();
     // The journeys start their own servers, as a user would; the other suites share this one.
     if (only !== 'user') server = await startCodeServer({ install, stateDir: path.join(runDir, 'server'), workspace: workspace.dir, env, developmentPayload: true });

@@ -21,6 +21,12 @@ import { namedTensorOf, ortTensorOf } from './ort-tensors.js';
 import { createEngineSession } from './providers.js';
 import type { StepProgram } from './step-program.js';
 
+/**
+ * Test hook (the editor's e2e tests): a pause after every step, so a UI test on a fast machine can see a tiny run
+ * running and stop it. Off unless ANADIFF_TEST_STEP_DELAY_MS is set; it changes timing only, never the numbers.
+ */
+const testStepDelayMs = Math.max(0, Number(process.env.ANADIFF_TEST_STEP_DELAY_MS ?? 0) || 0);
+
 /** RNG streams: weight init and data never share draws, so changing one cannot shift the other. */
 const initStream = 0;
 const dataStream = 1;
@@ -148,6 +154,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
       const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
       appendLine(metricsPath, JSON.stringify(line));
       emit({ kind: 'progress', requestId: 0, steps, ...line });
+      if (testStepDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, testStepDelayMs));
       if (step % checkpointEvery === 0 || step === steps) {
         checkpoint(step, lastLoss);
         lastCheckpoint = step;
