@@ -149,25 +149,6 @@ async function runCommandAndPick(ctx: E2eContext, command: string, label: string
   throw lastError;
 }
 
-/** Right-click the file in the explorer and choose "Open Label Overlay…"; retries while the menu swallows the click. */
-async function openOverlayFromExplorer(page: Page, fileName: string): Promise<void> {
-  const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Open Label Overlay' }).first();
-  for (let attempt = 0; attempt < 4; attempt++) {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: fileName }).first().click({ button: 'right' });
-    await menuItem.waitFor({ timeout: 10_000 });
-    await menuItem.hover();
-    await page.waitForTimeout(300);
-    await menuItem.click();
-    try {
-      await menuItem.waitFor({ state: 'hidden', timeout: 2_000 });
-      return;
-    } catch {
-      await page.keyboard.press('Escape');
-    }
-  }
-  throw new Error('the explorer context menu did not run "Open Label Overlay…"');
-}
-
 export const tests: readonly E2eTest[] = [
   {
     name: 'viewer first visit: CT opens radiological, a banner offers its label map, Open shows BTCV names, letters >= 16 px',
@@ -243,7 +224,7 @@ export const tests: readonly E2eTest[] = [
       writeFarAwayLabelMap(far);
       await openVolume(ctx, ct);
       await ctx.page.locator('.explorer-folders-view .monaco-list-row', { hasText: path.basename(far) }).first().waitFor({ timeout: 30_000 });
-      await openOverlayFromExplorer(ctx.page, path.basename(far));
+      await ctx.workbench.explorerContextMenu(path.basename(far), 'Open Label Overlay');
       const dialog = ctx.page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: 30_000 });
       const text = await dialog.innerText();
@@ -326,7 +307,7 @@ export const tests: readonly E2eTest[] = [
       const before = await canvasPixels(frame, '#gl');
       const t0 = Date.now();
       // The explorer's context menu on the label map: "Open Label Overlay…" (shown while a viewer is active).
-      await openOverlayFromExplorer(ctx.page, path.basename(seg));
+      await ctx.workbench.explorerContextMenu(path.basename(seg), 'Open Label Overlay');
       const overlayMs = await waitForPhase(frame, 'overlay', t0, 60_000);
       recordTiming('overlayMs', overlayMs);
       const legend = frame.locator('#legend .legend-row');

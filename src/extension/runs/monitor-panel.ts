@@ -3,8 +3,8 @@
  * organ, the latest Dice table). Open Monitor on another run adds it to the open panel. The host sends each run's
  * history once and then only the lines appended (RunsModel's deltas), after the webview says `ready`.
  */
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
+import { webviewHtml } from '../webview-html.js';
 import { RUN_MONITOR_VIEW_TYPE, type HostToMonitor, type MonitorToHost } from '../../protocol/monitor.js';
 import type { RunChange, RunsModel } from './runs-model.js';
 
@@ -106,24 +106,10 @@ export class RunMonitorPanel implements vscode.Disposable {
   }
 }
 
-/** CSP: nothing by default; the bundle and stylesheet by nonce (uPlot sets element styles through the CSSOM only). */
+/** CSP: the bundle and stylesheet by nonce (uPlot sets element styles through the CSSOM only). */
 function monitorHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
-  const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'monitor.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'monitor.css'));
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'nonce-${nonce}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" nonce="${nonce}" href="${style.toString()}">
-<title>AnaDiff run monitor</title>
-</head>
-<body>
-<div id="app"><div id="status" role="status">Waiting for runs…</div></div>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+  return webviewHtml(webview, extensionUri, {
+    bundle: 'monitor', title: 'AnaDiff run monitor', status: 'Waiting for runs…',
+    directives: [`style-src {cspSource} 'nonce-{nonce}'`],
+  });
 }

@@ -26,6 +26,7 @@ import { coordsNetOf, coordsProgramFrom, type CoordsJob } from '../engine/jobs/c
 import { createSession } from '../engine/providers.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
+import { StepClock } from './step-clock.js';
 import { acquireRunLock } from './run-lock.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
 
@@ -177,20 +178,16 @@ async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: C
   const validations = readCoordsValidations(runDir);
   let best = validations.reduce<CoordsValidationLine | undefined>((b, v) => (!b || v.pearson > b.pearson ? v : b), undefined);
   let result: TrainResult | undefined;
-  let stepTimes: number[] = [];
+  const clock = new StepClock();
   let stopped = false;
   let done = loadLatestCheckpoint(ckptDir)?.manifest.step ?? 0;
   while (done < config.steps && !stopped) {
     const chunkEnd = Math.min(config.steps, (Math.floor(done / config.validateEvery) + 1) * config.validateEvery);
-    let lastEvent: number | undefined;
+    clock.startCall();
     const onEvent = (event: TrainerEvent): void => {
       if (event.kind === 'log') say(event.message);
       if (event.kind !== 'progress') return;
-      const now = performance.now();
-      stepTimes.push(lastEvent === undefined ? event.ms : now - lastEvent);
-      lastEvent = now;
-      if (stepTimes.length > 50) stepTimes = stepTimes.slice(-50);
-      const ms = stepTimes.reduce((s, t) => s + t, 0) / stepTimes.length;
+      const ms = clock.tick(event.ms);
       hooks.onProgress?.({ step: event.step, steps: config.steps, loss: event.loss, etaSec: ((config.steps - event.step) * ms) / 1000 });
     };
     result = await runTraining(program, {
@@ -251,7 +248,7 @@ async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: C
     format: 'anadiff-coords-report', status: stopped ? 'stopped' : 'done', name: config.name, step, steps: config.steps,
     lastLoss: result?.lastLoss ?? latest?.manifest.loss, best: best ? { step: best.step, pearson: best.pearson } : undefined, model,
     seconds: Math.round((performance.now() - started) / 100) / 10,
-    msPerStep: stepTimes.length > 0 ? Math.round(stepTimes.reduce((s, t) => s + t, 0) / stepTimes.length) : undefined,
+    msPerStep: clock.msPerStep,
     provider: result?.provider ?? 'cpu',
   };
   writeJsonAtomic(join(runDir, RUN_FILES.report), report);

@@ -18,6 +18,7 @@ import { embedMetadata, type SegmentModelMetadata } from '../segment/model-metad
 import { expectationOf, resumePointOf, runTraining, type ResumePoint } from '../engine/trainer.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { configJson, frozenAtEpoch, jobOf, parseRunConfig, type TrainRunConfig } from './run-config.js';
+import { StepClock } from './step-clock.js';
 import { acquireRunLock } from './run-lock.js';
 import { unfreezeResumePoint } from './unfreeze.js';
 import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from './run-folder.js';
@@ -166,7 +167,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
 
   let best = validations.reduce<ValidationLine | undefined>((b, v) => (!b || v.meanDice > b.meanDice ? v : b), undefined);
   let result: TrainResult | undefined;
-  let stepTimes: number[] = [];
+  const clock = new StepClock();
   let stopped = false;
   for (let epoch = firstEpoch; epoch <= config.epochs && !stopped; epoch++) {
     const epochEnd = epoch * config.stepsPerEpoch;
@@ -175,17 +176,11 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
     const program = programFor(frozen);
     const from = verified ?? resumePointFor(epoch);
     verified = undefined;
-    let lastEvent: number | undefined;
+    clock.startCall();
     const onEvent = (event: TrainerEvent): void => {
       if (event.kind === 'log') say(event.message);
       if (event.kind !== 'progress') return;
-      const now = performance.now();
-      // Wall time between steps (data + run + metrics); the first step of a call also paid for the session, so it
-      // counts with its session.run time only.
-      stepTimes.push(lastEvent === undefined ? event.ms : now - lastEvent);
-      lastEvent = now;
-      if (stepTimes.length > 50) stepTimes = stepTimes.slice(-50);
-      const msPerStep = stepTimes.reduce((s, t) => s + t, 0) / stepTimes.length;
+      const msPerStep = clock.tick(event.ms);
       hooks.onProgress?.({ epoch, step: event.step, steps: totalSteps, loss: event.loss, lr: event.lr, itPerSec: 1000 / msPerStep, etaSec: ((totalSteps - event.step) * msPerStep) / 1000 });
     };
     result = await runTraining(program, {
@@ -243,7 +238,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
     epochs: config.epochs, lastLoss: result?.lastLoss ?? latest?.manifest.loss, model,
     best: best ? { step: best.step, epoch: best.epoch, meanDice: best.meanDice, dice: best.dice } : undefined,
     seconds: Math.round((performance.now() - started) / 100) / 10,
-    msPerStep: stepTimes.length > 0 ? Math.round(stepTimes.reduce((s, t) => s + t, 0) / stepTimes.length) : undefined,
+    msPerStep: clock.msPerStep,
     provider: result?.provider ?? 'cpu',
   };
   writeJsonAtomic(join(runDir, RUN_FILES.report), report);
