@@ -7,6 +7,8 @@ import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js'
 import { coordsRun, type CoordsReport, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
+import { readNamedNiftiSummary } from '../../node/nifti/index.js';
+import { CT_AIR_BELOW_HU } from '../../core/infer/ct-input.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
@@ -24,7 +26,7 @@ best/, model.onnx + model.json, train.log, report.json, run.lock while it runs.
 
 data (CTs only, no labels):
   --phantom             the built-in phantom (seed 1 trains, seed 2 validates): a quick demo
-  --data DIR            every NIfTI under DIR, recursively, except integer label maps (uint8/int8 files); the last
+  --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped); the last
                         --val files by path (default 1) validate
   --image CT            a training CT (repeat for more)   --val-image CT   a validation CT (repeat for more)
 model and optimisation (defaults: APE's where it fits a CPU):
@@ -56,6 +58,12 @@ async function listCts(dir: string): Promise<string[]> {
     const { header } = await readNiftiHeaderFile(p).catch((e: unknown) => { throw new CliError(`${p}: ${(e as Error).message}`); });
     // 8-bit integer files are label maps (CTs are int16, int32 or float).
     if (header.datatypeCode === 2 || header.datatypeCode === 256) continue;
+    // MRI, PET and 4-D series are not CTs: no air below -200 HU, or frames (the summary streams the range only).
+    const summary = await readNamedNiftiSummary(p);
+    if (summary.frames > 1 || summary.range[0] > CT_AIR_BELOW_HU) {
+      console.error(`--data: skipping ${p}: ${summary.frames > 1 ? `${summary.frames} frames` : `intensities ${summary.range[0]}..${summary.range[1]} are not CT Hounsfield units`}`);
+      continue;
+    }
     cts.push(p);
   }
   return cts;

@@ -26,6 +26,7 @@ import { coordsNetOf, coordsProgramFrom, type CoordsJob } from '../engine/jobs/c
 import { createSession } from '../engine/providers.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
+import { ctInputProblems } from '../../core/infer/ct-input.js';
 import { StepClock } from './step-clock.js';
 import { acquireRunLock } from './run-lock.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
@@ -95,6 +96,8 @@ export interface CoordsHooks {
 export async function loadCtVolume(source: CtSource): Promise<CoordsVolume> {
   if ('phantom' in source) return coordsVolumeOf(makePhantom({ size: 'small', seed: source.phantom.seed }).image);
   const nifti = await readNamedNiftiFile(source.image);
+  const problems = ctInputProblems(nifti);
+  if (problems.length > 0) throw new Error(`${source.image}: not a CT the coordinate model can learn from: ${problems.join('; ')}`);
   return coordsVolumeOf(reorientToRas({ dims: nifti.dims, ijkToRas: nifti.ijkToRas, data: nifti.data }));
 }
 

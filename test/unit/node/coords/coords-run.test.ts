@@ -62,9 +62,12 @@ test('coords train CLI: label maps are not CTs, bad slot counts are usage errors
   mkdirSync(join(data, 'segmentations'));
   await writeNiftiFile(join(data, 'segmentations', 'liver.nii.gz'), { dims: [8, 8, 8], ijkToRas: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], data: new Uint8Array(512) });
   writeFileSync(join(data, 'notes.txt'), 'not a volume');
+  // An MRI-like int16 volume (no air below -200): skipped with a line saying why.
+  await writeNiftiFile(join(data, 'mri.nii.gz'), { dims: [8, 8, 8], ijkToRas: [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], data: Int16Array.from({ length: 512 }, (_, n) => n % 700) });
   const labelsOnly = spawnSync(process.execPath, [cli, 'coords', 'train', '--data', data, '--steps', '1'], { encoding: 'utf8' });
   assert.equal(labelsOnly.status, 1, labelsOnly.stderr);
   assert.match(labelsOnly.stderr, /0 CT file\(s\), too few to hold out 1/);
+  assert.match(labelsOnly.stderr, /skipping .*mri\.nii\.gz: intensities 0\.\.511 are not CT Hounsfield units/);
   const slots = spawnSync(process.execPath, [cli, 'coords', 'train', '--phantom', '--slots', '0,5'], { encoding: 'utf8' });
   assert.equal(slots.status, 2, slots.stderr);
   assert.match(slots.stderr, /--slots must be B,G/);
