@@ -88,6 +88,9 @@ async function pickOverlayFile(panel: ViewerPanel): Promise<vscode.Uri | undefin
   quickPick.placeholder = 'NIfTI files on the same grid come first';
   quickPick.busy = true;
   quickPick.matchOnDescription = true;
+  // The viewer's webview takes focus when its page finishes loading; a picker opened just after opening the file
+  // would vanish on that focus change (seen in the e2e run). Escape still closes it.
+  quickPick.ignoreFocusOut = true;
   quickPick.show();
   try {
     const [image, uris] = await Promise.all([panel.imageGrid(), overlayCandidateUris(panel.uri)]);
