@@ -31,10 +31,20 @@ export function segmentationModels(extensionPath: string, workspaceFolders: read
       const modelPath = path.join(root, name, RUN_FILES.model);
       const stat = fs.statSync(modelPath, { throwIfNoEntry: false });
       if (!stat?.isFile()) continue; // still training, or stopped before the export
+      if (isCoordinateModel(path.join(root, name, RUN_FILES.modelInfo))) continue; // coords train: no organs to segment
       const where = workspaceFolders.length > 1 ? `${path.basename(folder)}/` : '';
       runs.push({ label: name, description: `finished run, ${where}.anadiff/runs`, modelPath, mtimeMs: stat.mtimeMs });
     }
   }
   runs.sort((a, b) => b.mtimeMs - a.mtimeMs);
   return [...choices, ...runs.map(({ label, description, modelPath }) => ({ label, description, modelPath }))];
+}
+
+/** A `coords train` run's model.json: its model.onnx gives body-part coordinates, not organ labels. */
+function isCoordinateModel(modelJson: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(modelJson, 'utf8')) as { format?: unknown }).format === 'anadiff-coords-model';
+  } catch {
+    return false;
+  }
 }

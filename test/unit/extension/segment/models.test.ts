@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { segmentationModels } from '../../../../src/extension/segment/models.js';
 
-test('the default model first, then finished runs (model.onnx exported) newest first; unfinished runs are left out', (t) => {
+test('the default model first, then finished runs (model.onnx exported) newest first; unfinished and coordinate runs are left out', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'anadiff-models-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const extension = join(dir, 'ext'), ws = join(dir, 'ws');
@@ -23,6 +23,9 @@ test('the default model first, then finished runs (model.onnx exported) newest f
   run('20261201-100000-old', 1_000_000);
   run('20261202-100000-training');
   run('20261203-100000-new', 2_000_000);
+  // A finished coordinate-model run has a model.onnx too, but it outputs coordinates, not organs.
+  run('20261203-110000-coords', 3_000_000);
+  writeFileSync(join(ws, '.anadiff', 'runs', '20261203-110000-coords', 'model.json'), JSON.stringify({ format: 'anadiff-coords-model' }));
   const models = segmentationModels(extension, [ws, join(dir, 'no-runs-here')]);
   assert.deepEqual(models.map((m) => m.label), ['Default model', '20261203-100000-new', '20261201-100000-old']);
   assert.equal(models[0]!.modelPath, join(extension, 'models', 'default', 'model.onnx'));
