@@ -95,8 +95,13 @@ function startJob(deps: Deps, kind: string, runDir: string, args: readonly strin
   deps.model.ensureRoot();
   const job = deps.jobs.start(kind, runDir, args, cwd);
   deps.model.refresh(runDir);
+  // The file watcher is the main source of updates, but one set up on a runs folder created a moment ago can miss its
+  // first events (seen in full e2e runs: the tree showed the run only when it had ended). While this editor's own job
+  // runs, its folder is also read every 2 s (only new bytes); the timer ends with the job.
+  const timer = setInterval(() => deps.model.refresh(runDir), 2_000);
   RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);
   void job.child.done.then((exit) => {
+    clearInterval(timer);
     deps.model.refresh(runDir);
     // 130: stopped on request (report.json says "stopped"); anything else but 0 is a failure worth the output's tail
     if (exit.code !== 0 && exit.code !== 130) {
