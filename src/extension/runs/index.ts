@@ -43,13 +43,28 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
     status.show();
   };
 
+  const treeView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false });
+  // File watching drives the view; as a fallback, while the view is visible the runs folder is listed again every
+  // 5 s (a directory listing and each run's new bytes). Full e2e runs showed watcher events lost on a runs folder
+  // created moments earlier, and a run started from a terminal then never appeared. Nothing runs while it is hidden.
+  let rescan: NodeJS.Timeout | undefined;
+  const syncRescan = (): void => {
+    if (treeView.visible && !rescan) rescan = setInterval(() => model.refreshAll(), 5_000);
+    if (!treeView.visible && rescan) {
+      clearInterval(rescan);
+      rescan = undefined;
+    }
+  };
+  syncRescan();
   context.subscriptions.push(
     log,
     jobs,
     model,
     tree,
     status,
-    vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: tree, showCollapseAll: false }),
+    treeView,
+    treeView.onDidChangeVisibility(syncRescan),
+    new vscode.Disposable(() => clearInterval(rescan)),
     jobs.onDidChange((job) => {
       model.refresh(job.runDir);
       updateStatus();

@@ -115,48 +115,48 @@ export class RunsModel implements vscode.Disposable {
   }
 
   /**
-   * One watcher for the runs root. A root inside the workspace folder (the default `.anadiff/runs`) is watched as a
-   * pattern on the workspace folder's real path, set up once: the workspace's own recursive watcher then reports the
-   * root and every run folder created later. (Watching the root itself from the moment it was created lost events in
-   * full e2e runs: the tree missed a run started from a terminal.) A real path, because a workspace reached through a
-   * symlink gets its events under the real path. A root outside the workspace is watched directly once it exists.
+   * Watches the runs root by its real path (a workspace reached through a symlink gets its events under the real
+   * path, which a pattern on the link's path never matches). Until the root exists, its parent chain is watched from the
+   * workspace folder, and the watcher moves onto the root once an event shows it was created.
    */
   private watch(folder: vscode.WorkspaceFolder): void {
     this.watcher?.dispose();
-    this.watcher = undefined;
     const root = this.root!;
-    const rel = path.relative(folder.uri.fsPath, root);
-    const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
     let base: string;
     let glob: string;
-    if (inside) {
-      base = realpathSync(folder.uri.fsPath);
-      glob = `${rel.split(path.sep).join('/')}/**`;
-      this.watchedRoot = path.join(base, rel);
-    } else if (existsSync(root)) {
+    if (existsSync(root)) {
       base = realpathSync(root);
       glob = '**';
       this.watchedRoot = base;
     } else {
-      this.watchedRoot = undefined;
-      this.log.info(`runs folder ${root} does not exist yet; watching starts when a run is started here`);
-      return;
+      base = realpathSync(folder.uri.fsPath);
+      const rel = path.relative(folder.uri.fsPath, root);
+      glob = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? `${rel.split(path.sep).join('/')}/**` : '**';
+      this.watchedRoot = path.join(base, rel);
     }
     this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(base), glob));
     this.log.info(`watching ${base} ${glob} for run folders under ${root}`);
-    const onEvent = (uri: vscode.Uri): void => this.schedule(uri.fsPath);
+    const onEvent = (uri: vscode.Uri): void => {
+      if (glob !== '**' && existsSync(root)) {
+        // the root appeared: watch it directly (by its real path) from now on
+        this.watch(folder);
+        for (const dir of this.scan()) this.refresh(dir);
+        return;
+      }
+      this.schedule(uri.fsPath);
+    };
     this.watcher.onDidCreate(onEvent);
     this.watcher.onDidChange(onEvent);
     this.watcher.onDidDelete(onEvent);
   }
 
-  /** Makes sure the runs root exists and is watched (before a job writes into it). */
+  /** Makes sure the runs root exists and is watched directly (before a job writes into it). */
   ensureRoot(): void {
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (!this.root || !folder) return;
     if (!existsSync(this.root)) {
       mkdirSync(this.root, { recursive: true });
-      if (!this.watcher) this.watch(folder);
+      this.watch(folder);
     }
   }
 
