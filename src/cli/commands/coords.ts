@@ -88,6 +88,15 @@ async function sourcesFromFlags(values: Record<string, unknown>): Promise<{ trai
   return { train: images.map((p) => ({ id: p, image: resolve(p) })), val: valImages.map((p) => ({ id: p, image: resolve(p) })) };
 }
 
+type Device = 'auto' | 'cpu' | 'cuda';
+
+/** `--device` of every coords command: auto (CUDA when its providers are installed, else CPU), cpu or cuda. */
+function deviceOption(value: string | undefined): Device {
+  const device = value ?? 'auto';
+  if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+  return device;
+}
+
 function parseSlots(value: string | undefined): [number, number] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',').map(Number);
@@ -133,8 +142,7 @@ export const coordsTrainCommand: CliCommand = {
     } else {
       const preset = values.preset ?? 'small';
       if (!['tiny', 'small', 'paper'].includes(preset)) throw new UsageError(`--preset must be tiny, small or paper, got ${preset}`);
-      const device = values.device ?? 'auto';
-      if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+      const device = deviceOption(values.device);
       const steps = positiveIntOption('steps', values.steps) ?? 1000;
       const lr = numberOption('lr', values.lr) ?? 3e-4;
       const warmup = numberOption('warmup-frac', values['warmup-frac']) ?? 0.1;
@@ -157,7 +165,7 @@ export const coordsTrainCommand: CliCommand = {
         format: 'anadiff-coords-run', version: 1, kind: 'coords', name, job, train: sources.train, val: sources.val, steps,
         checkpointEvery: positiveIntOption('checkpoint-every', values['checkpoint-every']) ?? 100,
         validateEvery: positiveIntOption('validate-every', values['validate-every']) ?? 100,
-        seed: numberOption('seed', values.seed) ?? 0, ...(threads !== undefined ? { threads } : {}), provider: device as 'auto' | 'cpu' | 'cuda',
+        seed: numberOption('seed', values.seed) ?? 0, ...(threads !== undefined ? { threads } : {}), provider: device,
       };
       runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));
       checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
@@ -210,15 +218,14 @@ export const coordsPredictCommand: CliCommand = {
       },
     });
     if (values.input === undefined || values.output === undefined) throw new UsageError(`--input and --output are required\n\n${predictUsage}`);
-    const device = values.device ?? 'auto';
-    if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+    const device = deviceOption(values.device);
     const threads = positiveIntOption('threads', values.threads);
     const stop = stopOnSigint();
     let summary: CoordsPredictSummary;
     try {
       summary = await predictCoordsFile({
         input: values.input, output: values.output, ...(values.model !== undefined ? { model: values.model } : {}),
-        overwrite: values.overwrite === true, force: values.force === true, provider: device as 'auto' | 'cpu' | 'cuda',
+        overwrite: values.overwrite === true, force: values.force === true, provider: device,
         ...(threads !== undefined ? { threads } : {}), shouldStop: stop.requested,
         onLog: (m) => console.error(m),
         onProgress: (done, total) => { if (process.stderr.isTTY) process.stderr.write(`\rcoords: window ${done}/${total}\x1b[K${done === total ? '\n' : ''}`); },
@@ -255,12 +262,11 @@ export const coordsMatchCommand: CliCommand = {
     if (values.from === undefined || values.at === undefined || values.to === undefined) throw new UsageError(`--from, --at and --to are required\n\n${matchUsage}`);
     const at = values.at.split(',').map((v) => Number(v.trim()));
     if (at.length !== 3 || at.some((v) => !Number.isInteger(v) || v < 0)) throw new UsageError(`--at must be three voxel indices I,J,K (integers >= 0), got ${values.at}`);
-    const device = values.device ?? 'auto';
-    if (!['auto', 'cpu', 'cuda'].includes(device)) throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
+    const device = deviceOption(values.device);
     const threads = positiveIntOption('threads', values.threads);
     const result = await matchPoint({
       from: values.from, at: at as [number, number, number], to: values.to, ...(values.model !== undefined ? { model: values.model } : {}),
-      force: values.force === true, provider: device as 'auto' | 'cpu' | 'cuda', ...(threads !== undefined ? { threads } : {}),
+      force: values.force === true, provider: device, ...(threads !== undefined ? { threads } : {}),
     });
     if (values.json) console.log(JSON.stringify(result, null, 2));
     else console.log(`${result.from.file} voxel ${result.from.voxel.join(',')} (${result.from.mm.join(', ')} mm) -> ${result.to.file} voxel ${result.to.voxel.join(',')} (${result.to.mm.join(', ')} mm), coordinate distance ${result.distance.toFixed(4)}`);

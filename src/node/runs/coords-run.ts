@@ -21,7 +21,8 @@ import { createRng } from '../../core/random/rng.js';
 import { reorientToRas } from '../../core/volume/orientation.js';
 import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
-import { bakeParameters, exportInferenceModel } from '../engine/export-onnx.js';
+import { bakeParameters } from '../engine/export-onnx.js';
+import { writeFileAtomic } from '../engine/atomic-write.js';
 import { coordsNetOf, coordsProgramFrom, type CoordsJob } from '../engine/jobs/coords.js';
 import { createSession } from '../engine/providers.js';
 import { runTraining } from '../engine/trainer.js';
@@ -236,9 +237,8 @@ async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: C
   let model: string | undefined;
   if (!stopped && source) {
     const crops = { ...APE_CROP_DEFAULTS, ...config.job.crops };
-    const [pi, pj, pk] = crops.patch;
-    const built = buildCoordsInferenceGraph(coordsNetOf(config.job), 1, [pk, pj, pi]);
-    exportInferenceModel(toOnnxModel(built.graph), source.tensors, built.params.map((p) => p.name), join(runDir, RUN_FILES.model));
+    // The same baked graph validation ran, written atomically.
+    writeFileAtomic(join(runDir, RUN_FILES.model), [inferenceBytes(config, source.tensors)], { overwrite: true });
     const info: CoordsModelInfo = {
       format: 'anadiff-coords-model', version: 1, patch: crops.patch, stride: COORDS_STRIDE, huWindow: COORDS_HU_WINDOW,
       minSpacing: crops.minSpacing, maxSpacing: crops.maxSpacing, step: source.manifest.step, ...(best ? { validationPearson: best.pearson } : {}),
