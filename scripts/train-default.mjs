@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The reproducible command for the default 13-organ model (`npm run train:default`):
-//   1. `anadiff synth`: N synthetic CTs with exact BTCV-13 labels from subject A's TotalSegmentator label map
-//      (../shared/data), fixed seed; cases already written are kept, so an interrupted run resumes;
-//   2. `anadiff train`: fpn3d small + FPN head, BCE + soft Dice, AdamW 3e-4, augmented patches, fixed seed, the last
-//      synthetic case validates; rerunning resumes the same run folder;
+//   1. `anadiff synth`: synthetic CTs with exact BTCV-13 labels from five label maps in ../shared/data (subject A's
+//      TotalSegmentator prediction and four TotalSegmentator-dataset reference label maps), fixed seed; one synthetic
+//      case of a sixth subject (s0001) validates; s0328 is never used (eval:default tests on it). Cases already
+//      written are kept, so an interrupted run resumes;
+//   2. `anadiff train`: fpn3d small + FPN head, BCE + soft Dice, AdamW 3e-4, augmented patches, a quarter of them cut
+//      from thin slabs (4-40 slices, padded as segment pads a partial scan), fixed seed; rerunning resumes the run;
 //   3. copies model.onnx, model.json and report.json to models/default/, and scores the model on the REAL subject-A
-//      CT (`segment` + `evaluate`), added to models/default/report.json as `realSubjectA`.
-// Sized for the issue's ~90 minutes on the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation
-// 30-40 s per epoch with overlap 0.25; 92 minutes on 2026-11-26 with the CI tests and benchmarks running beside it.
-// Options (after `--`): --cases N --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S
+//      CT (`segment` + `evaluate`), added to models/default/report.json as `realSubjectA`. The real subject-A CT is
+//      never trained on (it is the test of `npm run eval:default`).
+// Sized for the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation about 40 s per epoch.
+// Options (after `--`): --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -18,17 +20,32 @@ import { parseArgs } from 'node:util';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    cases: { type: 'string', default: '40' }, epochs: { type: 'string', default: '18' }, 'steps-per-epoch': { type: 'string', default: '60' },
+    epochs: { type: 'string', default: '20' }, 'steps-per-epoch': { type: 'string', default: '60' },
     batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '0' },
     out: { type: 'string', default: join(root, 'models', 'default') }, work: { type: 'string', default: join(root, '.anadiff', 'default-model') },
   },
 });
-const shared = resolve(root, '../shared/data/totalsegmentator');
-const labels = join(shared, 'example_seg_fast_force_split.nii.gz');
-const realCt = join(shared, 'example_ct.nii.gz');
-const realRef = join(shared, 'example_ct_btcv13_from_totalseg_fast.nii.gz');
-if (!existsSync(labels)) {
-  console.error(`train:default: ${labels} is missing: the default model is made from subject A's label map in ../shared/data`);
+const shared = resolve(root, '../shared/data');
+const subjectA = join(shared, 'totalsegmentator');
+const dataset = join(shared, 'totalsegmentator-dataset');
+const realCt = join(subjectA, 'example_ct.nii.gz');
+const realRef = join(subjectA, 'example_ct_btcv13_from_totalseg_fast.nii.gz');
+/**
+ * Label maps -> synthetic cases (first case index, count). Indices keep each source's cases apart in one folder; the
+ * validation source sorts last, so `train --val 1` takes it. s0002/s0003 (neck, esophagus only) add no abdominal
+ * organ, and s0328 is the held-out test anatomy of eval:default.
+ */
+const TRAIN_SOURCES = [
+  { labels: join(subjectA, 'example_seg_fast_force_split.nii.gz'), start: 0, n: 10 },
+  { labels: join(dataset, 's0004_seg_total.nii.gz'), start: 100, n: 7 },
+  { labels: join(dataset, 's0006_seg_total.nii.gz'), start: 200, n: 7 },
+  { labels: join(dataset, 's0011_seg_total.nii.gz'), start: 300, n: 7 },
+  { labels: join(dataset, 's0327_seg_total.nii.gz'), start: 400, n: 7 },
+  { labels: join(dataset, 's0001_seg_total.nii.gz'), start: 900, n: 1 }, // validation
+];
+const missing = TRAIN_SOURCES.map((s) => s.labels).filter((p) => !existsSync(p));
+if (missing.length > 0) {
+  console.error(`train:default: ${missing.join(', ')} missing: the default model is made from label maps in ../shared/data`);
   process.exit(1);
 }
 
@@ -50,7 +67,9 @@ if (!existsSync(cli)) {
 const synthDir = join(values.work, 'synth');
 const runDir = join(values.work, 'run');
 const started = Date.now();
-run(['synth', '--labels', labels, '--n', values.cases, '--out', synthDir, '--seed', '1', '--classes-from', 'totalseg'], 'synth');
+for (const source of TRAIN_SOURCES) {
+  run(['synth', '--labels', source.labels, '--n', String(source.n), '--start', String(source.start), '--out', synthDir, '--seed', '1', '--classes-from', 'totalseg'], `synth ${source.labels}`);
+}
 const trainArgs = existsSync(join(runDir, 'config.json'))
   ? ['train', '--resume', runDir, '--epochs', values.epochs]
   : ['train', '--data', synthDir, '--val', '1', '--name', 'default', '--net', 'fpn3d', '--preset', 'small', '--head', 'fpn',

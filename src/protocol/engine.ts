@@ -55,6 +55,9 @@ export interface SegmentationJob {
    * intensity and contrast jitter, noise, blur; no mirroring). Default off, so a job's batches are the raw patches.
    */
   readonly augment?: boolean;
+  /** Thin-scan training: the probability that a patch comes from a slab of `slabSlices` slices (core/data/patch.ts; default 0). */
+  readonly slabProbability?: number;
+  readonly slabSlices?: readonly [number, number];
   /** Parameter-name prefixes left untrained (probing: ['backbone.']); nets' frozen optimizer groups. */
   readonly freeze?: readonly string[];
   /** Start the parameters under `prefix` from a checkpoint manifest (a pretrained or earlier backbone); shapes must match. */

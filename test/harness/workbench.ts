@@ -36,11 +36,12 @@ export function createWorkbench(page: Page): Workbench {
     let lastSeen = '';
     while (Date.now() < deadline) {
       await closeQuickInput();
-      await opener();
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(text);
       const row: Locator = page.locator(selectors.quickInputRow, { hasText: label }).first();
       try {
+        await opener();
+        await input.waitFor({ state: 'visible', timeout: 10_000 });
+        // A palette opened while the previous one is still closing can take no input; a short fill timeout retries.
+        await input.fill(text, { timeout: 5_000 });
         await row.waitFor({ state: 'visible', timeout: 2_000 });
         if (click) await row.click();
         else await page.keyboard.press('Escape');

@@ -43,6 +43,8 @@ optimisation:
   --device auto|cpu|cuda  execution provider (default auto: CUDA when its providers are installed); not stored in
                         config.json, so a run may resume on another machine
   --no-augment          train on raw patches (default: rotations, zoom, intensity/contrast jitter, noise, blur)
+  --slabs P             share of patches cut from a thin slab of the case, padded as segment pads a partial scan
+                        (default ${d.slabProbability}; 0 turns it off)  --slab-slices MIN-MAX (slices at --spacing, default ${d.slabSlices.join('-')})
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C (or SIGTERM, the editor's Stop Run) stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
@@ -91,6 +93,7 @@ export const trainCommand: CliCommand = {
         warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, overlap: { type: 'string' }, threads: { type: 'string' },
         name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'no-augment': { type: 'boolean' }, device: { type: 'string' },
+        slabs: { type: 'string' }, 'slab-slices': { type: 'string' },
       },
     });
     const device = enumOption('device', values.device, ['auto', 'cpu', 'cuda'] as const);
@@ -129,6 +132,8 @@ export const trainCommand: CliCommand = {
           ...optional('overlap', numberOption('overlap', values.overlap)),
           ...optional('threads', positiveIntOption('threads', values.threads)),
           ...(values['no-augment'] ? { augment: false } : {}),
+          ...optional('slabProbability', numberOption('slabs', values.slabs)),
+          ...optional('slabSlices', values['slab-slices'] !== undefined ? parseSlabSlices(values['slab-slices']) : undefined),
         };
         checkTrainFlags(flagged);
         const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
@@ -157,4 +162,11 @@ export const trainCommand: CliCommand = {
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** `--slab-slices 4-40`: the inclusive range of slab lengths. */
+function parseSlabSlices(text: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (!m) throw new UsageError(`--slab-slices must be MIN-MAX (e.g. 4-40), got ${text}`);
+  return [Number(m[1]), Number(m[2])];
 }

@@ -1,4 +1,4 @@
-export { DEFAULT_PATCH_SIZE, indexClassVoxels, sampleStart, samplePatch, extractBox, type TrainingVolume, type Patch, type ClassVoxels, type PatchSamplingOptions } from './patch.js';
+export { DEFAULT_PATCH_SIZE, indexClassVoxels, sampleStart, samplePatch, extractBox, slabOf, DEFAULT_SLAB_SLICES, type TrainingVolume, type Patch, type ClassVoxels, type PatchSamplingOptions } from './patch.js';
 export {
   DEFAULT_AUGMENT, drawAugmentation, augmentPatch, flipPatch, rotateScalePatch, adjustBrightness, adjustContrast, addGaussianNoise,
   gaussianBlur, type AugmentConfig, type AugmentParams,

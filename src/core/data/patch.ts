@@ -54,7 +54,18 @@ export interface PatchSamplingOptions {
    * 'centre': the patch is centred on it (moved only as far as needed to stay inside the volume).
    */
   readonly anchorPlacement?: 'inside' | 'centre';
+  /**
+   * Thin-scan training (users segment slabs of 10-60 slices): with this probability the patch is drawn from a slab
+   * of `slabSlices` (inclusive range, along k) of the volume, as if that slab were the whole scan: voxels outside it
+   * are padding, and a slab shorter than the patch sits at the patch's start along k, exactly where the sliding
+   * window puts a volume shorter than the window (core/infer/sliding-window.ts windowStarts, extractBox padding).
+   */
+  readonly slabProbability?: number;
+  readonly slabSlices?: readonly [number, number];
 }
+
+/** vox2vec-style defaults for slab draws: a quarter of the patches, 4..40 slices (12..120 mm at 3 mm). */
+export const DEFAULT_SLAB_SLICES: readonly [number, number] = [4, 40];
 
 /**
  * The patch start along one axis: uniform over the starts that keep the patch inside the volume (or, when the volume
@@ -94,7 +105,28 @@ export function samplePatch(rng: Rng, volume: TrainingVolume, classVoxels: Class
     const j = rest % dims[1];
     anchor = [i, j, (rest - j) / dims[1]];
   }
+  // Drawn only when slabs are asked for, so runs without them consume the same random numbers as before.
+  const slabP = options.slabProbability ?? 0;
+  if (slabP > 0 && nextFloat(rng) < slabP) {
+    const [minSlices, maxSlices] = options.slabSlices ?? DEFAULT_SLAB_SLICES;
+    const length = Math.min(dims[2], minSlices + nextInt(rng, Math.max(1, maxSlices - minSlices + 1)));
+    // Uniform among the slabs that hold the anchor (or among all slabs without one).
+    const lo = anchor ? Math.max(0, anchor[2] - length + 1) : 0;
+    const hi = anchor ? Math.min(dims[2] - length, anchor[2]) : dims[2] - length;
+    const z0 = lo + nextInt(rng, hi - lo + 1);
+    const slab = slabOf(volume, z0, length);
+    const slabAnchor = anchor ? [anchor[0], anchor[1], anchor[2] - z0] as const : undefined;
+    const start = [0, 1, 2].map((a) => (a === 2 && length <= size[2]!
+      ? 0 // the sliding window's placement of a volume shorter than the window
+      : sampleStart(rng, slab.dims[a]!, size[a]!, slabAnchor?.[a], placement))) as [number, number, number];
+    return { ...cutPatch(slab, start, size, anchorClass), start: [start[0], start[1], start[2] + z0] };
+  }
   const start = [0, 1, 2].map((a) => sampleStart(rng, dims[a]!, size[a]!, anchor?.[a], placement)) as [number, number, number];
+  return cutPatch(volume, start, size, anchorClass);
+}
+
+function cutPatch(volume: TrainingVolume, start: [number, number, number], size: readonly [number, number, number], anchorClass: number | undefined): Patch {
+  const { dims } = volume;
   return {
     size: [...size] as [number, number, number],
     start,
@@ -103,6 +135,13 @@ export function samplePatch(rng: Rng, volume: TrainingVolume, classVoxels: Class
     bodyMask: extractBox(volume.bodyMask, dims, start, size, 0),
     anchorClass,
   };
+}
+
+/** Slices [z0, z0 + length) of a volume as a volume of its own; k is the slowest axis, so these are views, not copies. */
+export function slabOf(volume: TrainingVolume, z0: number, length: number): TrainingVolume {
+  const plane = volume.dims[0] * volume.dims[1];
+  const cut = <T extends Float32Array | Uint8Array>(a: T): T => a.subarray(z0 * plane, (z0 + length) * plane) as T;
+  return { dims: [volume.dims[0], volume.dims[1], length], image: cut(volume.image), labels: cut(volume.labels), bodyMask: cut(volume.bodyMask) };
 }
 
 /** Copies the box [start, start + size) out of a volume, filling voxels outside it with `pad`. */

@@ -30,12 +30,14 @@ export interface DeformationRanges {
 export const DEFAULT_DEFORMATION: DeformationRanges = {
   rotateInPlaneDeg: 15,
   rotateTiltDeg: 6,
-  scale: 0.1,
-  scaleAxis: 0.05,
+  // Body size varies by far more than 10% between patients (issue 12: the default model learned one body); SynthSeg
+  // itself draws scale in [0.85, 1.15] per axis and a stronger elastic field.
+  scale: 0.15,
+  scaleAxis: 0.08,
   shear: 0.05,
   translateMm: 10,
   elasticControlMm: [40, 80],
-  elasticSdMm: 4,
+  elasticSdMm: 5,
 };
 
 export interface DeformationParams {

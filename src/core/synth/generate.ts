@@ -27,7 +27,8 @@ export interface SynthOptions {
   readonly biasSdHu?: readonly [number, number];
 }
 
-export const DEFAULT_SLICE_THICKNESS_MM: readonly [number, number] = [1.5, 5];
+// 1-5 mm: thin-slice arterial scans to 5 mm routine and legacy reconstructions (issue 12).
+export const DEFAULT_SLICE_THICKNESS_MM: readonly [number, number] = [1, 5];
 export const DEFAULT_NOISE_SD_HU: readonly [number, number] = [5, 30];
 export const DEFAULT_BIAS_SD_HU: readonly [number, number] = [0, 12];
 

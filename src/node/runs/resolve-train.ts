@@ -2,6 +2,7 @@
  * From what a person asked for (CLI flags, the protocol runner, train:default) to a fully resolved, frozen
  * TrainRunConfig: every default filled, the patch clamped to the smallest preprocessed training volume.
  */
+import { DEFAULT_SLAB_SLICES } from '../../core/data/patch.js';
 import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
 import type { CaseSource } from '../../protocol/engine.js';
@@ -37,6 +38,9 @@ export interface TrainRequest {
   readonly validationBatch?: number;
   readonly threads?: number;
   readonly augment?: boolean;
+  /** Probability of a thin-slab patch and the slab's slices (min, max) at the training spacing. */
+  readonly slabProbability?: number;
+  readonly slabSlices?: readonly [number, number];
 }
 
 /** Defaults (CPU-sized; the paper's 150 x 300 steps of 7 patches are `--epochs 150 --steps-per-epoch 300 --batch 7`). */
@@ -44,6 +48,9 @@ export const TRAIN_DEFAULTS = {
   seed: 0, mode: 'scratch' as TrainMode, net: 'fpn3d' as const, preset: 'small' as const, loss: 'bce-dice' as const,
   patch: [128, 128, 32] as const, batch: 2, lr: 3e-4, weightDecay: 1e-2, warmupSteps: 50, epochs: 10, stepsPerEpoch: 100,
   checkpointEvery: 50, overlap: 0.5, validationBatch: 2, augment: true,
+  // A quarter of the patches from slabs of 4..40 slices (12..120 mm at 3 mm): users segment partial scans, and a model
+  // that never saw padding above and below the anatomy failed on them (issue 12: 0.03 Dice on a 14-slice slab).
+  slabProbability: 0.25, slabSlices: DEFAULT_SLAB_SLICES,
 };
 
 const positiveInt = (name: string, v: number): number => {
@@ -64,6 +71,11 @@ export function checkTrainNumbers(req: Partial<TrainRequest>): void {
   rule('weight-decay', req.weightDecay, (v) => v >= 0, 'a number >= 0');
   rule('warmup', req.warmupSteps, (v) => int(v) && v >= 0, 'an integer >= 0 (steps)');
   rule('overlap', req.overlap, (v) => v >= 0 && v < 1, 'in [0, 1) (a fraction of the window)');
+  rule('slabs', req.slabProbability, (v) => v >= 0 && v <= 1, 'a probability in [0, 1]');
+  if (req.slabSlices !== undefined) {
+    const [lo, hi] = req.slabSlices;
+    if (!(int(lo) && int(hi) && lo >= 1 && hi >= lo)) throw new RunConfigError(`--slab-slices must be MIN-MAX with 1 <= MIN <= MAX, got ${lo}-${hi}`);
+  }
   rule('seed', req.seed, (v) => int(v) && v >= 0, 'an integer >= 0');
   const cap = maxThreads();
   rule('threads', req.threads, (v) => int(v) && v >= 1 && v <= cap, `an integer in 1..${cap} (4 per core)`);
@@ -101,6 +113,7 @@ export async function resolveTrainConfig(req: TrainRequest, cache: Map<string, P
     validation: { overlap: req.overlap ?? d.overlap, batch: positiveInt('validation batch', req.validationBatch ?? d.validationBatch) },
     ...(req.threads !== undefined ? { threads: positiveInt('threads', req.threads) } : {}),
     augment: req.augment ?? d.augment,
+    slabs: { probability: req.slabProbability ?? d.slabProbability, slices: [...(req.slabSlices ?? d.slabSlices)] as [number, number] },
   };
   // The patch must fit the smallest training volume (padding a whole axis wastes compute) and the net's stride.
   const smallest: [number, number, number] = [Infinity, Infinity, Infinity];

@@ -49,6 +49,8 @@ export interface TrainRunConfig {
   readonly threads?: number;
   /** Augment training patches (absent in configs written before it existed: off). */
   readonly augment?: boolean;
+  /** Thin-scan patches (absent in configs written before them: none). */
+  readonly slabs?: { readonly probability: number; readonly slices: readonly [number, number] };
 }
 
 export class RunConfigError extends Error {
@@ -80,6 +82,7 @@ export function jobOf(config: TrainRunConfig, frozen: boolean): SegmentationJob 
     data: { kind: 'cases', cases: config.train, spacingMm: config.spacingMm },
     labels: config.labels,
     ...(config.augment ? { augment: true } : {}),
+    ...(config.slabs && config.slabs.probability > 0 ? { slabProbability: config.slabs.probability, slabSlices: config.slabs.slices } : {}),
     ...(frozen ? { freeze: ['backbone.'] } : {}),
     ...(config.backbone ? { init: { checkpoint: config.backbone, prefix: 'backbone.' } } : {}),
   };

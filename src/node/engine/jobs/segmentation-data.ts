@@ -102,6 +102,7 @@ export function drawBatch(rng: Rng, prepared: PreparedVolume, job: SegmentationJ
   for (let b = 0; b < batch; b++) {
     const sampled = samplePatch(rng, prepared.volume, prepared.classVoxels, {
       patchSize: job.patch, ...(job.classProbability !== undefined ? { classProbability: job.classProbability } : {}),
+      ...(job.slabProbability ? { slabProbability: job.slabProbability, ...(job.slabSlices ? { slabSlices: job.slabSlices } : {}) } : {}),
     });
     // Drawn from the same stream after the patch, so a resumed run augments exactly as the uninterrupted one.
     const p = job.augment ? augmentPatch(sampled, drawAugmentation(rng), prepared.spacingMm) : sampled;

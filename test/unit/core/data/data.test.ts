@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   addGaussianNoise, adjustContrast, augmentPatch, drawAugmentation, extractBox, flipPatch, gaussianBlur, indexClassVoxels,
-  rotateScalePatch, samplePatch, sampleStart, type Patch, type TrainingVolume,
+  rotateScalePatch, samplePatch, sampleStart, slabOf, type Patch, type TrainingVolume,
 } from '../../../../src/core/data/index.js';
 import { createRng } from '../../../../src/core/random/rng.js';
 
@@ -68,6 +68,33 @@ test('patches larger than the volume are padded with zeros', () => {
   let maskSum = 0;
   for (const m of p.bodyMask) maskSum += m;
   assert.equal(maskSum, dims[0] * dims[1] * dims[2], 'the whole volume is inside, the rest is padding');
+});
+
+test('slab patches: a slab of the asked length holds the anchor, sits at the patch start along k like the sliding window, and pads the rest', () => {
+  const v = volume();
+  const idx = indexClassVoxels(v.labels);
+  const rng = createRng(5, 1);
+  let slabs = 0;
+  for (let t = 0; t < 400; t++) {
+    const p = samplePatch(rng, v, idx, { patchSize: [16, 16, 12], slabProbability: 0.5, slabSlices: [3, 8] });
+    let rows = 0;
+    const sliceHasBody = (k: number) => p.bodyMask.subarray(k * 256, (k + 1) * 256).some((m) => m === 1);
+    for (let k = 0; k < 12; k++) if (sliceHasBody(k)) rows++;
+    if (rows === 12) continue; // a whole-volume draw: a 20-slice volume fills the 12-slice patch
+    slabs++;
+    assert.ok(rows >= 3 && rows <= 8, `slab of ${rows} slices`);
+    for (let k = 0; k < rows; k++) assert.ok(sliceHasBody(k), 'the slab starts at the patch start (no leading padding)');
+    // The slab's slices are the volume's slices p.start[2] .. + rows, unchanged.
+    const slab = slabOf(v, p.start[2], rows);
+    assert.deepEqual(p.labels.subarray(0, rows * 256), extractBox(slab.labels, slab.dims, [p.start[0], p.start[1], 0], [16, 16, rows], 0));
+    if (p.anchorClass !== undefined) assert.ok(p.labels.includes(p.anchorClass), 'the anchor class lies in the slab');
+    for (let n = rows * 256; n < p.image.length; n++) assert.equal(p.image[n], 0, 'padding past the slab is 0, as the sliding window pads');
+  }
+  assert.ok(slabs > 150 && slabs < 250, `${slabs} slab draws of 400 at p = 0.5`);
+  // Without slabs the draws are the same as before the option existed.
+  const a = samplePatch(createRng(7, 1), v, idx, { patchSize: [16, 16, 8] });
+  const b = samplePatch(createRng(7, 1), v, idx, { patchSize: [16, 16, 8], slabProbability: 0 });
+  assert.deepEqual(a, b);
 });
 
 function patchOf(size: [number, number, number]): Patch {
