@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   argmaxLabels, centreOwnership, gaussianWeights, keepLargestComponents, labelsFromProbabilities, labelsToSourceGrid, sigmoid, slidingWindowInference, slidingWindowLabels,
-  windowStarts, type BlendMode, type WindowPredictor,
+  windowStarts, type BlendMode, type WindowBatch, type WindowPredictor,
 } from '../../../../src/core/infer/index.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { gridSpacing, preprocessCase } from '../../../../src/core/preprocess/index.js';
@@ -79,6 +79,31 @@ test('centre blending takes each voxel from the window with the nearest centre',
   const out = await slidingWindowInference(new Float32Array(20), [20, 1, 1], { roi: [8, 1, 1], overlap: 0.5, blend: 'centre', outChannels: 1 }, byStart);
   // Windows start 0, 4, 8, 12 (centres 3.5, 7.5, 11.5, 15.5): boundaries half-way between centres.
   assert.deepEqual([...out], [0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 12, 12]);
+});
+
+test('a volume shorter than the window on every axis: one window at the origin, padded with 0 past the volume, labels exact', async () => {
+  const dims = [5, 7, 3] as const, roi = [8, 8, 8] as const;
+  const image = Float32Array.from({ length: 5 * 7 * 3 }, (_, v) => 0.1 + (v % 11) / 20);
+  const seen: WindowBatch[] = [];
+  // Identity predictor that records what the network was given.
+  const identity: WindowPredictor = async (b) => {
+    seen.push({ ...b, data: b.data.slice() });
+    return b.data.slice();
+  };
+  for (const blend of ['gaussian', 'constant', 'centre'] as BlendMode[]) {
+    seen.length = 0;
+    const out = await slidingWindowInference(image, dims, { roi, overlap: 0.5, blend, outChannels: 1 }, identity);
+    assert.equal(seen.length, 1, 'one window');
+    assert.deepEqual(seen[0]!.starts, [[0, 0, 0]], 'the window starts at the volume origin: padding only past the far borders');
+    const w = seen[0]!.data;
+    for (let k = 0; k < 8; k++) for (let j = 0; j < 8; j++) for (let i = 0; i < 8; i++) {
+      const inside = i < 5 && j < 7 && k < 3;
+      assert.equal(w[i + 8 * (j + 8 * k)], inside ? image[i + 5 * (j + 7 * k)] : 0, `window voxel ${i},${j},${k}`);
+    }
+    for (let v = 0; v < image.length; v++) assert.ok(Math.abs(out[v]! - image[v]!) < 1e-6, `${blend}: voxel ${v} comes back unchanged`);
+  }
+  const labels = await slidingWindowLabels(image, dims, { roi, overlap: 0.25, outChannels: 1 }, identity, (blended) => Uint8Array.from(blended, (p) => (p > 0.42 ? 1 : 0)));
+  assert.deepEqual([...labels], [...image].map((p) => (p > 0.42 ? 1 : 0)));
 });
 
 test('a predictor returning the wrong size is a clear error', async () => {
