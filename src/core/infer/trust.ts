@@ -24,8 +24,8 @@ export const TRAINED_SPACING_MM = {
 
 /**
  * Fewer voxels than this along an axis of the working grid (the model's spacing) make a thin slab: the default
- * model's window is 32 slices deep (96 mm at 3 mm), so below 16 more than half of every window is padding, and the
- * model learnt organs from whole abdomens, not from their cut ends.
+ * model's window is 32 slices deep (96 mm at 3 mm), so below 16 more than half of every window is padding, the
+ * network has little 3-D context, and most organs are cut by the slab's ends.
  */
 export const THIN_SLAB_VOXELS = 16;
 
@@ -66,7 +66,7 @@ export function inputWarnings(facts: TrustFacts): string[] {
   const { workingDims: dims, workingSpacingMm: spacing } = facts;
   for (const a of [2, 0, 1] as const) {
     if (dims[a] >= THIN_SLAB_VOXELS) continue;
-    warnings.push(`thin slab: only ${dims[a]} voxels (${mm(dims[a] * spacing[a])} mm) of body along ${AXIS_NAMES[a]} at the model's ${mm(spacing[a])} mm, fewer than ${THIN_SLAB_VOXELS}; the model's reliability drops on thin slabs (it learnt organs from whole abdomens) - segment the full scan if you have it, and check organs cut by the slab's ends`);
+    warnings.push(`thin slab: only ${dims[a]} voxels (${mm(dims[a] * spacing[a])} mm) of body along ${AXIS_NAMES[a]} at the model's ${mm(spacing[a])} mm, fewer than ${THIN_SLAB_VOXELS}; the model's reliability drops on thin slabs (more than half of each window is padding) - segment the full scan if you have it, and check organs cut by the slab's ends`);
   }
   const [r, an, s] = facts.sourceSpacingRasMm;
   const { slice, inPlane } = TRAINED_SPACING_MM;

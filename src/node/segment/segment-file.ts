@@ -120,8 +120,9 @@ async function organTable(path: string, labels: Uint8Array, metadata: SegmentMod
 }
 
 /**
- * Reads the CT and preprocesses it; only the header and geometry leave this function, so the float32 CT (314 MB on
- * a 512x512x300 scan) can be collected before inference: segment peaked at 1.10 GB with it, 0.6 GB without.
+ * Reads the CT and preprocesses it; only the header, the geometry and the lowest value (for the input warnings) leave
+ * this function, so the float32 CT (314 MB on a 512x512x300 scan) can be collected before inference: segment peaked
+ * at 1.10 GB with it, 0.6 GB without.
  */
 async function readAndPrepare(options: SegmentFileOptions, metadata: SegmentModelMetadata): Promise<{ input: NiftiSummary; pre: PreprocessedCase; minHu: number }> {
   const { data, ...input } = await readNamedNiftiFile(options.input);
