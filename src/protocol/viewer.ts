@@ -107,9 +107,10 @@ export type HostToWebview =
   | { readonly type: 'overlayOffer'; readonly files: readonly string[] }
   /**
    * After `Segment Organs`: each organ of the label map `fileName` (shown as the overlay) with its voxel count, volume
-   * in mL and mean image value inside (HU for a CT), from `segment --json`; the side panel shows it as a table.
+   * in mL, mean image value inside (HU for a CT) and the model's confidence, from `segment --json`; the side panel shows
+   * it as a table, with the input `warnings` (core/infer/trust.ts; [] when none) above it.
    */
-  | { readonly type: 'organTable'; readonly fileName: string; readonly organs: readonly OrganStat[] }
+  | { readonly type: 'organTable'; readonly fileName: string; readonly organs: readonly OrganStat[]; readonly warnings: readonly string[] }
   /** Palette command: apply a CT window preset. */
   | { readonly type: 'applyPreset'; readonly preset: WindowPresetId }
   /** Palette command: switch layout. */

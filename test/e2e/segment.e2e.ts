@@ -1,6 +1,7 @@
 // Segment Organs from the explorer, as a user does it: right-click a CT, pick the default model, watch the progress
 // notification, get `<name>_seg.nii.gz` on the CT's grid and the viewer with the overlay and the organ table (its
-// numbers checked against the written files); a second right-click (here a multi-selection) asks before overwriting.
+// numbers checked against the written files, the model's confidence column present); a second right-click (here a
+// multi-selection) asks before overwriting.
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -136,9 +137,13 @@ export const tests: readonly E2eTest[] = [
       const shown = await rows.evaluateAll((trs: unknown[]) => trs.map((tr) => {
         const el = tr as { dataset: Record<string, string>; querySelectorAll(s: string): ArrayLike<{ textContent: string | null; dataset: Record<string, string> }> };
         const cells = el.querySelectorAll('td');
-        return { label: Number(el.dataset.label), name: cells[1]?.textContent ?? '', ml: Number(cells[2]?.dataset.ml), meanHu: Number(cells[3]?.textContent) };
+        return { label: Number(el.dataset.label), name: cells[1]?.textContent ?? '', ml: Number(cells[2]?.dataset.ml), meanHu: Number(cells[3]?.textContent), confidence: Number(cells[4]?.dataset.confidence ?? NaN) };
       }));
-      log(`organ table: ${shown.map((r) => `${r.name} ${r.ml.toFixed(1)} mL ${r.meanHu} HU`).join(', ')}`);
+      log(`organ table: ${shown.map((r) => `${r.name} ${r.ml.toFixed(1)} mL ${r.meanHu} HU confidence ${r.confidence.toFixed(2)}`).join(', ')}`);
+      // The model's confidence per organ (mean predicted probability over its voxels): a column, a number in [0, 1].
+      const headers = (await frame.locator('#organ-table thead th').allInnerTexts()).map((t) => t.trim().toLowerCase());
+      assert.ok(headers.includes('confidence'), `the organ table has a confidence column (headers: ${headers.join(', ')})`);
+      for (const r of shown) assert.ok(r.confidence >= 0 && r.confidence <= 1, `${r.name}: confidence ${r.confidence} in [0, 1]`);
       assert.deepEqual(shown.map((r) => r.label), [...count.keys()].sort((a, b) => a - b), 'one row per label in the file');
       for (const r of shown) {
         assert.ok(Math.abs(r.ml - count.get(r.label)! * mlPerVoxel) < 1e-6, `${r.name}: ${r.ml} mL, the file says ${count.get(r.label)! * mlPerVoxel}`);

@@ -39,7 +39,7 @@ const model: {
   image: { geometry: VolumeGeometry; rasToIjk: readonly number[]; values: ArrayLike<number> } | null;
   overlay: { labels: readonly LabelEntry[]; hidden: Set<number> } | null;
   /** The organ table of the last segmentation (Segment Organs), for the label map it describes. */
-  organs: { fileName: string; organs: readonly OrganStat[] } | null;
+  organs: { fileName: string; organs: readonly OrganStat[]; warnings: readonly string[] } | null;
   view: VolumeView | null;
   lastPlane: number;
   /** The `anadiff.viewer.convention` setting, from `init`. */
@@ -230,7 +230,7 @@ async function onMessage(m: HostToWebview): Promise<void> {
       offerBanner.show(m.files);
       break;
     case 'organTable':
-      model.organs = { fileName: m.fileName, organs: m.organs };
+      model.organs = { fileName: m.fileName, organs: m.organs, warnings: m.warnings };
       renderOrgans();
       break;
     case 'applyPreset': {
@@ -414,7 +414,7 @@ async function showOverlay(m: Extract<HostToWebview, { type: 'overlay' }>): Prom
 function renderOrgans(): void {
   if (!model.organs) return;
   const colours = new Map((model.overlay?.labels ?? []).map((l) => [l.id, l.rgb] as const));
-  renderOrganTable(organPanel, model.organs.fileName, model.organs.organs, colours, model.isCt);
+  renderOrganTable(organPanel, model.organs.fileName, model.organs.organs, model.organs.warnings, colours, model.isCt);
 }
 
 // ---- keyboard and wheel: arrows / Page keys move slices, Ctrl+wheel zooms ----

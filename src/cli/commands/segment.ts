@@ -27,8 +27,14 @@ CT's own grid and written as a uint8 NIfTI with the CT's affine and shape.
   --overwrite                 replace an existing output file (never the input)
   --force                     segment an input that does not look like a 3-D CT (2-D, 4-D, NaN/Inf voxels, a label
                               map, intensities that are not Hounsfield units) instead of refusing it
-  --json                      print a JSON summary instead of text (with per-organ voxels, mL and mean HU)
+  --json                      print a JSON summary instead of text (per-organ voxels, mL, mean HU and confidence,
+                              and the input warnings)
   --progress-json             progress as one JSON line per window on stderr ({"type":"progress",...}), for the editor
+
+Warnings (stderr lines \`segment: warning: ...\`, \`warnings\` in --json) say when the input lies outside what the model
+was trained on (a thin slab, spacing, little or no body, intensities unlike CT); it is segmented anyway. An organ's
+confidence is the model's mean predicted probability over its voxels: low means unsure; it is not a calibrated
+probability of being right.
 
 SIGTERM or SIGINT stop it between two windows; nothing is written then (the output appears only when complete).`;
 
@@ -65,11 +71,17 @@ export const segmentCommand: CliCommand = {
         onProgress: flags.switches.has('progress-json') ? jsonProgressPrinter('window') : progressPrinter('segment'),
         signal: cancel.signal,
         onLog: (m) => process.stderr.write(`segment: ${m}\n`),
+        onWarning: (m) => process.stderr.write(`segment: warning: ${m}\n`),
       });
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         const labels = Object.entries(result.counts).filter(([v]) => v !== '0').map(([v, n]) => `${v}:${n}`).join(' ') || 'none';
         process.stdout.write(`${output}: ${result.dims.join('x')} labels (voxels per label ${labels}); model ${result.model.onnxPath} (metadata from ${result.model.metadataSource}), ${result.provider}, ${result.windows} windows on ${result.workingDims.join('x')}${result.removedVoxels > 0 ? `, ${result.removedVoxels} island voxels removed` : ''}, ${(result.ms / 1000).toFixed(1)} s\n`);
+        for (const o of result.organs) {
+          const confidence = o.confidence === undefined ? '' : `, confidence ${o.confidence.toFixed(2)}`;
+          process.stdout.write(`  ${o.label} ${o.name}: ${o.volumeMl.toFixed(1)} mL, mean ${o.meanValue.toFixed(0)} HU${confidence}\n`);
+        }
+        if (result.warnings.length > 0) process.stdout.write(`  ${result.warnings.length} warning${result.warnings.length === 1 ? '' : 's'} on stderr: the labels may be unreliable\n`);
       }
       return 0;
     } catch (e) {

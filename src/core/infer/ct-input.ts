@@ -52,14 +52,17 @@ export function ctInputStats(data: ArrayLike<number>): CtInputStats {
 
 const round = (v: number): number => Number(v.toFixed(1));
 
-/** Why `image` is not a CT volume this model can segment, one clause per problem; empty when it is fine. */
-export function ctInputProblems(image: CtInputFacts): string[] {
+/**
+ * Why `image` is not a CT volume this model can segment, one clause per problem; empty when it is fine. `stats`: its
+ * ctInputStats when the caller has them already (segment reads the lowest value again for its warnings).
+ */
+export function ctInputProblems(image: CtInputFacts, stats?: CtInputStats): string[] {
   const problems: string[] = [];
   const [ni, nj, nk] = image.dims;
   if (image.frames > 1) problems.push(`it has ${image.frames} frames (4-D, e.g. a time series or fMRI), not one CT volume`);
   const spatial = image.dims.filter((d) => d > 1).length;
   if (spatial < 3) problems.push(`it is ${spatial}-D after dropping size-1 dimensions (${ni}x${nj}x${nk}), not a 3-D volume`);
-  const s = ctInputStats(image.data);
+  const s = stats ?? ctInputStats(image.data);
   if (s.nonFinite > 0) problems.push(`${s.nonFinite} of ${image.data.length} voxels are NaN or infinite`);
   if (s.nonFinite === image.data.length) return problems;
   if (s.smallIntegerDistinct >= 0 && s.smallIntegerDistinct <= LABEL_MAP_MAX_DISTINCT) {

@@ -2,4 +2,4 @@ export { DICE_EPS, BTCV13_CLASSES, diceBinary, dicePerClass, meanFinite } from '
 export { squaredDistanceToFeatures } from './distance.js';
 export { surfaceVoxels, percentile, hausdorffDistance, hausdorffPerClass } from './hausdorff.js';
 export { meanSd, createAccumulator, accumulate, summarize, type MeanSd, type MetricAccumulator, type MetricSummary } from './accumulator.js';
-export { organStats, voxelVolumeMm3, type OrganStat } from './organ-stats.js';
+export { organStats, voxelVolumeMm3, withConfidence, type OrganStat } from './organ-stats.js';

@@ -1,7 +1,7 @@
 /**
  * Per-organ numbers of a label map over its image: how many voxels, the volume in millilitres (voxel count x the
- * voxel volume from the affine) and the mean image value inside (HU for a CT). `segment --json` reports them and the
- * viewer shows them as its organ table.
+ * voxel volume from the affine), the mean image value inside (HU for a CT) and, from `segment`, the model's
+ * confidence. `segment --json` reports them and the viewer shows them as its organ table.
  */
 import { PreprocessError } from '../preprocess/grid.js';
 import { mat3Determinant, type Mat4 } from '../volume/mat4.js';
@@ -14,11 +14,25 @@ export interface OrganStat {
   readonly volumeMl: number;
   /** Mean image value inside the organ (HU for a CT). */
   readonly meanValue: number;
+  /**
+   * `segment` only: the mean predicted probability of the organ's class over its voxels on the model's working grid
+   * (core/infer/confidence.ts), in [0, 1]. The model's own score: low means unsure, high is not a calibrated
+   * probability of being right.
+   */
+  readonly confidence?: number;
 }
 
 /** Volume of one voxel in mm³: |det| of the affine's 3x3 part (spacing and any shear or rotation included). */
 export function voxelVolumeMm3(ijkToRas: Mat4): number {
   return Math.abs(mat3Determinant(ijkToRas));
+}
+
+/** The rows with `confidence` set from a label -> mean probability map (rows whose label it lacks stay as they are). */
+export function withConfidence(stats: readonly OrganStat[], confidence: ReadonlyMap<number, number>): OrganStat[] {
+  return stats.map((s) => {
+    const c = confidence.get(s.label);
+    return c === undefined ? s : { ...s, confidence: c };
+  });
 }
 
 /**

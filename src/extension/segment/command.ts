@@ -2,7 +2,9 @@
  * `AnaDiff: Segment Organs` (explorer context menu with multi-select, the viewer's title bar, the palette): pick a
  * model (the default one or a finished run), ask before replacing an existing `<name>_seg.nii.gz`, run `anadiff
  * segment` in a child process per file (one job, one cancellable progress notification, files in sequence), then open
- * each image in the viewer with its new labels as overlay and the organ table beside it.
+ * each image in the viewer with its new labels as overlay and the organ table beside it. The CLI's input warnings
+ * (core/infer/trust.ts: a thin slab, spacing, little body, intensities unlike CT) come as one warning notification
+ * per file and above the organ table.
  *
  * Disabled in untrusted workspaces (it executes a model on the workspace's files), with a message saying so; viewing
  * stays available.
@@ -10,9 +12,9 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { OrganStat } from '../../core/metrics/organ-stats.js';
 import { isNiftiName, segmentationFileName } from '../../core/viewer/siblings.js';
 import { parseProgressLine } from '../../protocol/cli-progress.js';
+import { parseSegmentSummary, type SegmentSummary } from '../../protocol/segment-summary.js';
 import { cliPath, startCli, type CliChild } from '../jobs/cli-child.js';
 import type { ViewerApi } from '../viewer/index.js';
 import { segmentationModels, type ModelChoice } from './models.js';
@@ -108,7 +110,7 @@ async function chooseInputs(uri: unknown, uris: unknown): Promise<vscode.Uri[]> 
 
 /** One job: the files in sequence, one child process each, one progress notification whose Cancel stops the current file. */
 async function runJobs(context: vscode.ExtensionContext, viewer: ViewerApi, log: vscode.LogOutputChannel, running: Set<CliChild>, jobs: readonly FileJob[], model: ModelChoice): Promise<SegmentCommandResult> {
-  const done: { job: FileJob; organs: readonly OrganStat[] }[] = [];
+  const done: { job: FileJob; summary: SegmentSummary }[] = [];
   const failed: string[] = [];
   let stopped = false;
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'AnaDiff: Segmenting', cancellable: true }, async (progress, token) => {
@@ -141,7 +143,12 @@ async function runJobs(context: vscode.ExtensionContext, viewer: ViewerApi, log:
       const cancel = token.onCancellationRequested(() => child.stop());
       const exit = await child.done.finally(() => { running.delete(child); cancel.dispose(); });
       if (exit.code === 0) {
-        done.push({ job, organs: organsOf(summary) });
+        const parsed = parseSegmentSummary(summary);
+        done.push({ job, summary: parsed });
+        if (parsed.warnings.length > 0) {
+          log.warn(`${name}: ${parsed.warnings.join(' | ')}`);
+          void vscode.window.showWarningMessage(`AnaDiff: ${name} is outside what the model was trained on; its labels may be unreliable. ${parsed.warnings.map((w, i) => (parsed.warnings.length > 1 ? `(${i + 1}) ${w}.` : `${w}.`)).join(' ')}`);
+        }
         continue;
       }
       if (token.isCancellationRequested) {
@@ -155,9 +162,9 @@ async function runJobs(context: vscode.ExtensionContext, viewer: ViewerApi, log:
       void vscode.window.showErrorMessage(`AnaDiff: segmenting ${name} failed: ${reason.replace(/^anadiff: /, '')}`);
     }
   });
-  for (const { job, organs } of done) {
+  for (const { job, summary } of done) {
     try {
-      await viewer.showSegmentation(job.input, job.output, organs);
+      await viewer.showSegmentation(job.input, job.output, summary.organs, summary.warnings);
     } catch (err) {
       void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(job.output.fsPath)} was written but cannot be shown: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -170,15 +177,4 @@ async function runJobs(context: vscode.ExtensionContext, viewer: ViewerApi, log:
   }
   if (outputs.length > 0) void vscode.window.setStatusBarMessage(`AnaDiff: wrote ${outputs.map((o) => path.basename(o)).join(', ')}`, 10_000);
   return { kind: 'done', outputs, failed };
-}
-
-/** The organ table from `segment --json`'s summary (parsed at this edge; rows that do not fit are dropped). */
-export function organsOf(summary: unknown): OrganStat[] {
-  const organs = (summary as { organs?: unknown } | null | undefined)?.organs;
-  if (!Array.isArray(organs)) return [];
-  return organs.filter((o): o is OrganStat => {
-    const r = o as Record<string, unknown> | null;
-    return r !== null && typeof r === 'object' && typeof r.label === 'number' && typeof r.name === 'string' && typeof r.voxels === 'number'
-      && typeof r.volumeMl === 'number' && typeof r.meanValue === 'number';
-  });
 }

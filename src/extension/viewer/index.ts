@@ -15,7 +15,7 @@ export interface ViewerApi {
    * Opens `image` in the viewer (or reveals it), shows `labels` over it and the organ table beside it; resolves with
    * the overlay's note. Throws when the label map cannot be shown (another grid, not integer).
    */
-  showSegmentation(image: vscode.Uri, labels: vscode.Uri, organs: readonly OrganStat[]): Promise<string>;
+  showSegmentation(image: vscode.Uri, labels: vscode.Uri, organs: readonly OrganStat[], warnings: readonly string[]): Promise<string>;
 }
 
 export function activateViewer(context: vscode.ExtensionContext): ViewerApi {
@@ -29,7 +29,7 @@ export function activateViewer(context: vscode.ExtensionContext): ViewerApi {
   });
   context.subscriptions.push(log, registerVolumeViewer(provider), ...registerViewerCommands(provider));
   return {
-    async showSegmentation(image, labels, organs) {
+    async showSegmentation(image, labels, organs, warnings) {
       await vscode.commands.executeCommand('vscode.openWith', image, VOLUME_VIEWER_VIEW_TYPE);
       // openWith resolves once the editor is resolved; the poll only covers a slow custom-editor resolution.
       let panel = provider.panelFor(image);
@@ -39,7 +39,7 @@ export function activateViewer(context: vscode.ExtensionContext): ViewerApi {
       }
       if (!panel) throw new Error(`the viewer did not open ${path.basename(image.fsPath)}`);
       const note = await panel.addOverlay(labels, new Map(organs.map((o) => [o.label, o.name])));
-      await panel.post({ type: 'organTable', fileName: path.basename(labels.fsPath), organs });
+      await panel.post({ type: 'organTable', fileName: path.basename(labels.fsPath), organs, warnings });
       return note;
     },
     timings(uri) {

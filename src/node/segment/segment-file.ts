@@ -4,9 +4,10 @@
  * its folder writable) and written atomically by writeNiftiFile.
  */
 import { resolve } from 'node:path';
-import { ctInputProblems } from '../../core/infer/ct-input.js';
+import { ctInputProblems, ctInputStats } from '../../core/infer/ct-input.js';
+import { inputWarnings, trustFacts } from '../../core/infer/trust.js';
 import { checkInputFile, checkOutputFile } from '../io/output-path.js';
-import { organStats, type OrganStat } from '../../core/metrics/organ-stats.js';
+import { organStats, withConfidence, type OrganStat } from '../../core/metrics/organ-stats.js';
 import type { NiftiSummary } from '../../core/nifti/index.js';
 import type { PreprocessedCase } from '../../core/preprocess/index.js';
 import { readNamedNiftiFile, writeNiftiFile } from '../nifti/index.js';
@@ -29,6 +30,8 @@ export interface SegmentFileOptions extends SegmentOptions {
   readonly force?: boolean;
   /** One line per notable event (provider fallback, model source). */
   readonly onLog?: (message: string) => void;
+  /** Each input warning (core/infer/trust.ts) as soon as preprocessing found it, before inference. */
+  readonly onWarning?: (message: string) => void;
   /** Aborting stops the run at the next window (or before the write); nothing is written then. */
   readonly signal?: AbortSignal;
 }
@@ -43,8 +46,13 @@ export interface SegmentFileResult {
   readonly removedVoxels: number;
   /** Voxels per label value present (0 included). */
   readonly counts: Record<number, number>;
-  /** Per organ present: voxels, volume in mL and mean image value (HU) inside, named by the model's classes. */
+  /**
+   * Per organ present: voxels, volume in mL, mean image value (HU) inside and the model's confidence (mean predicted
+   * probability on the working grid), named by the model's classes.
+   */
   readonly organs: readonly OrganStat[];
+  /** Why this input lies outside what the model was trained on (core/infer/trust.ts), each with what to do; [] if none. */
+  readonly warnings: readonly string[];
   readonly ms: number;
 }
 
@@ -56,8 +64,10 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
   checkOutputFile(options.output, { flag: '--output', overwrite: options.overwrite ?? false, inputs: [options.input, ...(options.model !== undefined ? [options.model] : [])] });
   const model = resolveModel(options.model, options.roots);
   decisionFor(model.metadata, options.decision); // a wrong --threshold/--argmax fails before the CT is read
-  const { input, pre } = await readAndPrepare(options, model.metadata);
+  const { input, pre, minHu } = await readAndPrepare(options, model.metadata);
   if (input.frames > 1) options.onLog?.(`${options.input} has ${input.frames} frames; segmenting frame ${input.frame}`);
+  const warnings = inputWarnings(trustFacts(pre, model.metadata, minHu));
+  for (const w of warnings) options.onWarning?.(w);
   // onnxruntime's load errors name a node or an op, not the file: say which model it was.
   const predictor = await createOnnxPredictor(model.model, model.input, {
     provider: options.device ?? 'auto', ...(options.threads !== undefined ? { threads: options.threads } : {}),
@@ -86,11 +96,11 @@ export async function segmentFile(options: SegmentFileOptions): Promise<SegmentF
   const counts: Record<number, number> = {};
   for (const v of result.labels) counts[v] = (counts[v] ?? 0) + 1;
   // After the session is released, so its memory and the CT's are never held together.
-  const organs = await organTable(options.input, result.labels, model.metadata);
+  const organs = withConfidence(await organTable(options.input, result.labels, model.metadata), result.confidence);
   return {
     model: { onnxPath: model.onnxPath, metadataSource: model.metadataSource }, provider: predictor.provider,
     dims: input.dims, workingDims: result.workingDims, windows: result.windows, removedVoxels: result.removedVoxels, counts,
-    organs, ms: performance.now() - started,
+    organs, warnings, ms: performance.now() - started,
   };
 }
 
@@ -110,15 +120,17 @@ async function organTable(path: string, labels: Uint8Array, metadata: SegmentMod
 }
 
 /**
- * Reads the CT and preprocesses it; only the header and geometry leave this function, so the float32 CT (314 MB on
- * a 512x512x300 scan) can be collected before inference: segment peaked at 1.10 GB with it, 0.6 GB without.
+ * Reads the CT and preprocesses it; only the header, the geometry and the lowest value (for the input warnings) leave
+ * this function, so the float32 CT (314 MB on a 512x512x300 scan) can be collected before inference: segment peaked
+ * at 1.10 GB with it, 0.6 GB without.
  */
-async function readAndPrepare(options: SegmentFileOptions, metadata: SegmentModelMetadata): Promise<{ input: NiftiSummary; pre: PreprocessedCase }> {
+async function readAndPrepare(options: SegmentFileOptions, metadata: SegmentModelMetadata): Promise<{ input: NiftiSummary; pre: PreprocessedCase; minHu: number }> {
   const { data, ...input } = await readNamedNiftiFile(options.input);
-  const problems = ctInputProblems({ ...input, data });
+  const stats = ctInputStats(data);
+  const problems = ctInputProblems({ ...input, data }, stats);
   if (problems.length > 0) {
     if (!options.force) throw new SegmentError(`--input ${options.input}: ${problems.join('; ')}; pass --force to segment it anyway`);
     options.onLog?.(`--force: segmenting ${options.input} although ${problems.join('; ')}`);
   }
-  return { input, pre: prepareSegmentation({ dims: input.dims, ijkToRas: input.ijkToRas, data }, metadata) };
+  return { input, pre: prepareSegmentation({ dims: input.dims, ijkToRas: input.ijkToRas, data }, metadata), minHu: stats.min };
 }

@@ -5,6 +5,7 @@
  */
 import { slidingWindowLabels, type BlendMode, type WindowPredictor } from '../../core/infer/sliding-window.js';
 import { keepLargestComponents } from '../../core/infer/components.js';
+import { keepAssignedProbabilities, meanProbabilityByLabel } from '../../core/infer/confidence.js';
 import { argmaxLabels, labelsFromProbabilities } from '../../core/infer/postprocess.js';
 import { labelsToSourceGrid } from '../../core/infer/to-native.js';
 import { preprocessCase, type Grid, type PreprocessedCase, type VoxelArray } from '../../core/preprocess/index.js';
@@ -47,6 +48,11 @@ export interface SegmentResult {
   readonly windows: number;
   /** Voxels the largest-component step set to background (0 when it is off). */
   readonly removedVoxels: number;
+  /**
+   * Per label value present on the working grid: the mean predicted probability of its class over the voxels finally
+   * labelled with it (core/infer/confidence.ts), in [0, 1].
+   */
+  readonly confidence: ReadonlyMap<number, number>;
 }
 
 /** Checks that the decision fits the model's activation; returns the one to use. */
@@ -80,6 +86,8 @@ export async function inferSegmentation(pre: PreprocessedCase, metadata: Segment
   const sliceVoxels = pre.image.dims[0] * pre.image.dims[1];
   const bodyMask = pre.bodyMask.data;
   let windows = 0;
+  // Each decided voxel's own-class probability, 2 bytes per working voxel, dropped when this function returns.
+  const kept = new Uint16Array(bodyMask.length);
   const classLabels = await slidingWindowLabels(pre.image.data, pre.image.dims, {
     roi: metadata.patch,
     outChannels: channels,
@@ -89,16 +97,19 @@ export async function inferSegmentation(pre: PreprocessedCase, metadata: Segment
     onProgress: (done, total) => { windows = total; options.onProgress?.(done, total); },
   }, predict, (blended, k) => {
     const sliceMask = bodyMask.subarray(k * sliceVoxels, (k + 1) * sliceVoxels);
-    return decision.kind === 'threshold'
+    const labels = decision.kind === 'threshold'
       ? labelsFromProbabilities(blended, channels, { threshold: decision.threshold, bodyMask: sliceMask })
       : argmaxLabels(blended, channels, sliceMask);
+    keepAssignedProbabilities(blended, channels, labels, metadata.activation, kept, k * sliceVoxels);
+    return labels;
   });
   const removedVoxels = options.largestComponent === false ? 0 : keepLargestComponents(classLabels, pre.image.dims).removedVoxels;
   if (metadata.labelValues) {
     const values = Uint8Array.from([0, ...metadata.labelValues]);
     for (let v = 0; v < classLabels.length; v++) classLabels[v] = values[classLabels[v]!]!;
   }
-  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, pre.source.dims), workingDims: pre.image.dims, windows, removedVoxels };
+  const confidence = meanProbabilityByLabel(classLabels, kept);
+  return { labels: labelsToSourceGrid(classLabels, pre.image.dims, pre.toSourceIjk, pre.source.dims), workingDims: pre.image.dims, windows, removedVoxels, confidence };
 }
 
 export async function segmentVolume(image: Grid<VoxelArray>, metadata: SegmentModelMetadata, predict: WindowPredictor, options: SegmentOptions = {}): Promise<SegmentResult> {

@@ -1,11 +1,11 @@
 /**
  * `anadiff segment --progress-json` as the editor runs it (a child process): one parseable progress line per window
- * on stderr, the --json result with the organ table, and SIGTERM stopping it with nothing written (no output, no
- * temporary file). The model is the hand-written threshold model of the segment tests (a known, fast answer).
+ * on stderr, the --json result with the organ table (confidence included) and the input warnings (a thin slab), and
+ * SIGTERM stopping it with nothing written (no output, no temporary file). The model is the hand-written threshold model of the segment tests (a known, fast answer).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,13 +49,36 @@ test('segment --progress-json --json: a progress line per window, then the organ
   const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'segment', '--input', input, '--output', output, '--model', model, '--device', 'cpu', '--threads', '1', '--all-components', '--json', '--progress-json'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const progress = r.stderr.split('\n').map(parseProgressLine).filter((p) => p !== undefined);
-  const result = JSON.parse(r.stdout) as { windows: number; organs: { label: number; name: string; voxels: number; volumeMl: number; meanValue: number }[] };
+  const result = JSON.parse(r.stdout) as { windows: number; warnings: string[]; organs: { label: number; name: string; voxels: number; volumeMl: number; meanValue: number; confidence: number }[] };
   assert.ok(result.windows > 1);
   assert.deepEqual(progress.map((p) => p.done), Array.from({ length: result.windows }, (_, i) => i + 1));
   assert.ok(progress.every((p) => p.total === result.windows && p.unit === 'window'));
   const dense = phantom.image.data.filter((hu) => hu > 57.5);
   assert.deepEqual(result.organs.map((o) => [o.label, o.name, o.voxels]), [[3, 'dense', dense.length]]);
   assert.ok(Math.abs(result.organs[0]!.meanValue - dense.reduce((a, b) => a + b, 0) / dense.length) < 1e-6);
+  assert.ok(result.organs[0]!.confidence >= 0.5 && result.organs[0]!.confidence <= 1, `confidence ${result.organs[0]!.confidence}`);
+  assert.deepEqual(result.warnings, [], 'the whole phantom is like the training data');
+  assert.doesNotMatch(r.stderr, /warning/);
+});
+
+test('segment on a thin slab: the thin-slab warning on stderr and in --json; text output lists organs with confidence', async (t) => {
+  const { dir, model } = await setUp(t);
+  const [nx, ny] = phantom.image.dims;
+  const slab = join(dir, 'slab.nii.gz');
+  await writeNiftiFile(slab, { dims: [nx, ny, 6], ijkToRas: phantom.image.ijkToRas, data: phantom.image.data.slice(30 * nx * ny, 36 * nx * ny) }, { compressionLevel: 1 });
+  const run = (output: string, json: boolean): SpawnSyncReturns<string> => spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'segment', '--input', slab, '--output', join(dir, output), '--model', model, '--device', 'cpu', '--threads', '1', ...(json ? ['--json'] : [])], { cwd: ROOT, encoding: 'utf8' });
+  const r = run('slab_seg.nii.gz', true);
+  assert.equal(r.status, 0, r.stderr);
+  const result = JSON.parse(r.stdout) as { warnings: string[]; organs: { confidence: number }[] };
+  assert.equal(result.warnings.length, 1, result.warnings.join('\n'));
+  assert.match(result.warnings[0]!, /^thin slab: only 6 voxels .* along head-foot \(S\).*reliability drops on thin slabs/);
+  assert.ok(r.stderr.split('\n').includes(`segment: warning: ${result.warnings[0]}`), r.stderr);
+  assert.ok(result.organs.length > 0 && result.organs.every((o) => o.confidence >= 0 && o.confidence <= 1), JSON.stringify(result.organs));
+  const text = run('slab_seg2.nii.gz', false);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^ {2}3 dense: [\d.]+ mL, mean -?\d+ HU, confidence (0|1)\.\d\d$/m);
+  assert.match(text.stdout, /1 warning on stderr/);
+  assert.match(text.stderr, /^segment: warning: thin slab/m);
 });
 
 test('segment: SIGTERM after the first window stops it, exit 130, nothing written', async (t) => {

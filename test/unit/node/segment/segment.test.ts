@@ -18,7 +18,7 @@ import { resolveModel } from '../../../../src/node/segment/resolve-model.js';
 import { evaluatePair } from '../../../../src/node/segment/evaluate.js';
 import { PathCheckError } from '../../../../src/node/io/output-path.js';
 import { segmentFile } from '../../../../src/node/segment/segment-file.js';
-import { SegmentError } from '../../../../src/node/segment/segment-volume.js';
+import { inferSegmentation, prepareSegmentation, SegmentError } from '../../../../src/node/segment/segment-volume.js';
 import { thresholdModel } from './threshold-model.js';
 
 const PATCH = [64, 64, 32] as const;
@@ -144,4 +144,18 @@ test('segment and evaluate name the file that is not NIfTI', async (t) => {
   writeFileSync(model, embedMetadata(thresholdModel(PATCH, [level]), metadata()));
   await assert.rejects(segmentFile({ model, input: bad, output: join(dir, 'seg.nii.gz'), device: 'cpu' }), (e: Error) => e.message.startsWith(`${bad}: not a NIfTI file`));
   await assert.rejects(evaluatePair(bad, bad, [1], 'native'), (e: Error) => e.message.startsWith(`${bad}: not a NIfTI file`));
+});
+
+test('confidence: each organ\'s mean predicted probability over its voxels on the working grid, through the sliding window', async () => {
+  // The "network" predicts the window's own scaled intensity as a class probability; with centre blending each voxel
+  // takes one window's value, so its probability is exactly its intensity and the expected mean comes from the grid.
+  const meta = metadata({ patch: [32, 32, 16], spacingMm: [3, 3, 6], classNames: ['dense'], labelValues: [4] });
+  const pre = prepareSegmentation(phantom.image, meta);
+  const threshold = 0.6;
+  const result = await inferSegmentation(pre, meta, async (batch) => Float32Array.from(batch.data), { decision: { kind: 'threshold', threshold }, largestComponent: false, blend: 'centre' });
+  let sum = 0, count = 0;
+  pre.image.data.forEach((x, v) => { if (pre.bodyMask.data[v] === 1 && x >= threshold) { sum += x; count++; } });
+  assert.ok(count > 100, `${count} voxels above ${threshold}`);
+  assert.deepEqual([...result.confidence.keys()], [4], 'keyed by the label value written');
+  assert.ok(Math.abs(result.confidence.get(4)! - sum / count) < 1e-5, `confidence ${result.confidence.get(4)}, expected ${sum / count}`);
 });
