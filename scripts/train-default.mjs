@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
-    epochs: { type: 'string', default: '20' }, 'steps-per-epoch': { type: 'string', default: '60' },
+    epochs: { type: 'string', default: '16' }, 'steps-per-epoch': { type: 'string', default: '60' },
     batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '0' },
     out: { type: 'string', default: join(root, 'models', 'default') }, work: { type: 'string', default: join(root, '.anadiff', 'default-model') },
   },

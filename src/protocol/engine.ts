@@ -108,7 +108,7 @@ export interface TrainRequestParams {
   readonly provider?: ProviderChoice;
   /** Intra-op threads; default: every core. */
   readonly threads?: number;
-  /** onnxruntime's CPU memory arena (default off: about half the peak memory, not slower; see providers.ts). */
+  /** onnxruntime's CPU memory arena (default on for training: 1.7x faster steps on the 2-core VM; see providers.ts). */
   readonly memArena?: boolean;
   /** Write runDir/model.onnx (weights as initializers) when the run finishes. */
   readonly exportOnnx?: boolean;

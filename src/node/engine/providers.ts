@@ -61,10 +61,12 @@ export interface EngineSessionOptions {
   /** CUDA device ordinal (default 0). */
   readonly deviceId?: number;
   /**
-   * onnxruntime's CPU memory arena, OFF by default: a 64^3 UNet training step then peaks at 550 MB instead of 970 MB
-   * (96^3: 1.5 GB instead of 2.9 GB; PyTorch 2.0 GB) and was not slower (1384 vs 1466-1595 ms on a quiet Xeon,
-   * 2 threads; docs/engine-nets.md): the arena keeps every chunk it ever grew, while the memory-pattern planner
-   * already reuses buffers between steps.
+   * onnxruntime's CPU memory arena, off unless asked (inference keeps its lower peak: `segment` stays under 700 MB).
+   * Off, a 64^3 UNet training step peaks at 550 MB instead of 970 MB (96^3: 1.5 GB instead of 2.9 GB; PyTorch 2.0 GB)
+   * and was not slower on a quiet Xeon (1384 vs 1466-1595 ms, 2 threads; docs/engine-nets.md). On the 2-core
+   * development VM (2026-12-03) it is: every step's buffers are then mapped afresh and page-faulted, and an FPN3d
+   * 64^3 step took 3803 ms without the arena against 2191 ms with it (peak 1088 vs 1664 MB; `bench train --net
+   * fpn3d --only anadiff [--arena]`, training paused). The trainer therefore turns it on (trainer.ts).
    */
   readonly memArena?: boolean;
   /** onnxruntime's profiler: writes `${prefix}_<date>.json` (see nets' summariseProfile). */
