@@ -11,8 +11,8 @@ import { axisMapping } from '../volume/orientation.js';
 /**
  * Voxel spacing (mm) the models were trained on, wide enough for every model this project trains. BTCV (vox2vec's
  * protocol) has 0.54-0.98 mm in-plane and 2.5-5 mm slices; TotalSegmentator's dataset is 1.5 mm isotropic; the default
- * model learnt from synthetic CTs on subject A's 3 mm grid with 3-5 mm slices (docs/synth-and-data.md), and its
- * reference CT (example_ct, 3 mm) must not warn. Coarser than this, small organs (adrenals, gallbladder, pancreas) are
+ * model learnt from synthetic CTs with 1-5 mm slices drawn from label maps on 1.5 and 3 mm grids
+ * (docs/synth-and-data.md), and its reference CT (example_ct, 3 mm) must not warn. Coarser than this, small organs (adrenals, gallbladder, pancreas) are
  * a few voxels thick and blur away; finer than 0.4 mm (micro-CT, zoomed reconstructions), resampling to the model's
  * grid (linear, no anti-aliasing) keeps the full-resolution noise the model never saw. Slices are the head-foot (S)
  * axis, the scanner's table axis in an axial CT; in-plane are left-right and front-back.
