@@ -19,6 +19,9 @@ import type { SampleWorkspace } from '../harness/workspace.js';
 const SMALL_CT = 'small_ct.nii.gz';
 const SMALL_SEG = 'small_ct_seg.nii.gz';
 const BOX = { start: [30, 30, 28], stop: [130, 100, 60] } as const;
+const THIN_CT = 'thin_ct.nii.gz';
+const THIN_SEG = 'thin_ct_seg.nii.gz';
+const THIN_BOX = { start: [30, 30, 40], stop: [130, 100, 46] } as const;
 
 /** Writes the small CT into the workspace (once) and returns its path and its label map's. */
 async function smallCt(workspace: SampleWorkspace): Promise<{ ctPath: string; segPath: string } | undefined> {
@@ -177,6 +180,27 @@ export const tests: readonly E2eTest[] = [
       await page.waitForTimeout(2000);
       assert.deepEqual([statSync(segPath).mtimeMs, statSync(workspace.files.phantomSeg).mtimeMs], before, 'Cancel left both label maps as they were');
       assert.equal(await page.locator('.notification-list-item', { hasText: 'Segmenting' }).count(), 0, 'no job started');
+    },
+  },
+  {
+    name: 'segment: a thin slab is segmented with a warning notification naming it and the reason, and the note above the organ table',
+    timeoutMs: 300_000,
+    async run({ page, workbench, workspace, log, skip }) {
+      if (!workspace.files.phantomCt) return skip('no phantom in the test workspace');
+      // Six slices of the phantom's upper abdomen (about 28 mm): fewer than 16 slices at the model's 3 mm.
+      const phantom = await readNiftiFile(workspace.files.phantomCt);
+      await writeNiftiFile(path.join(workspace.dir, THIN_CT), cropGrid({ dims: phantom.dims, ijkToRas: phantom.ijkToRas, data: Int16Array.from(phantom.data) }, THIN_BOX), { reference: phantom.header, datatype: 'int16', overwrite: true });
+      await workbench.closeAllEditors();
+      await segmentWithDefaultModel(page, workbench, THIN_CT);
+      const warning = page.locator('.notifications-center .notification-list-item', { hasText: `${THIN_CT} is outside what the model was trained on` }).first();
+      await warning.waitFor({ timeout: 240_000 });
+      const text = (await warning.innerText()).replace(/\s+/g, ' ');
+      log(`warning: ${text.slice(0, 300)}`);
+      assert.match(text, /thin slab/, 'the notification says why');
+      assert.ok(existsSync(path.join(workspace.dir, THIN_SEG)), `${THIN_SEG} is written all the same (a warning, not a refusal)`);
+      const frame = await workbench.webviewFrame(120_000);
+      await frame.locator('#organ-table .organ-warning', { hasText: 'thin slab' }).first().waitFor({ timeout: 60_000 });
+      await closeNotificationCentre(page, workbench);
     },
   },
   {
