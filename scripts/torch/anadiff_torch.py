@@ -2,7 +2,7 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Six modes:
+and no Node. Seven modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
   conv       time forward, dX and dW of one 3x3x3 conv layer with aten's kernels (anadiff bench conv's peer)
@@ -11,6 +11,7 @@ and no Node. Six modes:
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
   ape-loss   APE's coordinate loss (torch.cdist, MSE) and its gradients for the embeddings, in float64
   diffusion-loss  the diffusion denoiser's epsilon MSE (FiLM-conditioned FPN3d + FPN head) and its parameter gradients
+  info-nce   vox2vec's symmetric InfoNCE with masked slots and its gradients, in float64
 
 The architecture here must stay identical to src/core/nn/ (unet.ts, fpn3d.ts, heads.ts); the reference test
 (test/reference/torch-parity.test.ts) fails when they drift apart.
@@ -618,6 +619,34 @@ def run_diffusion_loss(args):
     write_safetensors(args.out, out)
 
 
+def info_nce(z1, z2, weights, tau):
+    """vox2vec's symmetric InfoNCE (its pretrain loss, SimCLR-style): own-view diagonal and empty slots set to -inf."""
+    empty = weights == 0
+    def masked(logits, diag):
+        logits = logits.masked_fill(empty[None, :], float('-inf'))
+        if diag:
+            logits = logits.clone()
+            logits.fill_diagonal_(float('-inf'))
+        return logits
+    l11 = masked(z1 @ z1.T / tau, True)
+    l22 = masked(z2 @ z2.T / tau, True)
+    l12 = z1 @ z2.T / tau
+    loss1 = -l12.diag() + torch.logsumexp(torch.cat([l11, masked(l12, False)], dim=1), dim=1)
+    loss2 = -l12.diag() + torch.logsumexp(torch.cat([masked(l12.T, False), l22], dim=1), dim=1)
+    valid = ~empty
+    return ((loss1[valid] + loss2[valid]) / 2).mean()
+
+
+def run_info_nce(args):
+    """InfoNCE of F.normalize(a), F.normalize(b) and its gradients for a and b, in float64."""
+    t = read_safetensors(args.batch)
+    a = t['a'].double().requires_grad_(True)
+    b = t['b'].double().requires_grad_(True)
+    loss = info_nce(F.normalize(a, dim=1), F.normalize(b, dim=1), t['w'].double(), args.tau)
+    loss.backward()
+    write_safetensors(args.out, {'loss': loss.detach().float().reshape(1), 'a.grad': a.grad.float(), 'b.grad': b.grad.float()})
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='mode', required=True)
@@ -660,8 +689,14 @@ def main(argv):
     dl.add_argument('--batch', required=True, help='safetensors with x0, noise, signal_scale, noise_scale, temb')
     dl.add_argument('--out', required=True)
     dl.add_argument('--threads', type=int, default=1)
+    nce = sub.add_parser('info-nce')
+    nce.add_argument('--batch', required=True, help='safetensors with a, b [K, D] and w [K]')
+    nce.add_argument('--out', required=True)
+    nce.add_argument('--tau', type=float, default=0.1)
     args = p.parse_args(argv)
-    if args.mode == 'diffusion-loss':
+    if args.mode == 'info-nce':
+        run_info_nce(args)
+    elif args.mode == 'diffusion-loss':
         run_diffusion_loss(args)
     elif args.mode == 'ape-loss':
         run_ape_loss(args)
