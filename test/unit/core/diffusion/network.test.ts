@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { coordsNet, coordsPresetConfig } from '../../../../src/core/coords/network.js';
+import { foldTimestep } from '../../../../src/core/diffusion/fold-film.js';
 import { diffusionNet, diffusionPresetConfig } from '../../../../src/core/diffusion/network.js';
 import { timestepEmbedding } from '../../../../src/core/diffusion/timestep.js';
 import { Graph } from '../../../../src/core/graph/graph.js';
@@ -100,4 +101,35 @@ test('diffusion net: the timestep reaches the output (same x_t, different t, dif
   feeds.temb = timestepEmbedding([10, 10], 16);
   const same = (await runGraph(g, feeds, { threads: 1 })).eps as Float32Array;
   for (let n = 0; n < 512; n++) assert.ok(Math.abs(same[n]! - same[512 + n]!) < 1e-6, 'same t, same output');
+});
+
+test('foldTimestep: the plain FPN3d with folded norms gives the diffusion backbone\'s pyramid at that t', async () => {
+  const cfg = diffusionPresetConfig('tiny', { activation: 'silu' });
+  const g = new Graph('cond');
+  const ctx = createNetContext(g);
+  const { pyramid } = diffusionNet(ctx, g.input('xt', 'float32', [1, 1, 8, 8, 8], 'data'), g.input('temb', 'float32', [1, 16], 'data'), cfg);
+  pyramid.forEach((p, i) => g.output(p, `level${i}`));
+  const params = initParams(ctx.params, createRng(8));
+  const image = new Float32Array(512);
+  fillUniform(createRng(9), image, -1, 1);
+  const plain = new Graph('plain');
+  const plainCtx = createNetContext(plain);
+  plain.scope('backbone', () => fpn3d(plainCtx, plain.input('xt', 'float32', [1, 1, 8, 8, 8], 'data'), cfg)).forEach((p, i) => plain.output(p, `level${i}`));
+  for (const t of [0, 10, 500]) {
+    const conditioned = await runGraph(g, { ...Object.fromEntries(params), xt: image, temb: timestepEmbedding([t], 16) }, { threads: 1 });
+    const folded = foldTimestep(params, cfg, t);
+    assert.deepEqual([...folded.keys()].sort(), plainCtx.params.map((p) => p.name).sort(), 'exactly the plain backbone\'s parameters');
+    const out = await runGraph(plain, { ...Object.fromEntries(folded), xt: image }, { threads: 1 });
+    for (let i = 0; i < pyramid.length; i++) {
+      const a = conditioned[`level${i}`] as Float32Array;
+      const b = out[`level${i}`] as Float32Array;
+      let err = 0;
+      let scale = 0;
+      for (let n = 0; n < a.length; n++) {
+        err = Math.max(err, Math.abs(a[n]! - b[n]!));
+        scale = Math.max(scale, Math.abs(a[n]!));
+      }
+      assert.ok(err < 1e-5 * Math.max(1, scale), `t = ${t}, level ${i}: max difference ${err} (scale ${scale})`);
+    }
+  }
 });
