@@ -2,7 +2,7 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Five modes:
+and no Node. Seven modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
   conv       time forward, dX and dW of one 3x3x3 conv layer with aten's kernels (anadiff bench conv's peer)
@@ -10,6 +10,8 @@ and no Node. Five modes:
   reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
   ape-loss   APE's coordinate loss (torch.cdist, MSE) and its gradients for the embeddings, in float64
+  diffusion-loss  the diffusion denoiser's epsilon MSE (FiLM-conditioned FPN3d + FPN head) and its parameter gradients
+  info-nce   vox2vec's symmetric InfoNCE with masked slots and its gradients, in float64
 
 The architecture here must stay identical to src/core/nn/ (unet.ts, fpn3d.ts, heads.ts); the reference test
 (test/reference/torch-parity.test.ts) fails when they drift apart.
@@ -132,31 +134,48 @@ class UNet3d(nn.Module):
         return self.head(d0)
 
 
-class ResBlock(nn.Module):
-    """Pre-activation residual block: x + conv2(act(norm2(conv1(act(norm1(x))))))."""
+def film(h, params):
+    """FiLM: h * (1 + scale) + shift, scale and shift the two halves of a Linear's output, broadcast over space."""
+    scale, shift = params.chunk(2, dim=1)
+    return h * (1 + scale[:, :, None, None, None]) + shift[:, :, None, None, None]
 
-    def __init__(self, c, cfg):
+
+class ResBlock(nn.Module):
+    """Pre-activation residual block: x + conv2(act(norm2(conv1(act(norm1(x)))))); with cond_dim, FiLM after each
+    norm (film1, film2: Linear(cond_dim, 2c)) driven by the activated timestep embedding."""
+
+    def __init__(self, c, cfg, cond_dim=None):
         super().__init__()
         self.norm1 = make_norm(cfg['norm'], c, cfg['groups'])
         self.conv1 = nn.Conv3d(c, c, 3, padding=1)
         self.norm2 = make_norm(cfg['norm'], c, cfg['groups'])
         self.conv2 = nn.Conv3d(c, c, 3, padding=1)
         self.act = cfg['activation']
+        self.conditioned = cond_dim is not None
+        if self.conditioned:
+            self.film1 = nn.Linear(cond_dim, 2 * c)
+            self.film2 = nn.Linear(cond_dim, 2 * c)
 
-    def forward(self, x):
-        y = self.conv1(activation(self.act, self.norm1(x)))
-        return x + self.conv2(activation(self.act, self.norm2(y)))
+    def forward(self, x, cond=None):
+        h = self.norm1(x)
+        if self.conditioned:
+            h = film(h, self.film1(cond))
+        y = self.conv1(activation(self.act, h))
+        h = self.norm2(y)
+        if self.conditioned:
+            h = film(h, self.film2(cond))
+        return x + self.conv2(activation(self.act, h))
 
 
 class ResStack(nn.Module):
-    def __init__(self, c, count, cfg):
+    def __init__(self, c, count, cfg, cond_dim=None):
         super().__init__()
         for j in range(count):
-            self.add_module(f'res{j}', ResBlock(c, cfg))
+            self.add_module(f'res{j}', ResBlock(c, cfg, cond_dim))
 
-    def forward(self, x):
+    def forward(self, x, cond=None):
         for m in self.children():
-            x = m(x)
+            x = m(x, cond)
         return x
 
 
@@ -172,32 +191,32 @@ class Down(nn.Module):
 class FPN3d(nn.Module):
     """vox2vec-style feature pyramid; returns levels finest first."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, cond_dim=None):
         super().__init__()
         c, levels, blocks = cfg['channels'], cfg['levels'], cfg['blocksPerLevel']
         self.levels = levels
         self.stem = nn.Conv3d(cfg['inChannels'], c, 3, padding=1)
         for i in range(levels - 1):
             ci = c * 2 ** i
-            self.add_module(f'left{i}', ResStack(ci, blocks, cfg))
+            self.add_module(f'left{i}', ResStack(ci, blocks, cfg, cond_dim))
             self.add_module(f'down{i}', Down(ci, 2 * ci))
             self.add_module(f'up{i}', UpConv(2 * ci, ci, 'nearest'))
             self.add_module(f'skip{i}', nn.Conv3d(ci, ci, 1))
-            self.add_module(f'right{i}', ResStack(ci, blocks, cfg))
-        self.bottom = ResStack(c * 2 ** (levels - 1), blocks, cfg)
+            self.add_module(f'right{i}', ResStack(ci, blocks, cfg, cond_dim))
+        self.bottom = ResStack(c * 2 ** (levels - 1), blocks, cfg, cond_dim)
 
-    def forward(self, x):
+    def forward(self, x, cond=None):
         x = self.stem(x)
         lefts = []
         for i in range(self.levels - 1):
-            x = getattr(self, f'left{i}')(x)
+            x = getattr(self, f'left{i}')(x, cond)
             lefts.append(x)
             x = getattr(self, f'down{i}')(x)
-        x = self.bottom(x)
+        x = self.bottom(x, cond)
         pyramid = [x]
         for i in reversed(range(self.levels - 1)):
             x = getattr(self, f'up{i}')(x) + getattr(self, f'skip{i}')(lefts[i])
-            x = getattr(self, f'right{i}')(x)
+            x = getattr(self, f'right{i}')(x, cond)
             pyramid.insert(0, x)
         return pyramid
 
@@ -265,6 +284,22 @@ class FPN3dSegmenter(nn.Module):
 
     def forward(self, x):
         return self.head(self.backbone(x))
+
+
+class DiffusionNet(nn.Module):
+    """The diffusion denoiser (src/core/diffusion/network.ts): temb.fc1 -> SiLU -> temb.fc2 -> SiLU gives the FiLM
+    condition of every backbone norm; the FPN head predicts epsilon at full resolution."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        t = cfg['timeChannels']
+        self.temb = nn.ModuleDict({'fc1': nn.Linear(t, t), 'fc2': nn.Linear(t, t)})
+        self.backbone = FPN3d(cfg, cond_dim=t)
+        self.head = FPNHead(cfg)
+
+    def forward(self, xt, temb):
+        cond = F.silu(self.temb['fc2'](F.silu(self.temb['fc1'](temb))))
+        return self.head(self.backbone(xt, cond))
 
 
 def build_net(cfg):
@@ -567,6 +602,51 @@ def run_ape_loss(args):
     write_safetensors(args.out, {k: v.detach().float().reshape(-1) if v.dim() == 0 else v.detach().float() for k, v in out.items()})
 
 
+def run_diffusion_loss(args):
+    """x_t = signal_scale * x0 + noise_scale * noise; MSE(denoiser(x_t, temb), noise); its parameter gradients."""
+    cfg = json.loads(args.config)
+    torch.set_num_threads(args.threads)
+    net = DiffusionNet(cfg)
+    net.load_state_dict(read_safetensors(args.weights), strict=True)
+    b = read_safetensors(args.batch)
+    xt = b['x0'] * b['signal_scale'] + b['noise'] * b['noise_scale']
+    eps = net(xt, b['temb'])
+    loss = F.mse_loss(eps, b['noise'])
+    loss.backward()
+    out = {'eps': eps, 'loss': loss.reshape(1)}
+    for name, p in net.named_parameters():
+        out[f'{name}.grad'] = p.grad
+    write_safetensors(args.out, out)
+
+
+def info_nce(z1, z2, weights, tau):
+    """vox2vec's symmetric InfoNCE (its pretrain loss, SimCLR-style): own-view diagonal and empty slots set to -inf."""
+    empty = weights == 0
+    def masked(logits, diag):
+        logits = logits.masked_fill(empty[None, :], float('-inf'))
+        if diag:
+            logits = logits.clone()
+            logits.fill_diagonal_(float('-inf'))
+        return logits
+    l11 = masked(z1 @ z1.T / tau, True)
+    l22 = masked(z2 @ z2.T / tau, True)
+    l12 = z1 @ z2.T / tau
+    loss1 = -l12.diag() + torch.logsumexp(torch.cat([l11, masked(l12, False)], dim=1), dim=1)
+    loss2 = -l12.diag() + torch.logsumexp(torch.cat([masked(l12.T, False), l22], dim=1), dim=1)
+    valid = ~empty
+    return ((loss1[valid] + loss2[valid]) / 2).mean()
+
+
+def run_info_nce(args):
+    """InfoNCE of F.normalize(a), F.normalize(b) and its gradients for a and b, in float64."""
+    t = read_safetensors(args.batch)
+    a = t['a'].double().requires_grad_(True)
+    b = t['b'].double().requires_grad_(True)
+    loss = info_nce(F.normalize(a, dim=1), F.normalize(b, dim=1), t['w'].double(), args.tau)
+    loss.backward()
+    write_safetensors(args.out, {'loss': loss.detach().float().reshape(1), 'a.grad': a.grad.float(), 'b.grad': b.grad.float()})
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest='mode', required=True)
@@ -603,8 +683,22 @@ def main(argv):
     al = sub.add_parser('ape-loss')
     al.add_argument('--batch', required=True, help='safetensors with emb1, emb2, idx1, idx2, pos1, pos2, w1, w2, shared')
     al.add_argument('--out', required=True)
+    dl = sub.add_parser('diffusion-loss')
+    dl.add_argument('--config', required=True, help='JSON diffusion net config (anadiff diffusionPresetConfig)')
+    dl.add_argument('--weights', required=True)
+    dl.add_argument('--batch', required=True, help='safetensors with x0, noise, signal_scale, noise_scale, temb')
+    dl.add_argument('--out', required=True)
+    dl.add_argument('--threads', type=int, default=1)
+    nce = sub.add_parser('info-nce')
+    nce.add_argument('--batch', required=True, help='safetensors with a, b [K, D] and w [K]')
+    nce.add_argument('--out', required=True)
+    nce.add_argument('--tau', type=float, default=0.1)
     args = p.parse_args(argv)
-    if args.mode == 'ape-loss':
+    if args.mode == 'info-nce':
+        run_info_nce(args)
+    elif args.mode == 'diffusion-loss':
+        run_diffusion_loss(args)
+    elif args.mode == 'ape-loss':
         run_ape_loss(args)
     elif args.mode == 'conv':
         run_conv(args)

@@ -1,5 +1,5 @@
 import type { Value } from '../graph/graph.js';
-import { add, conv3d, gelu, groupNorm, instanceNorm, leakyRelu, relu, silu, upsampleNearest2x, pixelShuffle3d } from '../ops/index.js';
+import { add, conv3d, film, gelu, gemm, groupNorm, instanceNorm, leakyRelu, relu, silu, slice, upsampleNearest2x, pixelShuffle3d } from '../ops/index.js';
 import { param, type NetContext } from './params.js';
 
 export type NormKind = 'group' | 'instance';
@@ -77,24 +77,53 @@ export function doubleConv(ctx: NetContext, name: string, x: Value, cout: number
   return ctx.g.scope(name, () => convNormAct(ctx, 'block2', convNormAct(ctx, 'block1', x, cout, style), cout, style));
 }
 
+/** torch.nn.Linear as module `name`: x [N, in] -> [N, out]; weight [out, in] and bias [out], both U(+-1/sqrt(in)). */
+export function linear(ctx: NetContext, name: string, x: Value, out: number): Value {
+  const [, cin] = x.shape;
+  if (x.shape.length !== 2 || cin === undefined) throw new NetConfigError(`${x.name}: linear expects [N, features], got shape [${x.shape.join(', ')}]`);
+  return ctx.g.scope(name, () => {
+    const bound = 1 / Math.sqrt(cin);
+    const w = param(ctx, 'weight', [out, cin], { kind: 'uniform', bound });
+    const b = param(ctx, 'bias', [out], { kind: 'uniform', bound });
+    return gemm(x, w, b, { transB: true });
+  });
+}
+
+/**
+ * FiLM conditioning of normalised features x [N, C, ...] by a vector cond [N, K] (already through its activation,
+ * as DDPM's `temb_proj(nonlinearity(temb))`): module `name` is one Linear K -> 2C whose first C outputs are the scale
+ * and last C the shift, and the result is x * (1 + scale) + shift (a zero scale and shift leave x unchanged).
+ */
+export function filmLayer(ctx: NetContext, name: string, x: Value, cond: Value): Value {
+  const c = channelsOf(x);
+  const params = linear(ctx, name, cond, 2 * c);
+  return ctx.g.scope(name, () => film(x, slice(params, { starts: [0], ends: [c], axes: [1] }), slice(params, { starts: [c], ends: [2 * c], axes: [1] })));
+}
+
 /**
  * Pre-activation residual block: x + conv2(act(norm2(conv1(act(norm1(x)))))) (vox2vec's ResBlock3d with
  * GroupNorm/InstanceNorm instead of BatchNorm, since batch 1 on a CPU makes BatchNorm meaningless).
+ * With `cond` (diffusion's timestep embedding), FiLM follows each norm (`film1`, `film2`); without it the block
+ * creates exactly the parameters and nodes it always did, so existing networks and checkpoints are unchanged.
  */
-export function resBlock(ctx: NetContext, name: string, x: Value, style: BlockStyle): Value {
+export function resBlock(ctx: NetContext, name: string, x: Value, style: BlockStyle, cond?: Value): Value {
   const c = channelsOf(x);
   return ctx.g.scope(name, () => {
-    const h = conv(ctx, 'conv1', activate(norm(ctx, 'norm1', x, style), style.activation), c, { kernel: 3 });
-    const y = conv(ctx, 'conv2', activate(norm(ctx, 'norm2', h, style), style.activation), c, { kernel: 3 });
+    const normed = (n: string, f: string, v: Value): Value => {
+      const h = norm(ctx, n, v, style);
+      return cond ? filmLayer(ctx, f, h, cond) : h;
+    };
+    const h = conv(ctx, 'conv1', activate(normed('norm1', 'film1', x), style.activation), c, { kernel: 3 });
+    const y = conv(ctx, 'conv2', activate(normed('norm2', 'film2', h), style.activation), c, { kernel: 3 });
     return add(x, y);
   });
 }
 
-/** `count` resBlocks named res0, res1, ... under `name`. */
-export function resStack(ctx: NetContext, name: string, x: Value, count: number, style: BlockStyle): Value {
+/** `count` resBlocks named res0, res1, ... under `name` (each FiLM-conditioned on `cond` when given). */
+export function resStack(ctx: NetContext, name: string, x: Value, count: number, style: BlockStyle, cond?: Value): Value {
   return ctx.g.scope(name, () => {
     let h = x;
-    for (let j = 0; j < count; j++) h = resBlock(ctx, `res${j}`, h, style);
+    for (let j = 0; j < count; j++) h = resBlock(ctx, `res${j}`, h, style, cond);
     return h;
   });
 }

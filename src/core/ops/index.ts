@@ -3,7 +3,7 @@ export { abs, add, broadcastShapes, cast, div, exp, greater, log, mul, neg, pow,
 export { gelu, leakyRelu, logSoftmax, relu, sigmoid, silu, softmax } from './activations.js';
 export { concat, expand, flatten, identity, pad, reshape, slice, transpose, zerosLike, type SliceSpec } from './shape.js';
 export { reduceMax, reduceMean, reduceSum, sumSquares } from './reduce.js';
-export { gemm, matmul, scaleShift, type GemmOptions } from './linear.js';
+export { film, gemm, matmul, scaleShift, type GemmOptions } from './linear.js';
 export { conv3d, conv3dOutShape, subpixelAxis, type Conv3dOptions } from './conv.js';
 export { pixelShuffle3d, upsampleConv3d, upsampleNearest2x } from './resample.js';
 export { avgPool3d, maxPool3d, type Pool3dOptions } from './pool.js';

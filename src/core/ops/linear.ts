@@ -54,3 +54,11 @@ export function scaleShift(x: Value, scale: Value, shift: Value): Value {
   const [b, c] = x.shape as [number, number];
   return add(mul(x, reshape(scale, [b, c, ...ones])), reshape(shift, [b, c, ...ones]));
 }
+
+/**
+ * FiLM as diffusion models use it: x * (1 + scale) + shift, scale and shift [N, C] broadcast over the spatial axes of
+ * x [N, C, ...]. The 1 + makes a zero-initialised or zero conditioning the identity.
+ */
+export function film(x: Value, scale: Value, shift: Value): Value {
+  return scaleShift(x, add(scale, 1), shift);
+}

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import type { Value } from '../../../../src/core/graph/index.js';
 import * as op from '../../../../src/core/ops/index.js';
 import { apeLoss } from '../../../../src/core/coords/ape-loss.js';
+import { infoNce, l2Normalize } from '../../../../src/core/pretrain/info-nce.js';
 import { type GradCheckCase, gradCheck } from './gradcheck.js';
 
 const F64_TOL = 1e-6;
@@ -49,6 +50,15 @@ const cases: [string, Omit<GradCheckCase, 'dtype'>][] = [
   ['reduceSum reduceMean', { inputs: [{ name: 'a', shape: [2, 3, 4] }], build: ([a]) => op.add(op.reduceSum(a!, [1], true), op.reduceMean(a!, [0, 2], true)) }],
   ['matmul batched', { inputs: [{ name: 'a', shape: [2, 3, 4] }, { name: 'b', shape: [4, 5] }], build: ([a, b]) => op.matmul(a!, b!) }],
   ['gemm transB + bias', { inputs: [{ name: 'x', shape: [2, 4] }, { name: 'w', shape: [3, 4] }, { name: 'b', shape: [3] }], build: ([x, w, b]) => op.gemm(x!, w!, b!, { transB: true }) }],
+  ['film: x * (1 + scale) + shift', { inputs: [{ name: 'x', shape: x5(3, 2) }, { name: 's', shape: [1, 3] }, { name: 't', shape: [1, 3] }], build: ([x, s, t]) => op.film(x!, s!, t!) }],
+  ['time MLP: linear - silu - linear - silu, sliced into FiLM scale and shift', { inputs: [{ name: 'e', shape: [2, 4] }, { name: 'w1', shape: [6, 4] }, { name: 'b1', shape: [6] }, { name: 'w2', shape: [4, 6] }, { name: 'b2', shape: [4] }, { name: 'x', shape: [2, 2, 2, 1, 2] }],
+    build: ([e, w1, b1, w2, b2, x]) => {
+      const h = op.silu(op.gemm(op.silu(op.gemm(e!, w1!, b1!, { transB: true })), w2!, b2!, { transB: true }));
+      return op.film(x!, op.slice(h, { starts: [0], ends: [2], axes: [1] }), op.slice(h, { starts: [2], ends: [4], axes: [1] }));
+    } }],
+  ['l2Normalize', { inputs: [{ name: 'a', shape: [3, 4] }], build: ([a]) => l2Normalize(a!, 1) }],
+  ['infoNce (vox2vec: symmetric, tau 0.1, own diagonal masked, one empty slot)', { inputs: [{ name: 'a', shape: [5, 3] }, { name: 'b', shape: [5, 3] }, { name: 'w', shape: [5], data: [1, 1, 0, 1, 1], constant: true }],
+    build: ([a, b, w]) => infoNce({ z1: l2Normalize(a!, 1), z2: l2Normalize(b!, 1), weights: w! }) }],
   ['scaleShift (FiLM)', { inputs: [{ name: 'x', shape: x5(3, 2) }, { name: 's', shape: [1, 3] }, { name: 't', shape: [1, 3] }], build: ([x, s, t]) => op.scaleShift(x!, s!, t!) }],
   ['conv3d k3 s1 p1 + bias', { inputs: [{ name: 'x', shape: x5(2, 4) }, { name: 'w', shape: [3, 2, 3, 3, 3] }, { name: 'b', shape: [3] }], build: ([x, w, b]) => op.conv3d(x!, w!, b!, { pad: 1 }) }],
   ['conv3d k3 s2 p1 (subpixel dX)', { inputs: [{ name: 'x', shape: x5(2, 6) }, { name: 'w', shape: [3, 2, 3, 3, 3] }], build: ([x, w]) => op.conv3d(x!, w!, undefined, { stride: 2, pad: 1 }) }],
