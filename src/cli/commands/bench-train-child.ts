@@ -15,7 +15,7 @@ import { presetConfig, type SegmenterConfig } from '../../core/nn/networks.js';
 import { initParams } from '../../core/nn/params.js';
 import { adamw, optimizerHyper } from '../../core/optim/optimizer.js';
 import { createRng, fillNormal } from '../../core/random/rng.js';
-import { buildInferenceGraph, buildTrainStep, initialTrainState, type BuiltGraph } from '../../core/train/step.js';
+import { buildInferenceGraph, buildTrainStep, initialTrainState, type BuiltGraph, type TrainStepGraph } from '../../core/train/step.js';
 import { CliError } from '../command.js';
 import { median } from '../../node/bench/stats.js';
 
@@ -43,7 +43,7 @@ export interface BenchSideResult {
   readonly [extra: string]: unknown;
 }
 
-export function benchNetConfig(o: BenchSideOptions): SegmenterConfig {
+export function benchNetConfig(o: Pick<BenchSideOptions, 'net' | 'channels' | 'levels'>): SegmenterConfig {
   return o.net === 'unet'
     ? presetConfig('unet', 'small', { channels: o.channels })
     : presetConfig('fpn3d', 'small', { channels: o.channels, ...(o.levels ? { levels: o.levels } : {}) });
@@ -92,25 +92,46 @@ async function openSession(model: Uint8Array, o: BenchSideOptions): Promise<ort.
   }
 }
 
-export async function runAnadiffSide(o: BenchSideOptions): Promise<BenchSideResult> {
+/** The graph a bench side runs: the network's training step (AdamW, softmax CE) or its inference graph, serialised. */
+export interface BenchStep {
+  readonly built: BuiltGraph | TrainStepGraph;
+  readonly model: Uint8Array;
+  readonly optimizer: { readonly rule: ReturnType<typeof adamw> };
+  readonly buildMs: number;
+}
+
+export function buildBenchStep(o: Pick<BenchSideOptions, 'net' | 'size' | 'channels' | 'levels' | 'infer' | 'lowering'>): BenchStep {
   const net = benchNetConfig(o);
   const shape = { batch: 1, spatial: [o.size, o.size, o.size] as const };
   const t0 = performance.now();
   const optimizer = { rule: adamw({ weightDecay: 1e-2 }) };
   const built = o.infer ? buildInferenceGraph(net, shape, 'none') : buildTrainStep({ net, loss: { kind: 'softmax-ce' }, optimizer, shape });
   const model = toOnnxModel(built.graph, o.lowering ? { lowering: o.lowering } : {});
-  const buildMs = performance.now() - t0;
-  const session = await openSession(model, o);
-  const sessionMs = performance.now() - t0 - buildMs;
+  return { built, model, optimizer, buildMs: performance.now() - t0 };
+}
 
+/** Bytes of the tensors fed back every step (parameters and optimizer state): what a CUDA step copies each way. */
+export function carriedBytes(built: BuiltGraph | TrainStepGraph): number {
+  if (!('carried' in built)) return 0;
+  const carried = new Set(built.carried.map((c) => c.input));
+  return built.graph.inputs.map((i) => i.value).filter((v) => carried.has(v.name))
+    .reduce((n, v) => n + v.shape.reduce((a, b) => a * b, 1) * (v.dtype === 'float64' || v.dtype === 'int64' ? 8 : v.dtype === 'float16' ? 2 : v.dtype === 'bool' || v.dtype === 'uint8' ? 1 : 4), 0);
+}
+
+/**
+ * Runs `warmup + steps` steps on `session` and returns the timed steps' wall times (ms) and the last loss. Every
+ * carried output becomes the next step's input as the same ORT tensor, as in the trainer.
+ */
+export async function timeBenchSteps(session: ort.InferenceSession, step: BenchStep, warmup: number, steps: number): Promise<{ times: number[]; loss: number }> {
+  const { built, optimizer } = step;
   const feeds = dataFeeds(built, 0);
   const state = 'carried' in built ? initialTrainState(built, createRng(0, 0)) : initParams(built.params, createRng(0, 0));
   for (const [name, data] of state) feeds[name] = tensorFor(built.graph, name, data);
   const times: number[] = [];
-  let lastLoss = NaN;
-  for (let step = 1; step <= o.warmup + o.steps; step++) {
+  let loss = NaN;
+  for (let i = 1; i <= warmup + steps; i++) {
     if ('carried' in built) {
-      for (const [name, value] of Object.entries(optimizerHyper(optimizer, step, 1e-3))) feeds[name] = new ort.Tensor('float32', Float32Array.of(value), []);
+      for (const [name, value] of Object.entries(optimizerHyper(optimizer, i, 1e-3))) feeds[name] = new ort.Tensor('float32', Float32Array.of(value), []);
     }
     const start = performance.now();
     const out = await session.run(feeds);
@@ -121,11 +142,21 @@ export async function runAnadiffSide(o: BenchSideOptions): Promise<BenchSideResu
         if (!next) throw new CliError(`bench train: output ${c.output} missing`);
         feeds[c.input] = next;
       }
-      lastLoss = Number(out[built.lossOutput]?.data[0]);
+      loss = Number(out[built.lossOutput]?.data[0]);
     }
     const ms = performance.now() - start;
-    if (step > o.warmup) times.push(ms);
+    if (i > warmup) times.push(ms);
   }
+  return { times, loss };
+}
+
+export async function runAnadiffSide(o: BenchSideOptions): Promise<BenchSideResult> {
+  const t0 = performance.now();
+  const step = buildBenchStep(o);
+  const { built, buildMs } = step;
+  const session = await openSession(step.model, o);
+  const sessionMs = performance.now() - t0 - buildMs;
+  const { times, loss } = await timeBenchSteps(session, step, o.warmup, o.steps);
   const profile = o.profile ? readProfile(session, o.warmup + o.steps) : undefined;
   await session.release();
   return {
@@ -136,7 +167,7 @@ export async function runAnadiffSide(o: BenchSideOptions): Promise<BenchSideResu
     session_ms: Math.round(sessionMs),
     nodes: built.graph.nodes.length,
     params: built.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0),
-    loss: lastLoss,
+    loss,
     device: o.device,
     threads: o.threads,
   };

@@ -3,6 +3,7 @@ import { benchTrainCommand } from './bench-train.js';
 import { benchLoweringCommand } from './bench-lowering.js';
 import { benchNiftiCommand } from './bench-nifti.js';
 import { doctorCommand } from './doctor.js';
+import { gpuCheckCommand } from './gpu-check.js';
 import { infoCommand } from './info.js';
 import { sampleCommand } from './sample.js';
 import { segmentCommand } from './segment.js';
@@ -18,4 +19,4 @@ import { runsCancelCommand, runsCommand } from './runs.js';
 import { coordsMatchCommand, coordsPredictCommand, coordsTrainCommand } from './coords.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand, coordsMatchCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, gpuCheckCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand, coordsMatchCommand];

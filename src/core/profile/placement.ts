@@ -40,7 +40,7 @@ export interface ProviderPlacement {
 }
 
 export interface PlacementSummary {
-  /** Runs the kernel times were divided by. */
+  /** Runs the kernel times were averaged over (the profile's runs less the skipped ones). */
   readonly runs: number;
   readonly nodes: number;
   readonly ms: number;
@@ -80,31 +80,41 @@ export function kernelEvents(profile: unknown): KernelEvent[] {
   return out;
 }
 
-/** Nodes and kernel time per provider and op type; kernel times are per run (summed over all runs / `runs`). */
-export function summarisePlacement(events: readonly KernelEvent[], runs: number): PlacementSummary {
+/**
+ * Nodes and kernel time per provider and op type. The profile holds `runs` runs; the first `skipRuns` of them
+ * (warmup: the first CUDA runs also pick kernels) are left out of the times, which are per run of the rest. Every
+ * node runs once per run, so a node's k-th event belongs to run k.
+ */
+export function summarisePlacement(events: readonly KernelEvent[], runs: number, skipRuns = 0): PlacementSummary {
   if (!Number.isInteger(runs) || runs < 1) throw new ProfileError(`profile: runs must be a positive integer, got ${runs}`);
+  if (!Number.isInteger(skipRuns) || skipRuns < 0 || skipRuns >= runs) throw new ProfileError(`profile: skipRuns must be an integer from 0 to ${runs - 1}, got ${skipRuns}`);
+  const counted = runs - skipRuns;
+  const seen = new Map<string, number>();
   const byProvider = new Map<string, { nodes: Set<string>; us: number; ops: Map<string, { nodes: Set<string>; us: number }> }>();
   for (const e of events) {
+    const k = seen.get(e.node) ?? 0;
+    seen.set(e.node, k + 1);
+    const us = k < skipRuns ? 0 : e.us;
     let p = byProvider.get(e.provider);
     if (!p) byProvider.set(e.provider, (p = { nodes: new Set(), us: 0, ops: new Map() }));
     p.nodes.add(e.node);
-    p.us += e.us;
+    p.us += us;
     let o = p.ops.get(e.op);
     if (!o) p.ops.set(e.op, (o = { nodes: new Set(), us: 0 }));
     o.nodes.add(e.node);
-    o.us += e.us;
+    o.us += us;
   }
   const nodes = [...byProvider.values()].reduce((n, p) => n + p.nodes.size, 0);
   const us = [...byProvider.values()].reduce((n, p) => n + p.us, 0);
   const providers = [...byProvider].map(([provider, p]): ProviderPlacement => ({
     provider,
     nodes: p.nodes.size,
-    ms: p.us / runs / 1000,
+    ms: p.us / counted / 1000,
     nodeShare: nodes === 0 ? 0 : p.nodes.size / nodes,
     timeShare: us === 0 ? 0 : p.us / us,
-    ops: [...p.ops].map(([op, o]) => ({ op, nodes: o.nodes.size, ms: o.us / runs / 1000 })).sort((a, b) => b.ms - a.ms || b.nodes - a.nodes || a.op.localeCompare(b.op)),
+    ops: [...p.ops].map(([op, o]) => ({ op, nodes: o.nodes.size, ms: o.us / counted / 1000 })).sort((a, b) => b.ms - a.ms || b.nodes - a.nodes || a.op.localeCompare(b.op)),
   })).sort((a, b) => b.nodes - a.nodes || a.provider.localeCompare(b.provider));
-  return { runs, nodes, ms: us / runs / 1000, providers };
+  return { runs: counted, nodes, ms: us / counted / 1000, providers };
 }
 
 /** One provider's row, or an empty one when no node ran there. */

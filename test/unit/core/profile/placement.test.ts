@@ -51,6 +51,16 @@ test('summarisePlacement: distinct nodes and per-run kernel ms per provider and 
   assert.ok(Math.abs(cpu.timeShare - 0.088) < 1e-12);
 });
 
+test('skipRuns leaves the first runs (warmup) out of the times but not out of the node counts', () => {
+  const s = summarisePlacement(kernelEvents(profile), 2, 1);
+  assert.equal(s.runs, 1);
+  assert.equal(s.nodes, 6);
+  // only the second run: 3 x 500 us
+  assert.ok(Math.abs(s.ms - 1.5) < 1e-12);
+  assert.ok(Math.abs(placementOn(s, cpuProvider).ms - 0.132) < 1e-12);
+  assert.throws(() => summarisePlacement([], 2, 2), /skipRuns must be an integer from 0 to 1/);
+});
+
 test('a provider with no node gets an empty row; an empty profile sums to zero', () => {
   const s = summarisePlacement(kernelEvents([]), 1);
   assert.deepEqual(s, { runs: 1, nodes: 0, ms: 0, providers: [] });
