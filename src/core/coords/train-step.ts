@@ -8,14 +8,12 @@
  *   view 1: pair 0..P-1 body slots, then pair 0..P-1 background slots     (indices into the first half of the map)
  *   view 2: the same, body slot s holding the same physical voxel as view 1's slot s (indices into the second half)
  */
-import { gradients } from '../autodiff/index.js';
 import { Graph } from '../graph/graph.js';
 import { reshape, transpose } from '../ops/index.js';
 import { createNetContext, type ParamSpec } from '../nn/params.js';
-import { appendOptimizer, isFrozen, type OptimizerConfig } from '../optim/optimizer.js';
-import type { DataInputSpec } from '../train/loss.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
 import type { TrainStepGraph } from '../train/step.js';
-import { TrainSpecError } from '../train/step.js';
+import { appendTrainUpdate, TrainSpecError } from '../train/step.js';
 import { apeLoss } from './ape-loss.js';
 import { COORDS_CHANNELS, COORDS_STRIDE, coordsNet, coordsSpatialMultiple, type CoordsNetConfig } from './network.js';
 
@@ -86,21 +84,7 @@ export function buildCoordsTrainStep(spec: CoordsTrainSpec): CoordsTrainStepGrap
   const loss = g.output(terms.total, 'loss');
   const pdist = g.output(terms.pdist, 'loss.pdist');
   const consistency = g.output(terms.consistency, 'loss.consistency');
-  const byName = new Map(g.inputsByRole('param').map((v) => [v.name, v]));
-  const trainable = ctx.params.filter((p) => !isFrozen(spec.optimizer, p.name)).map((p) => byName.get(p.name)!);
-  if (trainable.length === 0) throw new TrainSpecError('coords: every parameter is frozen: nothing to train');
-  const opt = appendOptimizer(g, trainable, gradients(loss, trainable), spec.optimizer);
-  const base = {
-    graph: g,
-    params: ctx.params as readonly ParamSpec[],
-    data: g.inputsByRole('data').map((v): DataInputSpec => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
-    trainable: trainable.map((v) => v.name),
-    carried: opt.carried.map((c) => ({ input: c.input.name, output: c.output.name, role: c.role })),
-    hyper: opt.hyper.map((v) => v.name),
-    lossOutput: loss.name,
-    termOutputs: { pdist: pdist.name, consistency: consistency.name },
-  };
-  return opt.gradNorm ? { ...base, gradNormOutput: g.output(opt.gradNorm, 'optim.grad_norm').name } : base;
+  return { ...appendTrainUpdate(g, ctx.params, loss, spec.optimizer, 'coords'), termOutputs: { pdist: pdist.name, consistency: consistency.name } };
 }
 
 /** Forward only: embeddings `coords` [N, 3, D/4, H/4, W/4] for `image` [N, 1, D, H, W] (prediction and export). */

@@ -12,10 +12,9 @@ import { gradients } from '../autodiff/index.js';
 import { Graph, type Value } from '../graph/graph.js';
 import { add, mseLoss, mul } from '../ops/index.js';
 import { createNetContext, type ParamSpec } from '../nn/params.js';
-import { appendOptimizer, isFrozen, type OptimizerConfig } from '../optim/optimizer.js';
+import type { OptimizerConfig } from '../optim/optimizer.js';
 import { fillNormal, type Rng } from '../random/rng.js';
-import type { DataInputSpec } from '../train/loss.js';
-import { TrainSpecError, type BuiltGraph, type TrainStepGraph } from '../train/step.js';
+import { appendTrainUpdate, dataSpecs, TrainSpecError, type BuiltGraph, type TrainStepGraph } from '../train/step.js';
 import { diffusionNet, diffusionSpatialMultiple, type DiffusionNetConfig } from './network.js';
 import { drawTimesteps, type NoiseSchedule } from './schedule.js';
 import { timestepEmbedding } from './timestep.js';
@@ -61,28 +60,11 @@ function forwardLoss(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShap
   return { loss, eps, params: ctx.params };
 }
 
-function dataSpecs(g: Graph): DataInputSpec[] {
-  return g.inputsByRole('data').map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
-}
-
 export function buildDiffusionTrainStep(spec: DiffusionTrainSpec): TrainStepGraph {
   const g = new Graph('diffusion_train_step');
   const { loss: l, params } = forwardLoss(g, spec.net, spec.shape);
   const loss = g.output(l, 'loss');
-  const byName = new Map(g.inputsByRole('param').map((v) => [v.name, v]));
-  const trainable = params.filter((p) => !isFrozen(spec.optimizer, p.name)).map((p) => byName.get(p.name)!);
-  if (trainable.length === 0) throw new TrainSpecError('diffusion: every parameter is frozen: nothing to train');
-  const opt = appendOptimizer(g, trainable, gradients(loss, trainable), spec.optimizer);
-  const base = {
-    graph: g,
-    params,
-    data: dataSpecs(g),
-    trainable: trainable.map((v) => v.name),
-    carried: opt.carried.map((c) => ({ input: c.input.name, output: c.output.name, role: c.role })),
-    hyper: opt.hyper.map((v) => v.name),
-    lossOutput: loss.name,
-  };
-  return opt.gradNorm ? { ...base, gradNormOutput: g.output(opt.gradNorm, 'optim.grad_norm').name } : base;
+  return appendTrainUpdate(g, params, loss, spec.optimizer, 'diffusion');
 }
 
 /**

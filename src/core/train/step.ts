@@ -93,7 +93,7 @@ function forward(name: string, net: SegmenterConfig, shape: BatchShape, dtype: D
   return { g, params: ctx.params, image, logits };
 }
 
-function dataSpecs(g: Graph): DataInputSpec[] {
+export function dataSpecs(g: Graph): DataInputSpec[] {
   return g.inputsByRole('data').map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape }));
 }
 
@@ -101,21 +101,20 @@ function paramValues(g: Graph): Map<string, Value> {
   return new Map(g.inputsByRole('param').map((v) => [v.name, v]));
 }
 
-function trainableOf(g: Graph, params: readonly ParamSpec[], opt: OptimizerConfig): Value[] {
+function trainableOf(g: Graph, params: readonly ParamSpec[], opt: OptimizerConfig, what = ''): Value[] {
   const byName = paramValues(g);
   const out = params.filter((p) => !isFrozen(opt, p.name)).map((p) => byName.get(p.name)).filter((v): v is Value => v !== undefined);
-  if (out.length === 0) throw new TrainSpecError('every parameter is frozen: nothing to train');
+  if (out.length === 0) throw new TrainSpecError(`${what ? `${what}: ` : ''}every parameter is frozen: nothing to train`);
   return out;
 }
 
-/** Forward + loss + backward + optimizer update, one graph, one session run per step. */
-export function buildTrainStep(spec: TrainSpec): TrainStepGraph {
-  const { g, params, logits } = forward('train_step', spec.net, spec.shape);
-  const loss = g.output(appendLoss(g, logits, spec.loss), 'loss');
-  const trainable = trainableOf(g, params, spec.optimizer);
-  const grads = gradients(loss, trainable);
-  const opt = appendOptimizer(g, trainable, grads, spec.optimizer);
-  const gradNormOutput = opt.gradNorm ? g.output(opt.gradNorm, 'optim.grad_norm').name : undefined;
+/**
+ * The update half of every training step (segmentation, coordinates, diffusion): gradients of `loss` for the
+ * parameters the optimizer does not freeze, the optimizer appended, and the step's interface named.
+ */
+export function appendTrainUpdate(g: Graph, params: readonly ParamSpec[], loss: Value, optimizer: OptimizerConfig, what = ''): TrainStepGraph {
+  const trainable = trainableOf(g, params, optimizer, what);
+  const opt = appendOptimizer(g, trainable, gradients(loss, trainable), optimizer);
   const base = {
     graph: g,
     params,
@@ -125,7 +124,14 @@ export function buildTrainStep(spec: TrainSpec): TrainStepGraph {
     hyper: opt.hyper.map((v) => v.name),
     lossOutput: loss.name,
   };
-  return gradNormOutput ? { ...base, gradNormOutput } : base;
+  return opt.gradNorm ? { ...base, gradNormOutput: g.output(opt.gradNorm, 'optim.grad_norm').name } : base;
+}
+
+/** Forward + loss + backward + optimizer update, one graph, one session run per step. */
+export function buildTrainStep(spec: TrainSpec): TrainStepGraph {
+  const { g, params, logits } = forward('train_step', spec.net, spec.shape);
+  const loss = g.output(appendLoss(g, logits, spec.loss), 'loss');
+  return appendTrainUpdate(g, params, loss, spec.optimizer);
 }
 
 /** Accumulator input of a parameter's gradient (gradient accumulation over micro-batches). */
