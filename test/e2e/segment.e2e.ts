@@ -199,7 +199,7 @@ export const tests: readonly E2eTest[] = [
       assert.match(text, /thin slab/, 'the notification says why');
       assert.ok(existsSync(path.join(workspace.dir, THIN_SEG)), `${THIN_SEG} is written all the same (a warning, not a refusal)`);
       const frame = await workbench.webviewFrame(120_000);
-      await frame.locator('#organ-table .organ-warning', { hasText: 'thin slab' }).first().waitFor({ timeout: 60_000 });
+      await frame.locator('#organ-panel .organ-warning', { hasText: 'thin slab' }).first().waitFor({ timeout: 60_000 });
       await closeNotificationCentre(page, workbench);
     },
   },

@@ -200,14 +200,27 @@ export const tests: readonly E2eTest[] = [
       const { frame } = await openVolume(ctx, ct);
       await ctx.workbench.runCommand('AnaDiff: Open Label Overlay…');
       const rows = ctx.page.locator('.quick-input-list .monaco-list-row');
-      await rows.filter({ hasText: 'Browse' }).first().waitFor({ timeout: 30_000 });
-      const texts = (await rows.allInnerTexts()).map((t) => t.split('\n').map((s) => s.trim()).filter(Boolean));
-      ctx.log(`picker rows: ${texts.map((t) => t.join(' | ')).join(' ;; ')}`);
+      const rowTexts = async (): Promise<string[][]> => (await rows.allInnerTexts()).map((t) => t.split('\n').map((s) => s.trim()).filter(Boolean));
+      // The list is filled once every header is read; it is virtual, so only the rows in view exist in the page.
+      await rows.filter({ hasText: /\.nii/ }).first().waitFor({ timeout: 30_000 });
+      const texts = await rowTexts();
+      ctx.log(`picker rows in view: ${texts.map((t) => t.join(' | ')).join(' ;; ')}`);
       // A row's first line is its label (the file name), possibly followed by its folder.
       const files = texts.filter((t) => /\.nii(\.gz)?\b/.test(t[0] ?? ''));
       assert.ok(files[0]?.[0]?.startsWith(path.basename(seg)), `the same-grid label map comes first: ${JSON.stringify(files[0])}`);
       assert.ok(!files.some((t) => t[0]?.startsWith(path.basename(ct))), 'the open image is not offered');
-      assert.ok(texts[texts.length - 1]?.some((s) => s.includes('Browse')), 'Browse… comes last');
+      // Scroll to the end of the list (a workspace with many NIfTI files pushes Browse… out of view).
+      const browse = rows.filter({ hasText: 'Browse' }).first();
+      await rows.first().hover();
+      for (let i = 0; i < 20 && !(await browse.isVisible()); i++) await ctx.page.mouse.wheel(0, 400);
+      await browse.waitFor({ timeout: 10_000 });
+      const lastRows = await rowTexts();
+      // The DOM order of a virtual list's rows is not always list order: data-index is.
+      const order = await Promise.all(lastRows.map(async (_, r) => Number(await rows.nth(r).getAttribute('data-index'))));
+      const lastIndex = Math.max(...order);
+      assert.ok(lastRows[order.indexOf(lastIndex)]?.some((s) => s.includes('Browse')), `Browse… comes last: ${JSON.stringify(lastRows)}`);
+      await rows.first().hover();
+      for (let i = 0; i < 20; i++) await ctx.page.mouse.wheel(0, -400);
       await ctx.screenshot('overlay-pick', { forDocs: true });
       const t0 = Date.now();
       await ctx.page.keyboard.press('Enter');
