@@ -43,8 +43,12 @@ run:
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
 Not yet: guided diffusion (coordinates as aux head or condition), the contrastive job, EMA weights, \`anadiff compare\`.`;
 
-async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): Promise<CtSource[]> {
+function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
+}
+
+async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): Promise<CtSource[]> {
+  checkDataFlags(values);
   if (values.phantom) return PRETRAIN_PHANTOM_SEEDS.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } }));
   const dir = values.data!;
   const cts = await listCts(dir);
@@ -93,6 +97,7 @@ export const pretrainCommand: CliCommand = {
       if (values.method === undefined) throw new UsageError(`--method is required (${PRETRAIN_METHODS.join(' or ')})\n\n${usage}`);
       if (!(PRETRAIN_METHODS as readonly string[]).includes(values.method)) throw new UsageError(`--method must be ${PRETRAIN_METHODS.join(' or ')}, got ${values.method}`);
       const method = values.method as PretrainMethod;
+      checkDataFlags(values);
       const preset = values.preset ?? 'small';
       if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
       const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : DEFAULT_PATCH;
