@@ -42,7 +42,7 @@ run:
 Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it exactly.`;
 
 /** NIfTI files under `dir`, sorted by path; label maps (8-bit integer files) are left out. */
-async function listCts(dir: string): Promise<string[]> {
+export async function listCts(dir: string): Promise<string[]> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--data ${dir}: not a folder`);
   const found: string[] = [];
   const walk = (d: string): void => {
@@ -91,7 +91,7 @@ async function sourcesFromFlags(values: Record<string, unknown>): Promise<{ trai
 type Device = 'auto' | 'cpu' | 'cuda';
 
 /** `--device` of every coords command: auto (CUDA when its providers are installed, else CPU), cpu or cuda. */
-function deviceOption(value: string | undefined): Device {
+export function deviceOption(value: string | undefined): Device {
   const device = value ?? 'auto';
   if (device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw new UsageError(`--device must be auto, cpu or cuda, got ${device}`);
   return device;

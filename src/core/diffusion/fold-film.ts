@@ -5,8 +5,8 @@
  * `foldTimestep` does this on the host and returns the parameters of the PLAIN FPN3d backbone (`backbone.*`, no FiLM,
  * no time MLP), so a segmenter probes a diffusion backbone with no conditioning code at all, and a checkpoint of the
  * folded weights feeds `train --backbone` as any other backbone does.
- * Not folded: the input range. The denoiser saw images in [-1, 1]; probing must feed 2x - 1 (a 3x3 stem conv with zero
- * padding cannot absorb the shift exactly at the borders).
+ * The input range is a separate fold: the denoiser saw images in [-1, 1], a segmenter feeds [0, 1];
+ * `foldInputRange` moves the 2x - 1 into the stem conv, exact except on a patch's outermost voxel layer (zero padding).
  */
 import type { DiffusionNetConfig } from './network.js';
 import { timestepEmbedding } from './timestep.js';
@@ -55,6 +55,29 @@ export function foldTimestep(params: ReadonlyMap<string, Float32Array>, cfg: Dif
       gamma[ch] = gamma[ch]! * k;
       beta[ch] = beta[ch]! * k + film[c + ch]!;
     }
+  }
+  return out;
+}
+
+/**
+ * The backbone's stem conv rewritten to take images in [0, 1] (the segmenter's scale) where it was trained on
+ * u = 2x - 1: conv(W, b)(2x - 1) = conv(2W, b - sum W)(x). Exact wherever the 3x3x3 stencil lies inside the patch;
+ * on the outermost voxel layer the zero padding now stands for x = 0 (u = -1, air) where training padded u = 0, so
+ * those voxels differ slightly. Returns a copy; only `backbone.stem.{weight,bias}` change.
+ */
+export function foldInputRange(params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
+  const out = new Map([...params].map(([name, v]) => [name, Float32Array.from(v)]));
+  const w = need(out, 'backbone.stem.weight');
+  const b = need(out, 'backbone.stem.bias');
+  const perOut = w.length / b.length;
+  if (!Number.isInteger(perOut)) throw new Error(`foldInputRange: stem weight has ${w.length} values for ${b.length} channels`);
+  for (let o = 0; o < b.length; o++) {
+    let sum = 0;
+    for (let n = o * perOut; n < (o + 1) * perOut; n++) {
+      sum += w[n]!;
+      w[n] = 2 * w[n]!;
+    }
+    b[o] = b[o]! - sum;
   }
   return out;
 }

@@ -68,6 +68,10 @@ const f32 = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dt
  */
 function applyInit(values: Map<string, Float32Array>, init: NonNullable<SegmentationJob['init']>): void {
   const loaded = loadCheckpoint(init.checkpoint);
+  // A diffusion run's training checkpoint carries FiLM beside the norms it modulates; loading its backbone.* names
+  // alone would silently drop the conditioning. Its best/ holds the folded plain backbone (jobs/pretrain.ts).
+  const film = [...loaded.tensors.keys()].find((name) => name.startsWith(init.prefix) && /\.film[12]\.weight$/.test(name));
+  if (film) throw new JobError(`init: ${init.checkpoint} is a diffusion training checkpoint (${film}: FiLM not folded); give its run folder, whose best/ holds the folded backbone`);
   let count = 0;
   for (const [name, current] of values) {
     if (!name.startsWith(init.prefix)) continue; // optimizer state ('adamw.m.<p>') never starts with a module prefix

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
+import { oneCycle } from '../../core/optim/schedules.js';
+import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
+import type { CtSource } from '../../node/runs/coords-run.js';
+import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainReport, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
+import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
+import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
+import { checkOutputFolder } from '../../node/io/output-path.js';
+import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
+import { deviceOption, listCts } from './coords.js';
+import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
+
+const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
+
+const usage = `usage: anadiff pretrain --method diffusion|genesis (--phantom | --data DIR) [options]
+       anadiff pretrain --resume RUN_DIR [--steps N]
+
+Pretrains the segmenter's FPN3d backbone on unlabelled CTs (issue 11) and writes a run folder like \`anadiff train\`:
+config.json, metrics.jsonl (the loss of every step), checkpoints/ (full training state), best/ (the backbone alone,
+ready for \`anadiff train --mode linear|nonlinear|finetune --backbone RUN_DIR\`), train.log, report.json, run.lock.
+CTs are preprocessed as segmentation training does (RAS, body crop, --spacing, HU [-1350, 1000] -> [0, 1]).
+
+methods:
+  diffusion   DDPM: T = 1000, linear betas 1e-4..0.02, t uniform, epsilon prediction, MSE; inputs in [-1, 1]; FiLM of
+              the timestep after every norm. The exported backbone has FiLM folded at t = 0 and the [-1, 1] range
+              folded into its stem, so it takes the segmenter's [0, 1] images.
+  genesis     Models Genesis: flip, local pixel shuffle, Bezier intensity, in-/out-painting; sigmoid head, MSE to
+              the original patch.
+data (CTs only, no labels):
+  --phantom             the built-in phantom, seeds ${PRETRAIN_PHANTOM_SEEDS.join(' and ')} (seed 2, train --phantom's validation case, stays unseen)
+  --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped)
+  --spacing 1x1x2       target spacing in mm (default ${DEFAULT_SPACING_MM.join('x')}; ${PHANTOM_SPACING_MM.join('x')} with --phantom, as train --phantom)
+model and optimisation:
+  --preset tiny|small (small): the backbone of \`train --preset\` (probe with the same preset)
+  --patch IxJxK (${DEFAULT_PATCH.join('x')}, Genesis' cube), multiples of 4 (tiny) or 8 (small)
+  --batch B (2)  --steps N (1000)  --lr (3e-4; AdamW, weight decay 1e-6, clip 1, one-cycle with 10% warm-up)
+  --seed N (0)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
+run:
+  --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
+Not yet: guided diffusion (coordinates as aux head or condition), the contrastive job, EMA weights, \`anadiff compare\`.`;
+
+function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
+  if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
+}
+
+async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): Promise<CtSource[]> {
+  checkDataFlags(values);
+  if (values.phantom) return PRETRAIN_PHANTOM_SEEDS.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } }));
+  const dir = values.data!;
+  const cts = await listCts(dir);
+  if (cts.length === 0) throw new CliError(`--data ${dir}: no CT NIfTI file found`);
+  return cts.map((p) => ({ id: relative(dir, p) || p, image: resolve(p) }));
+}
+
+export const pretrainCommand: CliCommand = {
+  name: 'pretrain',
+  summary: 'pretrain a backbone on unlabelled CTs (diffusion or Models Genesis) into a run folder',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        method: { type: 'string' }, phantom: { type: 'boolean' }, data: { type: 'string' }, spacing: { type: 'string' },
+        preset: { type: 'string' }, patch: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' },
+        seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
+        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+      },
+    });
+    let config: PretrainRunConfig;
+    let runDir: string;
+    if (values.resume !== undefined) {
+      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'lr', 'seed', 'run-dir'] as const).filter((k) => values[k] !== undefined);
+      if (fresh.length > 0) throw new UsageError(`--resume continues a run with its own config.json; drop ${fresh.map((k) => `--${k}`).join(', ')}`);
+      runDir = resolve(values.resume);
+      let saved: PretrainRunConfig;
+      try {
+        saved = loadJsonFile<PretrainRunConfig>(join(runDir, RUN_FILES.config), 'anadiff-pretrain-run');
+      } catch (error) {
+        throw new CliError(`--resume ${values.resume}: ${(error as Error).message}`);
+      }
+      const steps = positiveIntOption('steps', values.steps);
+      // A longer run stretches its one-cycle schedule (the lr is fed per step: graph and checkpoints are unchanged).
+      config = steps === undefined ? saved : {
+        ...saved, steps,
+        job: saved.job.schedule.kind === 'one-cycle' ? { ...saved.job, schedule: { ...saved.job.schedule, totalSteps: steps } } : saved.job,
+      };
+      const device = values.device !== undefined ? deviceOption(values.device) : undefined;
+      const threads = positiveIntOption('threads', values.threads);
+      config = { ...config, ...(device ? { provider: device } : {}), ...(threads !== undefined ? { threads } : {}) };
+      console.error(`resuming ${runDir}`);
+    } else {
+      // Every flag is parsed and range-checked before the data is listed or a CT read.
+      if (values.method === undefined) throw new UsageError(`--method is required (${PRETRAIN_METHODS.join(' or ')})\n\n${usage}`);
+      if (!(PRETRAIN_METHODS as readonly string[]).includes(values.method)) throw new UsageError(`--method must be ${PRETRAIN_METHODS.join(' or ')}, got ${values.method}`);
+      const method = values.method as PretrainMethod;
+      checkDataFlags(values);
+      const preset = values.preset ?? 'small';
+      if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
+      const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : DEFAULT_PATCH;
+      const multiple = spatialMultiple(presetConfig('fpn3d', preset));
+      if (patch.some((p) => p % multiple !== 0)) throw new UsageError(`--patch ${patch.join('x')}: every size must be a multiple of ${multiple} (the ${preset} backbone's downsampling)`);
+      const steps = positiveIntOption('steps', values.steps) ?? 1000;
+      const lr = numberOption('lr', values.lr) ?? 3e-4;
+      if (!(lr > 0)) throw new UsageError(`--lr must be positive, got ${lr}`);
+      const device = deviceOption(values.device);
+      const threads = positiveIntOption('threads', values.threads);
+      const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
+      const job: PretrainJob = {
+        kind: 'pretrain', method, preset, patch, batch: positiveIntOption('batch', values.batch) ?? 2,
+        optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, steps, { pctStart: 0.1 }),
+      };
+      const name = values.name ?? method;
+      runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));
+      checkOutputFolder(runDir, values['run-dir'] !== undefined ? '--run-dir' : 'run folder');
+      const holder = readRunLock(runDir);
+      if (holder && holder.alive !== false) throw new RunLockedError(runDir, holder);
+      if (existsSync(join(runDir, RUN_FILES.checkpoints))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
+      const train = await sourcesFromFlags(values);
+      config = {
+        format: 'anadiff-pretrain-run', version: 1, kind: 'pretrain', name, job, train,
+        spacingMm: spacing ?? (values.phantom ? PHANTOM_SPACING_MM : DEFAULT_SPACING_MM), steps,
+        checkpointEvery: positiveIntOption('checkpoint-every', values['checkpoint-every']) ?? 100,
+        seed: numberOption('seed', values.seed) ?? 0, ...(threads !== undefined ? { threads } : {}), provider: device,
+      };
+      console.error(`run folder ${runDir}`);
+    }
+    const stop = stopOnSigint();
+    let report: PretrainReport;
+    try {
+      report = await pretrainRun(config, runDir, {
+        shouldStop: stop.requested,
+        onMessage: (m) => console.error(m),
+        onProgress: (p) => {
+          if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaSec)} s`);
+        },
+      });
+    } finally {
+      stop.dispose();
+    }
+    if (values.json) console.log(JSON.stringify(report, null, 2));
+    return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
+  },
+};

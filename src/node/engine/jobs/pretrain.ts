@@ -1,0 +1,156 @@
+/**
+ * Pretraining jobs (issue 11, `anadiff pretrain`): PretrainJob (plain data) -> core's diffusion or Genesis step graph
+ * -> the runtime's StepProgram, trained by the same runTraining as segmentation (run folder, checkpoints, exact resume).
+ * A step draws `batch` patches, each from a CT chosen uniformly and a start uniform over the patch positions inside it
+ * (the data stream); then, from the same stream:
+ *   diffusion  t uniform over 0..T-1 and the noise (diffusionBatch), on the patch mapped to [-1, 1]
+ *   genesis    the Models Genesis corruption of the patch (genesisSample): input and reconstruction target
+ * `pretrainedBackbone` turns a step graph's checkpoint into the plain FPN3d backbone a segmenter loads (`backbone.*`).
+ */
+import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
+import { extractBox, sampleStart } from '../../../core/data/patch.js';
+import { foldInputRange, foldTimestep } from '../../../core/diffusion/fold-film.js';
+import { diffusionPresetConfig, type DiffusionNetConfig } from '../../../core/diffusion/network.js';
+import { noiseSchedule, noiseScheduleConfig, type NoiseScheduleConfig } from '../../../core/diffusion/schedule.js';
+import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../../../core/diffusion/train-step.js';
+import type { Fpn3dSegmenterConfig } from '../../../core/nn/networks.js';
+import { toOnnxModel } from '../../../core/onnx/index.js';
+import { HYPER, optimizerHyper } from '../../../core/optim/optimizer.js';
+import { learningRate, type Schedule } from '../../../core/optim/schedules.js';
+import { buildGenesisTrainStep, GENESIS_INPUTS, genesisNetConfig } from '../../../core/pretrain/genesis-step.js';
+import { genesisSample } from '../../../core/pretrain/genesis.js';
+import type { Dims } from '../../../core/preprocess/grid.js';
+import { nextInt, type Rng } from '../../../core/random/rng.js';
+import { initialTrainState, type TrainStepGraph } from '../../../core/train/step.js';
+import type { OptimizerSpec } from '../../../protocol/engine.js';
+import { carriedStates, type StepProgram } from '../step-program.js';
+import { optimizerConfigOf } from './segmentation.js';
+import { JobError } from './segmentation-data.js';
+
+export const PRETRAIN_METHODS = ['diffusion', 'genesis'] as const;
+export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
+
+export interface PretrainJob {
+  readonly kind: 'pretrain';
+  readonly method: PretrainMethod;
+  /** The segmenter's FPN3d preset: the backbone `train --preset` builds, so the checkpoint fits it. */
+  readonly preset: 'tiny' | 'small';
+  /** Patch size (i, j, k voxels), multiples of the backbone's downsampling. */
+  readonly patch: readonly [number, number, number];
+  readonly batch: number;
+  /** Diffusion only: the noise schedule (default T = 1000, linear 1e-4..0.02). */
+  readonly noise?: NoiseScheduleConfig;
+  readonly optimizer: OptimizerSpec;
+  readonly schedule: Schedule;
+}
+
+/** A preprocessed CT as pretraining reads it: intensities in [0, 1] on the training grid, i fastest. */
+export interface PretrainVolume {
+  readonly dims: Dims;
+  readonly image: Float32Array;
+}
+
+/** AdamW with gradient clipping at norm 1, the optimiser every method shares (issue 11: same optimizer for all arms). */
+export const PRETRAIN_OPTIMIZER: OptimizerSpec = { rule: 'adamw', weightDecay: 1e-6, maxGradNorm: 1 };
+
+export function diffusionNetOf(job: PretrainJob): DiffusionNetConfig {
+  return diffusionPresetConfig(job.preset);
+}
+
+export function genesisNetOf(job: PretrainJob): Fpn3dSegmenterConfig {
+  return genesisNetConfig(job.preset);
+}
+
+const tensor = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dtype: 'F32', shape, data });
+
+/** `batch` patches back to back, each from a CT chosen uniformly (no draw with one CT) at a uniform start. */
+export function drawPretrainPatches(rng: Rng, volumes: readonly PretrainVolume[], patch: readonly [number, number, number], batch: number): Float32Array {
+  const size = patch[0] * patch[1] * patch[2];
+  const out = new Float32Array(batch * size);
+  for (let b = 0; b < batch; b++) {
+    const v = volumes[volumes.length === 1 ? 0 : nextInt(rng, volumes.length)]!;
+    const start = [0, 1, 2].map((a) => sampleStart(rng, v.dims[a]!, patch[a]!, undefined, 'inside'));
+    out.set(extractBox(v.image, v.dims, start, patch, 0), b * size);
+  }
+  return out;
+}
+
+export function pretrainProgramFrom(job: PretrainJob, volumes: readonly PretrainVolume[]): StepProgram {
+  if (volumes.length === 0) throw new JobError('pretrain: no training volume');
+  const [pi, pj, pk] = job.patch;
+  const size = pi * pj * pk;
+  const optimizer = optimizerConfigOf(job.optimizer);
+  const shape = { batch: job.batch, spatial: [pk, pj, pi] as [number, number, number] };
+  const image = [job.batch, 1, pk, pj, pi];
+  let step: TrainStepGraph;
+  let data: (rng: Rng, patches: Float32Array) => Map<string, NamedTensor>;
+  if (job.method === 'diffusion') {
+    const net = diffusionNetOf(job);
+    const schedule = noiseSchedule(noiseScheduleConfig(job.noise ?? {}));
+    step = buildDiffusionTrainStep({ net, optimizer, shape });
+    const shapes = new Map(step.data.map((d) => [d.name, d.shape]));
+    data = (rng, patches) => {
+      const { feeds } = diffusionBatch(rng, schedule, toDiffusionRange(patches), job.batch, net.timeChannels);
+      return new Map([...feeds].map(([name, values]) => [name, tensor(shapes.get(name) ?? [values.length], values)]));
+    };
+  } else {
+    step = buildGenesisTrainStep({ net: genesisNetOf(job), optimizer, shape });
+    data = (rng, patches) => {
+      const input = new Float32Array(patches.length);
+      const target = new Float32Array(patches.length);
+      for (let b = 0; b < job.batch; b++) {
+        const s = genesisSample(rng, { dims: [pi, pj, pk], data: patches.subarray(b * size, (b + 1) * size) });
+        input.set(s.input, b * size);
+        target.set(s.target, b * size);
+      }
+      return new Map([[GENESIS_INPUTS.image, tensor(image, input)], [GENESIS_INPUTS.target, tensor(image, target)]]);
+    };
+  }
+  const shapeOf = new Map(step.graph.inputs.map((i) => [i.value.name, i.value.shape]));
+  return {
+    model: toOnnxModel(step.graph),
+    carry: carriedStates(step.graph, step.carried),
+    lossOutput: step.lossOutput,
+    lrInput: HYPER.lr,
+    initState(rng) {
+      const values = initialTrainState(step, rng);
+      return new Map([...values].map(([name, v]) => [name, tensor(shapeOf.get(name) ?? [v.length], v)]));
+    },
+    batch(stepNumber, rng) {
+      const out = data(rng, drawPretrainPatches(rng, volumes, job.patch, job.batch));
+      const hyper = optimizerHyper(optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
+      for (const name of step.hyper) {
+        const value = hyper[name];
+        if (value === undefined) throw new JobError(`pretrain: no value for hyper input ${name}`);
+        out.set(name, tensor([], Float32Array.of(value)));
+      }
+      return out;
+    },
+  };
+}
+
+/** Timestep at which a diffusion backbone is exported: the clean image, as probing reads it (issue 11). */
+export const EXPORT_TIMESTEP = 0;
+
+/**
+ * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors.
+ * Diffusion: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the stem
+ * (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw. Genesis: the backbone as trained.
+ */
+export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
+  const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));
+  const params = new Map<string, Float32Array>();
+  for (const [name, t] of tensors) {
+    if (!name.startsWith('backbone.') && !name.startsWith('temb.')) continue;
+    if (t.dtype !== 'F32') throw new JobError(`pretrain: ${name} is ${t.dtype}, expected F32`);
+    params.set(name, t.data as Float32Array);
+  }
+  const plain = job.method === 'diffusion' ? foldInputRange(foldTimestep(params, diffusionNetOf(job), EXPORT_TIMESTEP)) : params;
+  const out = new Map<string, NamedTensor>();
+  for (const [name, data] of plain) {
+    if (!name.startsWith('backbone.')) continue;
+    out.set(name, tensor(shapes.get(name) ?? [data.length], Float32Array.from(data)));
+  }
+  if (out.size === 0) throw new JobError('pretrain: the checkpoint holds no backbone.* parameter');
+  return out;
+}

@@ -1,0 +1,142 @@
+/**
+ * A pretraining run (`anadiff pretrain`, issue 11): the run folder of `anadiff train` and `coords train`
+ * (docs/run-folder.md: config.json, metrics.jsonl with the loss of every step, checkpoints/, train.log, report.json,
+ * run.lock while it runs), trained by the engine's runTraining, so Ctrl-C stops after a checkpoint and a resumed run
+ * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
+ * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only; for diffusion with FiLM folded at t = 0
+ * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts), rewritten whenever the run ends (done or
+ * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
+ * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makePhantom } from '../../core/phantom/index.js';
+import { DEFAULT_SPACING_MM, preprocessCase } from '../../core/preprocess/index.js';
+import type { Json } from '../../core/checkpoint/manifest.js';
+import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
+import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type PretrainJob, type PretrainVolume } from '../engine/jobs/pretrain.js';
+import { runTraining } from '../engine/trainer.js';
+import { readNiftiFile } from '../nifti/read-file.js';
+import type { CtSource } from './coords-run.js';
+import { acquireRunLock } from './run-lock.js';
+import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
+import { StepClock } from './step-clock.js';
+
+export interface PretrainRunConfig {
+  readonly format: 'anadiff-pretrain-run';
+  readonly version: 1;
+  readonly kind: 'pretrain';
+  readonly name: string;
+  readonly job: PretrainJob;
+  readonly train: readonly CtSource[];
+  /** Target spacing (mm) of the segmentation preprocessing every CT goes through. */
+  readonly spacingMm: readonly [number, number, number];
+  readonly steps: number;
+  readonly checkpointEvery: number;
+  readonly seed: number;
+  readonly threads?: number;
+  readonly provider?: 'auto' | 'cpu' | 'cuda';
+}
+
+export interface PretrainReport {
+  readonly format: 'anadiff-pretrain-report';
+  readonly status: 'done' | 'stopped';
+  readonly name: string;
+  readonly method: PretrainJob['method'];
+  readonly step: number;
+  readonly steps: number;
+  readonly lastLoss: number | undefined;
+  /** The exported backbone's manifest, relative to the run folder (what `train --backbone RUN` loads). */
+  readonly backbone: string | undefined;
+  readonly seconds: number;
+  readonly msPerStep: number | undefined;
+  readonly provider: 'cpu' | 'cuda';
+}
+
+export interface PretrainHooks {
+  readonly onProgress?: (p: { step: number; steps: number; loss: number; etaSec: number }) => void;
+  readonly onMessage?: (message: string) => void;
+  readonly shouldStop?: () => boolean;
+}
+
+/** The phantom CTs `--phantom` pretrains on (seed 2 is `train --phantom`'s validation case, so it stays unseen). */
+export const PRETRAIN_PHANTOM_SEEDS = [1, 3] as const;
+/** `train --phantom`'s spacing, so a phantom backbone is pretrained on the grid it is probed on. */
+export const PHANTOM_SPACING_MM: readonly [number, number, number] = [3, 3, 4];
+export { DEFAULT_SPACING_MM };
+
+/** One CT preprocessed exactly as segmentation training does (RAS, body crop, resampling, HU window to [0, 1]). */
+export async function loadPretrainVolume(source: CtSource, spacingMm: readonly [number, number, number]): Promise<PretrainVolume> {
+  const image = 'phantom' in source ? makePhantom({ size: 'small', seed: source.phantom.seed }).image : await readNiftiFile(source.image);
+  try {
+    const pre = preprocessCase({ image }, { spacingMm });
+    return { dims: pre.image.dims, image: pre.image.data };
+  } catch (err) {
+    throw new Error(`${source.id}: ${(err as Error).message}`);
+  }
+}
+
+/** Trains (or resumes: same folder, its own config.json) a pretraining run in `runDir`. */
+export async function pretrainRun(config: PretrainRunConfig, runDir: string, hooks: PretrainHooks = {}): Promise<PretrainReport> {
+  const started = performance.now();
+  mkdirSync(runDir, { recursive: true });
+  const lock = acquireRunLock(runDir, 'pretrain');
+  try {
+    return await pretrainRunLocked(config, runDir, hooks, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hooks: PretrainHooks, started: number): Promise<PretrainReport> {
+  const log = createRunLog(runDir);
+  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
+  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  const volumes: PretrainVolume[] = [];
+  for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm));
+  const program = pretrainProgramFrom(config.job, volumes);
+  say(`${config.name}: ${config.job.method} on ${volumes.length} CT(s) at ${config.spacingMm.join('x')} mm, ${config.job.batch} patch(es) of ${config.job.patch.join('x')} per step, ${config.steps} steps`);
+
+  const clock = new StepClock();
+  clock.startCall();
+  const onEvent = (event: TrainerEvent): void => {
+    if (event.kind === 'log') say(event.message);
+    if (event.kind !== 'progress') return;
+    const ms = clock.tick(event.ms);
+    hooks.onProgress?.({ step: event.step, steps: config.steps, loss: event.loss, etaSec: ((config.steps - event.step) * ms) / 1000 });
+  };
+  const result: TrainResult = await runTraining(program, {
+    runDir, steps: config.steps, checkpointEvery: config.checkpointEvery, seed: config.seed, resume: true,
+    config: config as unknown as Json, onEvent, ...(config.threads ? { threads: config.threads } : {}),
+    ...(config.provider && config.provider !== 'auto' ? { provider: config.provider } : {}),
+    ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
+  });
+  const stopped = result.stoppedBy === 'cancelled';
+
+  const latest = loadLatestCheckpoint(join(runDir, RUN_FILES.checkpoints));
+  let backbone: string | undefined;
+  if (latest) {
+    const bestDir = join(runDir, RUN_FILES.best);
+    mkdirSync(bestDir, { recursive: true });
+    const exported: Json = {
+      format: 'anadiff-pretrain-backbone', method: config.job.method, preset: config.job.preset, step: latest.manifest.step, input: '[0, 1]',
+      ...(config.job.method === 'diffusion' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
+    };
+    const path = writeCheckpoint(bestDir, {
+      step: latest.manifest.step, tensors: pretrainedBackbone(config.job, latest.tensors), rng: latest.manifest.rng,
+      graphHash: latest.manifest.graphHash, config: exported, ...(latest.manifest.loss !== undefined ? { loss: latest.manifest.loss } : {}),
+    });
+    pruneCheckpoints(bestDir, 1);
+    backbone = join(RUN_FILES.best, path.slice(bestDir.length + 1));
+  }
+  if (stopped) say(`stopped at step ${result.step} (checkpoint written; continue with --resume ${runDir})`);
+  const report: PretrainReport = {
+    format: 'anadiff-pretrain-report', status: stopped ? 'stopped' : 'done', name: config.name, method: config.job.method,
+    step: result.step, steps: config.steps, lastLoss: result.lastLoss ?? latest?.manifest.loss, backbone,
+    seconds: Math.round((performance.now() - started) / 100) / 10, msPerStep: clock.msPerStep, provider: result.provider,
+  };
+  writeJsonAtomic(join(runDir, RUN_FILES.report), report);
+  say(`${report.status}: step ${report.step}/${config.steps}, loss ${report.lastLoss?.toFixed(4) ?? '-'}${backbone ? `, backbone ${join(runDir, backbone)}` : ''}`);
+  return report;
+}
