@@ -10,7 +10,9 @@
 //      CT (`segment` + `evaluate`), added to models/default/report.json as `realSubjectA`. The real subject-A CT is
 //      never trained on (it is the test of `npm run eval:default`).
 // Sized for the 2-core development box: 3.6-3.8 s per step (batch 1, 2 threads), validation about 40 s per epoch.
-// Options (after `--`): --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S
+// Options (after `--`): --epochs E --steps-per-epoch S --batch B --out DIR --work DIR --seed S --lr LR --slabs P
+//   --init MODEL.onnx: fine-tune from an existing model (copied into the work folder first, since --out may be the
+//   folder it came from); how the shipped model was made is in models/default/report.json's `command`.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,7 +23,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: {
     epochs: { type: 'string', default: '16' }, 'steps-per-epoch': { type: 'string', default: '60' },
-    batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '0' },
+    batch: { type: 'string', default: '1' }, seed: { type: 'string', default: '0' }, lr: { type: 'string', default: '3e-4' },
+    slabs: { type: 'string', default: '0.25' }, init: { type: 'string' },
     out: { type: 'string', default: join(root, 'models', 'default') }, work: { type: 'string', default: join(root, '.anadiff', 'default-model') },
   },
 });
@@ -70,10 +73,16 @@ const started = Date.now();
 for (const source of TRAIN_SOURCES) {
   run(['synth', '--labels', source.labels, '--n', String(source.n), '--start', String(source.start), '--out', synthDir, '--seed', '1', '--classes-from', 'totalseg'], `synth ${source.labels}`);
 }
+const initCopy = join(values.work, 'init-model.onnx');
+if (values.init !== undefined && !existsSync(join(runDir, 'config.json'))) {
+  mkdirSync(values.work, { recursive: true });
+  copyFileSync(resolve(values.init), initCopy);
+}
 const trainArgs = existsSync(join(runDir, 'config.json'))
   ? ['train', '--resume', runDir, '--epochs', values.epochs]
   : ['train', '--data', synthDir, '--val', '1', '--name', 'default', '--net', 'fpn3d', '--preset', 'small', '--head', 'fpn',
-    '--spacing', '1.5x1.5x3', '--patch', '128x128x32', '--batch', values.batch, '--lr', '3e-4', '--warmup', '50',
+    '--spacing', '1.5x1.5x3', '--patch', '128x128x32', '--batch', values.batch, '--lr', values.lr, '--warmup', '50', '--slabs', values.slabs,
+    ...(values.init !== undefined ? ['--init', initCopy] : []),
     '--epochs', values.epochs, '--steps-per-epoch', values['steps-per-epoch'], '--seed', values.seed, '--checkpoint-every', '20', '--overlap', '0.25',
     '--run-dir', runDir];
 run(trainArgs, 'train');

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CaseSource } from '../../protocol/engine.js';
-import { resolveBackbone } from '../../node/runs/backbone.js';
+import { resolveBackbone, resolveInitWeights } from '../../node/runs/backbone.js';
 import { listLabelledCases } from '../../node/runs/dataset-cases.js';
 import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
@@ -33,6 +33,9 @@ model:
   --mode M              ${TRAIN_MODES.join('|')} (default scratch). linear/nonlinear probe a frozen backbone with a
                         linear / FPN head; finetune unfreezes it at --unfreeze-epoch (default epochs/3)
   --backbone RUN|CKPT   start the backbone from a run folder (best/ or newest checkpoint) or a checkpoint .json
+  --init MODEL|RUN|CKPT start every parameter (backbone and head) from an exported model (.onnx, e.g.
+                        models/default/model.onnx) or a run/checkpoint: fine-tune a model on your scans (same net,
+                        preset, head and number of labels; the optimizer starts fresh)
   --net fpn3d|unet  --preset tiny|small|paper (default small)  --channels N  --head linear|fpn
   --loss bce-dice|softmax-ce   BCE + soft Dice on sigmoid channels inside the body (default) or softmax CE + Dice
 optimisation:
@@ -87,7 +90,7 @@ export const trainCommand: CliCommand = {
       options: {
         data: { type: 'string' }, val: { type: 'string' }, image: { type: 'string' }, label: { type: 'string' },
         'val-image': { type: 'string' }, 'val-label': { type: 'string' }, phantom: { type: 'boolean' }, labels: { type: 'string' },
-        spacing: { type: 'string' }, mode: { type: 'string' }, backbone: { type: 'string' }, net: { type: 'string' },
+        spacing: { type: 'string' }, mode: { type: 'string' }, backbone: { type: 'string' }, init: { type: 'string' }, net: { type: 'string' },
         preset: { type: 'string' }, channels: { type: 'string' }, head: { type: 'string' }, loss: { type: 'string' },
         patch: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
         warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
@@ -113,6 +116,7 @@ export const trainCommand: CliCommand = {
           ...(values.name !== undefined ? { name: values.name } : mode ? { name: mode } : {}),
           ...(mode ? { mode } : {}),
           ...(values.backbone !== undefined ? { backbone: resolveBackbone(values.backbone) } : {}),
+          ...(values.init !== undefined ? { init: resolveInitWeights(values.init) } : {}),
           ...optional('net', enumOption('net', values.net, ['fpn3d', 'unet'] as const)),
           ...optional('preset', enumOption('preset', values.preset, ['tiny', 'small', 'paper'] as const)),
           ...optional('head', enumOption('head', values.head, ['linear', 'fpn'] as const)),

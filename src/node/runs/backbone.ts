@@ -14,11 +14,11 @@ export class BackboneError extends Error {
   }
 }
 
-export function resolveBackbone(given: string): string {
+export function resolveBackbone(given: string, flag = '--backbone'): string {
   const path = resolve(given);
-  if (!existsSync(path)) throw new BackboneError(`--backbone ${given}: no such file or folder`);
+  if (!existsSync(path)) throw new BackboneError(`${flag} ${given}: no such file or folder`);
   if (!statSync(path).isDirectory()) {
-    if (!path.endsWith('.json')) throw new BackboneError(`--backbone ${given}: expected a run folder or a checkpoint manifest (step-XXXXXXXX.json)`);
+    if (!path.endsWith('.json')) throw new BackboneError(`${flag} ${given}: expected a run folder or a checkpoint manifest (step-XXXXXXXX.json)`);
     return path;
   }
   for (const dir of [join(path, RUN_FILES.best), join(path, RUN_FILES.checkpoints), path]) {
@@ -26,5 +26,18 @@ export function resolveBackbone(given: string): string {
     const last = steps[steps.length - 1];
     if (last !== undefined) return manifestPathFor(dir, last);
   }
-  throw new BackboneError(`--backbone ${given}: the folder holds no checkpoint (best/, checkpoints/ or step-*.json)`);
+  throw new BackboneError(`${flag} ${given}: the folder holds no checkpoint (best/, checkpoints/ or step-*.json)`);
+}
+
+/**
+ * `--init MODEL|RUN|CKPT` -> the source of every starting parameter: an exported model (.onnx, e.g.
+ * models/default/model.onnx) as it is, else a run folder or checkpoint manifest as for --backbone.
+ */
+export function resolveInitWeights(given: string): string {
+  const path = resolve(given);
+  if (path.endsWith('.onnx')) {
+    if (!existsSync(path) || statSync(path).isDirectory()) throw new BackboneError(`--init ${given}: no such model file`);
+    return path;
+  }
+  return resolveBackbone(given, '--init');
 }

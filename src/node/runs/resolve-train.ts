@@ -34,6 +34,8 @@ export interface TrainRequest {
   readonly labels?: readonly number[];
   readonly spacingMm?: readonly [number, number, number];
   readonly backbone?: string;
+  /** Start every parameter from this checkpoint or exported model (fine-tune an existing model). */
+  readonly init?: string;
   readonly overlap?: number;
   readonly validationBatch?: number;
   readonly threads?: number;
@@ -76,6 +78,9 @@ export function checkTrainNumbers(req: Partial<TrainRequest>): void {
     const [lo, hi] = req.slabSlices;
     if (!(int(lo) && int(hi) && lo >= 1 && hi >= lo)) throw new RunConfigError(`--slab-slices must be MIN-MAX with 1 <= MIN <= MAX, got ${lo}-${hi}`);
   }
+  if (req.backbone !== undefined && req.init !== undefined) {
+    throw new RunConfigError('--backbone and --init both give starting weights (--backbone the backbone only, --init every parameter): give one');
+  }
   rule('seed', req.seed, (v) => int(v) && v >= 0, 'an integer >= 0');
   const cap = maxThreads();
   rule('threads', req.threads, (v) => int(v) && v >= 1 && v <= cap, `an integer in 1..${cap} (4 per core)`);
@@ -110,6 +115,7 @@ export async function resolveTrainConfig(req: TrainRequest, cache: Map<string, P
     checkpointEvery: positiveInt('checkpoint every', req.checkpointEvery ?? d.checkpointEvery),
     labels, classNames, spacingMm, huWindow: DEFAULT_HU_WINDOW, train: req.train, val: req.val,
     ...(req.backbone !== undefined ? { backbone: req.backbone } : {}),
+    ...(req.init !== undefined ? { init: req.init } : {}),
     validation: { overlap: req.overlap ?? d.overlap, batch: positiveInt('validation batch', req.validationBatch ?? d.validationBatch) },
     ...(req.threads !== undefined ? { threads: positiveInt('threads', req.threads) } : {}),
     augment: req.augment ?? d.augment,

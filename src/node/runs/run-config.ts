@@ -45,6 +45,8 @@ export interface TrainRunConfig {
   readonly val: readonly CaseSource[];
   /** Checkpoint manifest whose `backbone.` parameters start the run. */
   readonly backbone?: string;
+  /** Checkpoint manifest or exported model (.onnx) whose parameters (backbone and head) all start the run. */
+  readonly init?: string;
   readonly validation: { readonly overlap: number; readonly batch: number };
   readonly threads?: number;
   /** Augment training patches (absent in configs written before it existed: off). */
@@ -85,6 +87,7 @@ export function jobOf(config: TrainRunConfig, frozen: boolean): SegmentationJob 
     ...(config.slabs && config.slabs.probability > 0 ? { slabProbability: config.slabs.probability, slabSlices: config.slabs.slices } : {}),
     ...(frozen ? { freeze: ['backbone.'] } : {}),
     ...(config.backbone ? { init: { checkpoint: config.backbone, prefix: 'backbone.' } } : {}),
+    ...(config.init ? { init: { checkpoint: config.init, prefix: '' } } : {}),
   };
 }
 

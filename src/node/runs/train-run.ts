@@ -162,7 +162,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
   writeJsonAtomic(join(runDir, RUN_FILES.config), config);
   const log = createRunLog(runDir);
   const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
-  say(`${config.name}: ${train.length} training case(s), ${val.length} validation case(s), patch ${config.patch.join('x')}, ${config.mode}, ${totalSteps} steps`);
+  say(`${config.name}: ${train.length} training case(s), ${val.length} validation case(s), patch ${config.patch.join('x')}, ${config.mode}${config.init ? ` from ${config.init}` : ''}, ${totalSteps} steps`);
   if (config.mode !== 'scratch' && !config.backbone) say(`${config.mode} without --backbone: the backbone starts from random weights (a baseline)`);
 
   let best = validations.reduce<ValidationLine | undefined>((b, v) => (!b || v.meanDice > b.meanDice ? v : b), undefined);

@@ -12,7 +12,7 @@ import { learningRate } from '../../../core/optim/schedules.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type TrainSpec } from '../../../core/train/step.js';
 import type { OptimizerSpec, SegmentationJob } from '../../../protocol/engine.js';
 import { carriedStates, type StepProgram } from '../step-program.js';
-import { loadCheckpoint } from '../checkpoint-store.js';
+import { loadInitTensors } from '../init-weights.js';
 import { drawCaseBatch, prepareVolumes } from './segmentation-cases.js';
 import { JobError, type PreparedVolume } from './segmentation-data.js';
 
@@ -63,20 +63,21 @@ export function trainSpecOf(job: SegmentationJob, classes: number): TrainSpec {
 const f32 = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dtype: 'F32', shape, data });
 
 /**
- * Overwrites the initial values of the parameters under `init.prefix` with a checkpoint's (same names and sizes).
- * Loading the same checkpoint always gives the same start, so resume and hashes are unaffected.
+ * Overwrites the initial values of the parameters under `init.prefix` ('' = every parameter) with those of a
+ * checkpoint or an exported model (same names and sizes). Optimizer state keeps its fresh zeros. Loading the same
+ * source always gives the same start, so resume and hashes are unaffected.
  */
-function applyInit(values: Map<string, Float32Array>, init: NonNullable<SegmentationJob['init']>): void {
-  const loaded = loadCheckpoint(init.checkpoint);
+function applyInit(values: Map<string, Float32Array>, params: ReadonlySet<string>, init: NonNullable<SegmentationJob['init']>): void {
+  const loaded = { tensors: loadInitTensors(init.checkpoint) };
   // A diffusion run's training checkpoint carries FiLM beside the norms it modulates; loading its backbone.* names
   // alone would silently drop the conditioning. Its best/ holds the folded plain backbone (jobs/pretrain.ts).
   const film = [...loaded.tensors.keys()].find((name) => name.startsWith(init.prefix) && /\.film[12]\.weight$/.test(name));
   if (film) throw new JobError(`init: ${init.checkpoint} is a diffusion training checkpoint (${film}: FiLM not folded); give its run folder, whose best/ holds the folded backbone`);
   let count = 0;
   for (const [name, current] of values) {
-    if (!name.startsWith(init.prefix)) continue; // optimizer state ('adamw.m.<p>') never starts with a module prefix
+    if (!params.has(name) || !name.startsWith(init.prefix)) continue;
     const t = loaded.tensors.get(name);
-    if (!t) throw new JobError(`init: ${init.checkpoint} has no tensor ${name} (is it the same network and preset?)`);
+    if (!t) throw new JobError(`init: ${init.checkpoint} has no tensor ${name} (is it the same network, preset and head?)`);
     if (t.dtype !== 'F32' || t.data.length !== current.length) {
       throw new JobError(`init: ${name} in ${init.checkpoint} is ${t.dtype} [${t.shape.join(',')}], this network needs ${current.length} float32 values`);
     }
@@ -115,7 +116,7 @@ export function segmentationProgramFrom(job: SegmentationJob, preparedInput: Pre
     lrInput: HYPER.lr,
     initState(rng) {
       const values = initialTrainState(step, rng);
-      if (job.init) applyInit(values, job.init);
+      if (job.init) applyInit(values, new Set(step.params.map((p) => p.name)), job.init);
       return new Map([...values].map(([name, data]) => [name, f32(shapeOf.get(name) ?? [data.length], data)]));
     },
     batch(stepNumber, rng) {

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { protocolCommand } from '../../../../src/cli/commands/protocol.js';
 import { trainCommand } from '../../../../src/cli/commands/train.js';
 import { loadCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
+import { loadInitTensors } from '../../../../src/node/engine/init-weights.js';
 import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
 import { loadRunConfig, trainRun } from '../../../../src/node/runs/train-run.js';
 import { readEmbeddedMetadata } from '../../../../src/node/segment/model-metadata.js';
@@ -55,6 +56,32 @@ test('train writes a run folder: config, metrics with validation Dice per class,
   const out = await session.run({ image: new ort.Tensor('float32', new Float32Array(pi * pj * pk).fill(0.5), [1, 1, pk, pj, pi]) });
   assert.deepEqual(out.probs?.dims, [1, 13, pk, pj, pi]);
   await session.release();
+});
+
+test('--init MODEL.onnx starts every parameter (backbone and head) at an exported model\'s weights; the optimizer starts fresh', async () => {
+  const model = join(runA, 'model.onnx');
+  const exported = loadInitTensors(model);
+  const best = loadCheckpoint(resolveBackbone(runA)).tensors;
+  const params = [...best.keys()].filter((n) => n.startsWith('backbone.') || n.startsWith('head.'));
+  assert.ok(params.some((n) => n.startsWith('head.')) && params.some((n) => n.startsWith('backbone.')));
+  for (const n of params) assert.deepEqual(exported.get(n)?.data, best.get(n)?.data, `model.onnx carries ${n} of the best checkpoint`);
+  // One step at a learning rate too small to move anything: the step-1 checkpoint holds the model's weights.
+  const runD = join(root, 'd');
+  assert.equal(await quiet(() => trainCommand.run([...flags, '--init', model, '--lr', '1e-12', '--weight-decay', '0', '--epochs', '1', '--steps-per-epoch', '1', '--run-dir', runD])), 0);
+  const started = loadCheckpoint(join(runD, 'checkpoints', 'step-00000001.json')).tensors;
+  for (const n of params) {
+    const a = started.get(n)!.data as Float32Array;
+    const b = best.get(n)!.data as Float32Array;
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]!) < 1e-6), `${n} starts at the model's value`);
+  }
+  const moment = [...started.keys()].find((n) => n.startsWith('adamw.m.') && n.includes('head.'))!;
+  const m = started.get(moment)!.data as Float32Array;
+  const g = m.reduce((s, v) => s + Math.abs(v), 0);
+  assert.ok(g > 0 && g < 1, `${moment}: one step of fresh moments (0.1 x |gradient|), not the source run's`);
+  assert.equal((await loadRunConfig(runD)).init, model, 'the run config records where its weights came from');
+  await assert.rejects(quiet(() => trainCommand.run([...flags, '--preset', 'small', '--init', model, '--run-dir', join(root, 'e')])), /init: .*(has no tensor|needs \d+ float32 values)/);
+  await assert.rejects(trainCommand.run([...flags, '--init', runA, '--backbone', runA]), /give one/);
+  await assert.rejects(trainCommand.run([...flags, '--init', join(root, 'nope.onnx')]), /--init .*no such model file/);
 });
 
 test('Ctrl-C stops after a checkpoint (exit 130); --resume finishes with the uninterrupted run\'s losses and Dice', async () => {
