@@ -59,6 +59,10 @@ export interface RunFiles {
 
 interface ConfigFields {
   readonly format?: string;
+  /** pretrain and coords runs: total steps (a train run has epochs x stepsPerEpoch instead). */
+  readonly steps?: number;
+  /** pretrain and coords runs: the job, whose method and preset describe the run. */
+  readonly job?: { readonly method?: unknown; readonly preset?: unknown };
   readonly mode?: string;
   readonly net?: string;
   readonly preset?: string;
@@ -110,6 +114,12 @@ export function statusOf(files: Pick<RunFiles, 'report' | 'lock' | 'jobRunning'>
   return 'failed';
 }
 
+/** `anadiff-<kind>-run` / `anadiff-<kind>-report` -> the kind a run folder's files were written by. */
+function kindOfFormat(format: unknown): string | undefined {
+  const m = typeof format === 'string' ? /^anadiff-(train|protocol|pretrain|coords)-(run|report)$/.exec(format) : null;
+  return m?.[1];
+}
+
 export function summarizeRun(files: RunFiles): RunSummary {
   const config = obj<ConfigFields>(files.config);
   const report = obj<ReportFields>(files.report);
@@ -119,7 +129,7 @@ export function summarizeRun(files: RunFiles): RunSummary {
   const step = lastStep?.step ?? num(report?.step);
   const epochs = num(config?.epochs);
   const perEpoch = num(config?.stepsPerEpoch);
-  const totalSteps = epochs !== undefined && perEpoch !== undefined ? epochs * perEpoch : num(report?.steps);
+  const totalSteps = epochs !== undefined && perEpoch !== undefined ? epochs * perEpoch : num(config?.steps) ?? num(report?.steps);
   let etaSec: number | undefined;
   const msPerStep = recentMsPerStep(steps);
   if (status === 'running' && msPerStep !== undefined && step !== undefined && totalSteps !== undefined) {
@@ -131,7 +141,7 @@ export function summarizeRun(files: RunFiles): RunSummary {
   const best =
     bestOf(validations) ??
     (reportBest && num(reportBest.meanDice) !== undefined ? { meanDice: reportBest.meanDice!, step: num(reportBest.step) ?? 0, epoch: num(reportBest.epoch) ?? 0 } : undefined);
-  const kind = files.lock?.kind ?? (config?.format === 'anadiff-train-run' || report?.format === 'anadiff-train-report' ? 'train' : report?.format === 'anadiff-protocol-report' ? 'protocol' : 'run');
+  const kind = files.lock?.kind ?? kindOfFormat(config?.format) ?? kindOfFormat(report?.format) ?? 'run';
   return {
     name: files.name,
     kind,
@@ -143,7 +153,7 @@ export function summarizeRun(files: RunFiles): RunSummary {
     best,
     latestDice: validations[validations.length - 1]?.dice,
     classNames: Array.isArray(config?.classNames) ? config.classNames.filter((c): c is string => typeof c === 'string') : [],
-    description: [config?.mode, config?.net, config?.preset].filter((w): w is string => typeof w === 'string').join(' '),
+    description: [config?.mode, config?.net, config?.job?.method, config?.preset ?? config?.job?.preset].filter((w): w is string => typeof w === 'string').join(' '),
     holder: files.lock,
   };
 }

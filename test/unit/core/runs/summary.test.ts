@@ -47,3 +47,17 @@ test('summary: a finished run has no ETA and takes the best validation, else rep
   assert.deepEqual([fromReport.step, fromReport.totalSteps, fromReport.best?.meanDice], [20, 20, 0.7]);
   assert.equal(describeRun(fromReport), 'done 20/20 · best Dice 0.700');
 });
+
+test('summary: pretrain and coords run folders are named by their files (kind, total steps, method, ETA without validations)', () => {
+  const pretrain = { format: 'anadiff-pretrain-run', kind: 'pretrain', steps: 40, job: { method: 'diffusion', preset: 'small' } };
+  const s = summarizeRun({ name: 'p', config: pretrain, report: undefined, lock: { ...lock(true), kind: 'pretrain' }, history: history(30) });
+  assert.equal(s.kind, 'pretrain');
+  assert.equal(s.totalSteps, 40);
+  assert.equal(s.etaSec, 5, '10 steps x 0.5 s, no validation');
+  assert.equal(s.description, 'diffusion small');
+  const stale = summarizeRun({ name: 'p', config: pretrain, report: { format: 'anadiff-pretrain-report', status: 'done', step: 40, steps: 40 }, lock: undefined, history: history(40) });
+  assert.equal(stale.kind, 'pretrain', 'without a lock the kind comes from the files');
+  const coords = summarizeRun({ name: 'c', config: undefined, report: { format: 'anadiff-coords-report', status: 'stopped', step: 7, steps: 20 }, lock: undefined, history: emptyHistory() });
+  assert.deepEqual([coords.kind, coords.status, coords.step, coords.totalSteps], ['coords', 'stopped', 7, 20]);
+  assert.equal(summarizeRun({ name: 'x', config: { format: 'something-else' }, report: undefined, lock: undefined, history: emptyHistory() }).kind, 'run');
+});
