@@ -476,6 +476,71 @@ def run_bench(args):
     print(json.dumps(result))
 
 
+def timestep_embedding(t, dim, max_period=10000):
+    """anadiff's timestepEmbedding (src/core/diffusion/timestep.ts): [sin(t f_j)..., cos(t f_j)...], f_j = P^(-j/(h-1))."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / (half - 1))
+    angle = t.float()[:, None] * freqs[None, :]
+    return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
+
+
+def run_pretrain_bench(args):
+    """One pretraining step as `anadiff pretrain` takes it (bench pretrain's peer): AdamW (wd 1e-6), gradient clipping
+    at norm 1. diffusion: t uniform, q-sample with the linear DDPM schedule (T 1000), epsilon MSE; genesis: sigmoid of
+    the FPN3d segmenter with an FPN head, MSE to a target patch."""
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    if args.device == 'cpu':
+        torch.set_num_threads(args.threads)
+    cfg = json.loads(args.config)
+    pi, pj, pk = (int(v) for v in args.patch.split('x'))
+    shape = (args.batch, 1, pk, pj, pi)
+    net = (DiffusionNet(cfg) if args.method == 'diffusion' else build_net(cfg)).to(device)
+    opt = torch.optim.AdamW(net.parameters(), lr=3e-4, weight_decay=1e-6)
+    x0 = torch.rand(shape, device=device)
+    target = torch.rand(shape, device=device)
+    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, device=device), 0)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        if args.method == 'diffusion':
+            t = torch.randint(0, 1000, (args.batch,), device=device)
+            noise = torch.randn(shape, device=device)
+            a = abar[t].view(-1, 1, 1, 1, 1)
+            xt = a.sqrt() * (2 * x0 - 1) + (1 - a).sqrt() * noise
+            loss = F.mse_loss(net(xt, timestep_embedding(t, cfg['timeChannels'])), noise)
+        else:
+            loss = F.mse_loss(torch.sigmoid(net(x0)), target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        opt.step()
+        return loss
+
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    for _ in range(args.warmup):
+        step()
+    sync()
+    times = []
+    loss = None
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        loss = step()
+        sync()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    mid = len(times) // 2
+    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+    result = {'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+              'device': args.device, 'params': sum(p.numel() for p in net.parameters()), 'loss': float(loss)}
+    if device.type == 'cuda':
+        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
+        result['gpu'] = torch.cuda.get_device_name()
+    print(json.dumps(result))
+
+
 def window_starts(size, roi, overlap):
     """MONAI's dense_patch_slices along one axis (anadiff's windowStarts): last window flush with the end."""
     if size <= roi:
@@ -693,8 +758,19 @@ def main(argv):
     nce.add_argument('--batch', required=True, help='safetensors with a, b [K, D] and w [K]')
     nce.add_argument('--out', required=True)
     nce.add_argument('--tau', type=float, default=0.1)
+    pb = sub.add_parser('pretrain-bench')
+    pb.add_argument('--method', choices=['diffusion', 'genesis'], required=True)
+    pb.add_argument('--config', required=True, help='JSON network config (diffusionPresetConfig or genesisNetConfig)')
+    pb.add_argument('--patch', default='64x64x32', help='IxJxK')
+    pb.add_argument('--batch', type=int, default=2)
+    pb.add_argument('--steps', type=int, default=8)
+    pb.add_argument('--warmup', type=int, default=2)
+    pb.add_argument('--threads', type=int, default=2)
+    pb.add_argument('--device', default='cpu')
     args = p.parse_args(argv)
-    if args.mode == 'info-nce':
+    if args.mode == 'pretrain-bench':
+        run_pretrain_bench(args)
+    elif args.mode == 'info-nce':
         run_info_nce(args)
     elif args.mode == 'diffusion-loss':
         run_diffusion_loss(args)
