@@ -65,7 +65,7 @@ function trainPidsUnder(runsRoot: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmd.includes('train') && cmd.includes(runsRoot)) pids.push(Number(entry));
+      if ((cmd.includes('train') || cmd.includes('pretrain')) && cmd.includes(runsRoot)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -129,6 +129,43 @@ export const tests: readonly E2eTest[] = [
         assert.ok(tableRows >= 14, `Dice table: header, mean and 13 organs (got ${tableRows} rows)`);
         const shot = await screenshot('runs-monitor');
         if (process.env.ANADIFF_DOCS_IMAGES === '1') copyFileSync(shot, path.join(repoRoot, 'docs', 'images', 'runs-monitor.png'));
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  },
+  {
+    name: 'a palette-started pretraining run shows in the Runs tree, stops, resumes as a pretraining run and ends done',
+    timeoutMs: 420_000,
+    async run({ page, workbench, workspace, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: New Pretraining Run');
+        await pickQuickInput(page, 'Diffusion');
+        await pickQuickInput(page, 'Phantom');
+        await pickQuickInput(page, 'Smoke test');
+        await showRunsView(page);
+        const row = runRow(page, /-pretrain-diffusion/);
+        await until('the pretraining run shows as running', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
+        await contextAction(page, row, 'Stop Run');
+        await until('the stopped run shows as stopped', () => row.innerText({ timeout: 1_000 }), (t) => /stopped/.test(t), 120_000);
+        const runDir = path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-pretrain-diffusion'))!);
+        const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { format: string; status: string; step: number };
+        assert.equal(report.format, 'anadiff-pretrain-report');
+        assert.equal(report.status, 'stopped');
+        assert.ok(report.step < 40, `stopped before the end (step ${report.step})`);
+
+        // Resume must start `anadiff pretrain --resume` (train --resume refuses a pretraining config)
+        await contextAction(page, row, 'Resume Run');
+        const done = await until('the resumed run ends done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 240_000);
+        log(`tree: ${done.replace(/\s+/g, ' ')}`);
+        assert.match(done, /40\/40/);
+        const steps = readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step?: number }).step);
+        assert.deepEqual(steps, Array.from({ length: 40 }, (_, i) => i + 1), 'metrics: each step once, in order, across the stop');
+        assert.ok(existsSync(path.join(runDir, 'best')), 'the exported backbone is in best/');
+        const monitor = await workbench.webviewFrame();
+        await until('the monitor shows the whole loss curve', points(monitor, 'chart-loss'), (n) => n === 40, 30_000);
       } finally {
         for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
       }

@@ -1,11 +1,13 @@
 /**
- * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, Open Run Monitor, Stop Run,
+ * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Open Run Monitor, Stop Run,
  * Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs start only in trusted workspaces.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resumeCommandOf } from '../../core/runs/resume.js';
 import type { RunStatus } from '../../core/runs/summary.js';
+import type { PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
 import type { JobManager } from '../jobs/job-manager.js';
 import { RunMonitorPanel } from './monitor-panel.js';
@@ -24,6 +26,23 @@ export const RUN_LENGTHS = [
   },
   { label: 'Short: 5 epochs × 50 steps', detail: 'the preset\'s patch and spacing', args: ['--epochs', '5', '--steps-per-epoch', '50'] },
   { label: 'Full: 10 epochs × 100 steps', detail: 'the CLI\'s defaults', args: ['--epochs', '10', '--steps-per-epoch', '100'] },
+] as const;
+
+/** Pretraining methods offered by New Pretraining Run… (`anadiff pretrain --method`). */
+export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detail: string; readonly method: PretrainMethod }[] = [
+  { label: 'Diffusion', detail: 'DDPM denoising (epsilon MSE) with the timestep as FiLM in the backbone', method: 'diffusion' },
+  { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis' },
+];
+
+/** Pretraining lengths (the first is the one-minute check that pretraining and the monitor work). */
+export const PRETRAIN_LENGTHS = [
+  {
+    label: 'Smoke test: 40 steps',
+    detail: '32×32×16 patches at 6 mm: under a minute on a CPU',
+    args: ['--steps', '40', '--patch', '32x32x16', '--spacing', '6x6x6', '--checkpoint-every', '5'],
+  },
+  { label: 'Short: 300 steps', detail: 'the CLI\'s patch and spacing', args: ['--steps', '300'] },
+  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', args: ['--steps', '1000'] },
 ] as const;
 
 interface Deps {
@@ -62,21 +81,8 @@ async function newTrainingRun(deps: Deps): Promise<void> {
     void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
     return;
   }
-  const data = await vscode.window.showQuickPick(
-    [
-      { label: 'Phantom', detail: 'the built-in CT phantom with 13 organs (seed 1 trains, seed 2 validates)', id: 'phantom' as const },
-      { label: 'Folder…', detail: 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', id: 'folder' as const },
-    ],
-    { title: 'New Training Run (1/2): data', placeHolder: 'Train on' },
-  );
-  if (!data) return;
-  let dataArgs: string[] = ['--phantom'];
-  if (data.id === 'folder') {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder.uri, openLabel: 'Train on this folder' });
-    const dir = picked?.[0];
-    if (!dir) return;
-    dataArgs = ['--data', dir.fsPath];
-  }
+  const dataArgs = await pickData('New Training Run (1/2): data', folder, 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', 'Train on this folder');
+  if (!dataArgs) return;
   const length = await vscode.window.showQuickPick(RUN_LENGTHS.map((l) => ({ ...l })), {
     title: 'New Training Run (2/2): length (mode scratch, preset tiny)',
     placeHolder: 'Epochs',
@@ -89,6 +95,45 @@ async function newTrainingRun(deps: Deps): Promise<void> {
     '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
   ];
   startJob(deps, 'train', runDir, args, folder.uri.fsPath);
+}
+
+/** Asks for the data a job reads: the built-in phantom, or a folder (its CTs, recursively). */
+async function pickData(title: string, folder: vscode.WorkspaceFolder, folderDetail: string, openLabel: string): Promise<string[] | undefined> {
+  const data = await vscode.window.showQuickPick(
+    [
+      { label: 'Phantom', detail: 'the built-in CT phantom with 13 organs', id: 'phantom' as const },
+      { label: 'Folder…', detail: folderDetail, id: 'folder' as const },
+    ],
+    { title, placeHolder: 'Train on' },
+  );
+  if (!data) return undefined;
+  if (data.id === 'phantom') return ['--phantom'];
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder.uri, openLabel });
+  return picked?.[0] ? ['--data', picked[0].fsPath] : undefined;
+}
+
+async function newPretrainingRun(deps: Deps): Promise<void> {
+  if (!requireTrust()) return;
+  const root = deps.model.runsRoot;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!root || !folder) {
+    void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
+    return;
+  }
+  const method = await vscode.window.showQuickPick(PRETRAIN_CHOICES.map((c) => ({ ...c })), { title: 'New Pretraining Run (1/3): method', placeHolder: 'Pretrain with' });
+  if (!method) return;
+  const dataArgs = await pickData('New Pretraining Run (2/3): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped)', 'Pretrain on this folder');
+  if (!dataArgs) return;
+  const length = await vscode.window.showQuickPick(PRETRAIN_LENGTHS.map((l) => ({ ...l })), { title: 'New Pretraining Run (3/3): length (preset tiny)', placeHolder: 'Steps' });
+  if (!length) return;
+  const settings = loadRunsSettings();
+  const name = `pretrain-${method.method}`;
+  const runDir = path.join(root, runFolderName(name));
+  const args = [
+    'pretrain', '--method', method.method, ...dataArgs, '--preset', 'tiny', ...length.args, '--name', name,
+    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
+  ];
+  startJob(deps, 'pretrain', runDir, args, folder.uri.fsPath);
 }
 
 function startJob(deps: Deps, kind: string, runDir: string, args: readonly string[], cwd: string): void {
@@ -127,12 +172,24 @@ async function resumeRun(deps: Deps, arg: unknown): Promise<void> {
   const runDir = await pickRun(deps, arg, ['stopped', 'stale', 'failed'], 'Resume which run?');
   if (!runDir) return;
   const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!existsSync(path.join(runDir, RUN_FILES.config))) {
+  const configPath = path.join(runDir, RUN_FILES.config);
+  if (!existsSync(configPath)) {
     void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(runDir)} has no config.json: it cannot be resumed.`);
     return;
   }
+  let command: readonly string[] | undefined;
+  try {
+    command = resumeCommandOf(JSON.parse(readFileSync(configPath, 'utf8')));
+  } catch (error) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${configPath} is not valid JSON (${(error as Error).message}): the run cannot be resumed.`);
+    return;
+  }
+  if (!command) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${configPath} is not the config of a training, pretraining or coordinate run: nothing resumes it.`);
+    return;
+  }
   const settings = loadRunsSettings();
-  const args = ['train', '--resume', runDir, '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : [])];
+  const args = [...command, '--resume', runDir, '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : [])];
   try {
     startJob(deps, 'resume', runDir, args, folder?.uri.fsPath ?? runDir);
   } catch (error) {
@@ -167,6 +224,7 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
   };
   return [
     vscode.commands.registerCommand('anadiff.runs.newTrainingRun', guard(() => newTrainingRun(deps))),
+    vscode.commands.registerCommand('anadiff.runs.newPretrainingRun', guard(() => newPretrainingRun(deps))),
     vscode.commands.registerCommand('anadiff.runs.openMonitor', guard(async (arg) => {
       const runDir = await pickRun(deps, arg, undefined, 'Monitor which run?');
       if (runDir) RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);
