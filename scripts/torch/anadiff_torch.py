@@ -430,6 +430,38 @@ def one_cycle_lrs(s):
     return torch.tensor(lrs, dtype=torch.float64)
 
 
+def time_steps(step, device, warmup, steps):
+    """Median wall time (ms) of `steps` calls of step() after `warmup`, the GPU synchronised around each; last result."""
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    for _ in range(warmup):
+        step()
+    sync()
+    times = []
+    out = None
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        out = step()
+        sync()
+        times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    mid = len(times) // 2
+    return (times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2), out
+
+
+def bench_result(median, net, device, device_name):
+    """The JSON line every bench peer prints (bench-peer.ts reads median_ms and peak_rss_mb)."""
+    result = {'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__,
+              'threads': torch.get_num_threads(), 'device': device_name,
+              'params': sum(p.numel() for p in net.parameters())}
+    if device.type == 'cuda':
+        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
+        result['gpu'] = torch.cuda.get_device_name()
+    return result
+
+
 def run_bench(args):
     torch.manual_seed(0)
     device = torch.device(args.device)
@@ -451,29 +483,8 @@ def run_bench(args):
         opt.step()
         return loss
 
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-
-    for _ in range(args.warmup):
-        step()
-    sync()
-    times = []
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        step()
-        sync()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    mid = len(times) // 2
-    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-    result = {'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__,
-              'threads': torch.get_num_threads(), 'device': args.device,
-              'params': sum(p.numel() for p in net.parameters())}
-    if device.type == 'cuda':
-        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
-        result['gpu'] = torch.cuda.get_device_name()
-    print(json.dumps(result))
+    median, _ = time_steps(step, device, args.warmup, args.steps)
+    print(json.dumps(bench_result(median, net, device, args.device)))
 
 
 def timestep_embedding(t, dim, max_period=10000):
@@ -516,29 +527,8 @@ def run_pretrain_bench(args):
         opt.step()
         return loss
 
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize()
-
-    for _ in range(args.warmup):
-        step()
-    sync()
-    times = []
-    loss = None
-    for _ in range(args.steps):
-        t0 = time.perf_counter()
-        loss = step()
-        sync()
-        times.append((time.perf_counter() - t0) * 1000)
-    times.sort()
-    mid = len(times) // 2
-    median = times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
-    result = {'median_ms': median, 'peak_rss_mb': peak_rss_mb(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-              'device': args.device, 'params': sum(p.numel() for p in net.parameters()), 'loss': float(loss)}
-    if device.type == 'cuda':
-        result['peak_gpu_mb'] = torch.cuda.max_memory_allocated() / 2 ** 20
-        result['gpu'] = torch.cuda.get_device_name()
-    print(json.dumps(result))
+    median, loss = time_steps(step, device, args.warmup, args.steps)
+    print(json.dumps({**bench_result(median, net, device, args.device), 'loss': float(loss)}))
 
 
 def window_starts(size, roi, overlap):

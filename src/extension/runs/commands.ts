@@ -75,12 +75,9 @@ async function pickRun(deps: Deps, arg: unknown, statuses: readonly RunStatus[] 
 
 async function newTrainingRun(deps: Deps): Promise<void> {
   if (!requireTrust()) return;
-  const root = deps.model.runsRoot;
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!root || !folder) {
-    void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
-    return;
-  }
+  const target = runsTarget(deps);
+  if (!target) return;
+  const { root, folder } = target;
   const dataArgs = await pickData('New Training Run (1/2): data', folder, 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', 'Train on this folder');
   if (!dataArgs) return;
   const length = await vscode.window.showQuickPick(RUN_LENGTHS.map((l) => ({ ...l })), {
@@ -95,6 +92,15 @@ async function newTrainingRun(deps: Deps): Promise<void> {
     '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
   ];
   startJob(deps, 'train', runDir, args, folder.uri.fsPath);
+}
+
+/** Where a new run goes: the runs root and the workspace folder (a job's cwd); undefined, with a message, without one. */
+function runsTarget(deps: Deps): { root: string; folder: vscode.WorkspaceFolder } | undefined {
+  const root = deps.model.runsRoot;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (root && folder) return { root, folder };
+  void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
+  return undefined;
 }
 
 /** Asks for the data a job reads: the built-in phantom, or a folder (its CTs, recursively). */
@@ -114,12 +120,9 @@ async function pickData(title: string, folder: vscode.WorkspaceFolder, folderDet
 
 async function newPretrainingRun(deps: Deps): Promise<void> {
   if (!requireTrust()) return;
-  const root = deps.model.runsRoot;
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!root || !folder) {
-    void vscode.window.showErrorMessage('AnaDiff: open a folder first: runs are written under its .anadiff/runs.');
-    return;
-  }
+  const target = runsTarget(deps);
+  if (!target) return;
+  const { root, folder } = target;
   const method = await vscode.window.showQuickPick(PRETRAIN_CHOICES.map((c) => ({ ...c })), { title: 'New Pretraining Run (1/3): method', placeHolder: 'Pretrain with' });
   if (!method) return;
   const dataArgs = await pickData('New Pretraining Run (2/3): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped)', 'Pretrain on this folder');
