@@ -55,10 +55,10 @@ export interface PretrainJob {
 export interface PretrainVolume {
   readonly dims: Dims;
   readonly image: Float32Array;
-  /** 1 inside the body (the preprocessing's mask): where the contrastive job draws its positives. */
-  readonly body: Uint8Array;
-  /** Millimetres per voxel of the training grid along i, j, k. */
-  readonly spacingMm: readonly [number, number, number];
+  /** 1 inside the body (the preprocessing's mask): where the contrastive job draws its positives (it needs it). */
+  readonly body?: Uint8Array;
+  /** Millimetres per voxel of the training grid along i, j, k (contrastive: needed). */
+  readonly spacingMm?: readonly [number, number, number];
 }
 
 /** AdamW with gradient clipping at norm 1, the optimiser every method shares (issue 11: same optimizer for all arms). */
@@ -105,7 +105,10 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
     const positives = job.positives ?? VOX2VEC_POSITIVES;
     step = buildContrastiveTrainStep({ net, optimizer, shape: { pairs: job.batch, spatial: [pk, pj, pi], positives } });
     const sampling = { patch: job.patch, pairs: job.batch, positives, levels: net.levels };
-    const crops = volumes.map((v) => ({ image: v.image, body: v.body, dims: v.dims, spacing: v.spacingMm }));
+    const crops = volumes.map((v, n) => {
+      if (!v.body || !v.spacingMm) throw new JobError(`pretrain: contrastive needs the body mask and spacing of every CT (volume ${n} lacks them)`);
+      return { image: v.image, body: v.body, dims: v.dims, spacing: v.spacingMm };
+    });
     data = (rng) => {
       // vox2vec: every pair of a step comes from one CT.
       const b = sampleContrastiveBatch(rng, crops[crops.length === 1 ? 0 : nextInt(rng, crops.length)]!, sampling);
