@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
+import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { oneCycle } from '../../core/optim/schedules.js';
 import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
@@ -13,9 +14,10 @@ import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
 import { deviceOption, listCts } from './coords.js';
 import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
 
+const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
 
-const usage = `usage: anadiff pretrain --method diffusion|genesis (--phantom | --data DIR) [options]
+const usage = `usage: anadiff pretrain --method diffusion|genesis|contrastive (--phantom | --data DIR) [options]
        anadiff pretrain --resume RUN_DIR [--steps N]
 
 Pretrains the segmenter's FPN3d backbone on unlabelled CTs (issue 11) and writes a run folder like \`anadiff train\`:
@@ -29,6 +31,11 @@ methods:
               folded into its stem, so it takes the segmenter's [0, 1] images.
   genesis     Models Genesis: flip, local pixel shuffle, Bezier intensity, in-/out-painting; sigmoid head, MSE to
               the original patch.
+  contrastive vox2vec: two overlapping crops (--patch) of one CT on its grid share an anchor body voxel; up to
+              --positives body voxels inside both are positives (the same voxel in both views), every other sampled
+              voxel of both views a negative; features of every pyramid level at the voxel, concatenated, through a
+              projection head (Linear-BatchNorm-ReLU twice, Linear to 128, L2 norm); symmetric InfoNCE, temperature
+              0.1. --batch is the crop pairs per step, all from one CT. The exported backbone is as trained.
 data (CTs only, no labels):
   --phantom             the built-in phantom, seeds ${PRETRAIN_PHANTOM_SEEDS.join(' and ')} (seed 2, train --phantom's validation case, stays unseen)
   --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped)
@@ -36,12 +43,13 @@ data (CTs only, no labels):
 model and optimisation:
   --preset tiny|small (small): the backbone of \`train --preset\` (probe with the same preset)
   --patch IxJxK (${DEFAULT_PATCH.join('x')}, Genesis' cube), multiples of 4 (tiny) or 8 (small)
+  --positives N (1024; contrastive only)
   --batch B (2)  --steps N (1000)  --lr (3e-4; AdamW, weight decay 1e-6, clip 1, one-cycle with 10% warm-up)
   --seed N (0)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
-Not yet: guided diffusion (coordinates as aux head or condition), the contrastive job, EMA weights, \`anadiff compare\`.`;
+Not yet: guided diffusion (coordinates as aux head or condition), vox2vec's augmentations, EMA weights, \`anadiff compare\`.`;
 
 function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
@@ -58,7 +66,7 @@ async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): P
 
 export const pretrainCommand: CliCommand = {
   name: 'pretrain',
-  summary: 'pretrain a backbone on unlabelled CTs (diffusion or Models Genesis) into a run folder',
+  summary: 'pretrain a backbone on unlabelled CTs (diffusion, Models Genesis or vox2vec) into a run folder',
   usage,
   async run(argv) {
     const { values } = parseArgs({
@@ -67,13 +75,13 @@ export const pretrainCommand: CliCommand = {
         method: { type: 'string' }, phantom: { type: 'boolean' }, data: { type: 'string' }, spacing: { type: 'string' },
         preset: { type: 'string' }, patch: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
-        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
+        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, positives: { type: 'string' },
       },
     });
     let config: PretrainRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
-      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'lr', 'seed', 'run-dir'] as const).filter((k) => values[k] !== undefined);
+      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir'] as const).filter((k) => values[k] !== undefined);
       if (fresh.length > 0) throw new UsageError(`--resume continues a run with its own config.json; drop ${fresh.map((k) => `--${k}`).join(', ')}`);
       runDir = resolve(values.resume);
       let saved: PretrainRunConfig;
@@ -94,9 +102,11 @@ export const pretrainCommand: CliCommand = {
       console.error(`resuming ${runDir}`);
     } else {
       // Every flag is parsed and range-checked before the data is listed or a CT read.
-      if (values.method === undefined) throw new UsageError(`--method is required (${PRETRAIN_METHODS.join(' or ')})\n\n${usage}`);
-      if (!(PRETRAIN_METHODS as readonly string[]).includes(values.method)) throw new UsageError(`--method must be ${PRETRAIN_METHODS.join(' or ')}, got ${values.method}`);
+      if (values.method === undefined) throw new UsageError(`--method is required (${METHOD_LIST})\n\n${usage}`);
+      if (!(PRETRAIN_METHODS as readonly string[]).includes(values.method)) throw new UsageError(`--method must be ${METHOD_LIST}, got ${values.method}`);
       const method = values.method as PretrainMethod;
+      const positives = positiveIntOption('positives', values.positives);
+      if (positives !== undefined && method !== 'contrastive') throw new UsageError(`--positives is for --method contrastive, not ${method}`);
       checkDataFlags(values);
       const preset = values.preset ?? 'small';
       if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
@@ -112,6 +122,7 @@ export const pretrainCommand: CliCommand = {
       const job: PretrainJob = {
         kind: 'pretrain', method, preset, patch, batch: positiveIntOption('batch', values.batch) ?? 2,
         optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, steps, { pctStart: 0.1 }),
+        ...(method === 'contrastive' ? { positives: positives ?? VOX2VEC_POSITIVES } : {}),
       };
       const name = values.name ?? method;
       runDir = resolve(values['run-dir'] ?? join(defaultRunsRoot(), runFolderName(name)));

@@ -35,6 +35,13 @@ export interface CropPairOptions {
    * option: an anchor in the air around a small body can leave a pair with no shared body voxel to compare).
    */
   readonly anchor?: 'image' | 'body';
+  /**
+   * Start every view on a voxel of the volume's grid (its start rounded to a multiple of the volume's spacing). With
+   * the spacing range pinned to the volume's own spacing (vox2vec's crops: one scale, src/core/pretrain/contrastive.ts)
+   * the views are plain sub-blocks of the volume and a shared slot holds the same voxel in both, not one within half
+   * a voxel of the other.
+   */
+  readonly onGrid?: boolean;
 }
 
 export const APE_CROP_DEFAULTS: CropPairOptions = Object.freeze({
@@ -73,7 +80,10 @@ const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * n
 function drawView(rng: Rng, volume: CoordsVolume, anchor: readonly number[], o: CropPairOptions): CropView {
   const spacing = [0, 1, 2].map((a) => Math.max(volume.spacing[a]!, uniform(rng, o.minSpacing[a]!, o.maxSpacing[a]!))) as [number, number, number];
   // The anchor lies at a uniform place inside the crop, so the two views always overlap around it.
-  const startMm = [0, 1, 2].map((a) => anchor[a]! - nextFloat(rng) * (o.patch[a]! - 1) * spacing[a]!) as [number, number, number];
+  const startMm = [0, 1, 2].map((a) => {
+    const mm = anchor[a]! - nextFloat(rng) * (o.patch[a]! - 1) * spacing[a]!;
+    return o.onGrid ? Math.round(mm / volume.spacing[a]!) * volume.spacing[a]! : mm;
+  }) as [number, number, number];
   return resampleView(volume, startMm, spacing, o.patch, o.padValue);
 }
 

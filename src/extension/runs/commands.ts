@@ -32,6 +32,7 @@ export const RUN_LENGTHS = [
 export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detail: string; readonly method: PretrainMethod }[] = [
   { label: 'Diffusion', detail: 'DDPM denoising (epsilon MSE) with the timestep as FiLM in the backbone', method: 'diffusion' },
   { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis' },
+  { label: 'Contrastive (vox2vec)', detail: 'voxel-level InfoNCE between two overlapping crops of one CT, multi-level features', method: 'contrastive' },
 ];
 
 /** Pretraining lengths (the first is the one-minute check that pretraining and the monitor work). */

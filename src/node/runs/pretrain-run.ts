@@ -4,14 +4,14 @@
  * run.lock while it runs), trained by the engine's runTraining, so Ctrl-C stops after a checkpoint and a resumed run
  * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
  * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only; for diffusion with FiLM folded at t = 0
- * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts), rewritten whenever the run ends (done or
+ * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts; for genesis and contrastive as trained), rewritten whenever the run ends (done or
  * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
  * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
-import { DEFAULT_SPACING_MM, preprocessCase } from '../../core/preprocess/index.js';
+import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase } from '../../core/preprocess/index.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
 import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
@@ -71,7 +71,7 @@ export async function loadPretrainVolume(source: CtSource, spacingMm: readonly [
   const image = 'phantom' in source ? makePhantom({ size: 'small', seed: source.phantom.seed }).image : await readNiftiFile(source.image);
   try {
     const pre = preprocessCase({ image }, { spacingMm });
-    return { dims: pre.image.dims, image: pre.image.data };
+    return { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas) };
   } catch (err) {
     throw new Error(`${source.id}: ${(err as Error).message}`);
   }

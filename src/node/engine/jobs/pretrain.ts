@@ -5,6 +5,8 @@
  * (the data stream); then, from the same stream:
  *   diffusion  t uniform over 0..T-1 and the noise (diffusionBatch), on the patch mapped to [-1, 1]
  *   genesis    the Models Genesis corruption of the patch (genesisSample): input and reconstruction target
+ * The contrastive step (vox2vec) draws its own data: one CT chosen uniformly, then `batch` crop pairs of `patch` voxels
+ * from it with up to `positives` shared body voxels each (core/pretrain/contrastive.ts).
  * `pretrainedBackbone` turns a step graph's checkpoint into the plain FPN3d backbone a segmenter loads (`backbone.*`).
  */
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
@@ -19,6 +21,9 @@ import { HYPER, optimizerHyper } from '../../../core/optim/optimizer.js';
 import { learningRate, type Schedule } from '../../../core/optim/schedules.js';
 import { buildGenesisTrainStep, GENESIS_INPUTS, genesisNetConfig } from '../../../core/pretrain/genesis-step.js';
 import { genesisSample } from '../../../core/pretrain/genesis.js';
+import { sampleContrastiveBatch, VOX2VEC_POSITIVES } from '../../../core/pretrain/contrastive.js';
+import { buildContrastiveTrainStep, CONTRASTIVE_INPUTS, contrastiveNetConfig } from '../../../core/pretrain/contrastive-step.js';
+import type { Fpn3dConfig } from '../../../core/nn/fpn3d.js';
 import type { Dims } from '../../../core/preprocess/grid.js';
 import { nextInt, type Rng } from '../../../core/random/rng.js';
 import { initialTrainState, type TrainStepGraph } from '../../../core/train/step.js';
@@ -27,7 +32,7 @@ import { carriedStates, type StepProgram } from '../step-program.js';
 import { optimizerConfigOf } from './segmentation.js';
 import { JobError } from './segmentation-data.js';
 
-export const PRETRAIN_METHODS = ['diffusion', 'genesis'] as const;
+export const PRETRAIN_METHODS = ['diffusion', 'genesis', 'contrastive'] as const;
 export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
 
 export interface PretrainJob {
@@ -40,6 +45,8 @@ export interface PretrainJob {
   readonly batch: number;
   /** Diffusion only: the noise schedule (default T = 1000, linear 1e-4..0.02). */
   readonly noise?: NoiseScheduleConfig;
+  /** Contrastive only: positive voxels per crop pair (default 1024, vox2vec); `batch` is the crop pairs per step. */
+  readonly positives?: number;
   readonly optimizer: OptimizerSpec;
   readonly schedule: Schedule;
 }
@@ -48,6 +55,10 @@ export interface PretrainJob {
 export interface PretrainVolume {
   readonly dims: Dims;
   readonly image: Float32Array;
+  /** 1 inside the body (the preprocessing's mask): where the contrastive job draws its positives (it needs it). */
+  readonly body?: Uint8Array;
+  /** Millimetres per voxel of the training grid along i, j, k (contrastive: needed). */
+  readonly spacingMm?: readonly [number, number, number];
 }
 
 /** AdamW with gradient clipping at norm 1, the optimiser every method shares (issue 11: same optimizer for all arms). */
@@ -59,6 +70,10 @@ export function diffusionNetOf(job: PretrainJob): DiffusionNetConfig {
 
 export function genesisNetOf(job: PretrainJob): Fpn3dSegmenterConfig {
   return genesisNetConfig(job.preset);
+}
+
+export function contrastiveNetOf(job: PretrainJob): Fpn3dConfig {
+  return contrastiveNetConfig(job.preset);
 }
 
 const tensor = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dtype: 'F32', shape, data });
@@ -83,23 +98,43 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
   const shape = { batch: job.batch, spatial: [pk, pj, pi] as [number, number, number] };
   const image = [job.batch, 1, pk, pj, pi];
   let step: TrainStepGraph;
-  let data: (rng: Rng, patches: Float32Array) => Map<string, NamedTensor>;
-  if (job.method === 'diffusion') {
+  let data: (rng: Rng) => Map<string, NamedTensor>;
+  const patches = (rng: Rng): Float32Array => drawPretrainPatches(rng, volumes, job.patch, job.batch);
+  if (job.method === 'contrastive') {
+    const net = contrastiveNetOf(job);
+    const positives = job.positives ?? VOX2VEC_POSITIVES;
+    step = buildContrastiveTrainStep({ net, optimizer, shape: { pairs: job.batch, spatial: [pk, pj, pi], positives } });
+    const sampling = { patch: job.patch, pairs: job.batch, positives, levels: net.levels };
+    const crops = volumes.map((v, n) => {
+      if (!v.body || !v.spacingMm) throw new JobError(`pretrain: contrastive needs the body mask and spacing of every CT (volume ${n} lacks them)`);
+      return { image: v.image, body: v.body, dims: v.dims, spacing: v.spacingMm };
+    });
+    data = (rng) => {
+      // vox2vec: every pair of a step comes from one CT.
+      const b = sampleContrastiveBatch(rng, crops[crops.length === 1 ? 0 : nextInt(rng, crops.length)]!, sampling);
+      const out = new Map<string, NamedTensor>([[CONTRASTIVE_INPUTS.image, tensor([2 * job.batch, 1, pk, pj, pi], b.image)], [CONTRASTIVE_INPUTS.weights, tensor([b.weights.length], b.weights)]]);
+      for (const [v, levels] of [[1, b.idx1], [2, b.idx2]] as const) {
+        levels.forEach((idx, l) => out.set(CONTRASTIVE_INPUTS.idx(v, l), { dtype: 'I64', shape: [idx.length], data: idx }));
+      }
+      return out;
+    };
+  } else if (job.method === 'diffusion') {
     const net = diffusionNetOf(job);
     const schedule = noiseSchedule(noiseScheduleConfig(job.noise ?? {}));
     step = buildDiffusionTrainStep({ net, optimizer, shape });
     const shapes = new Map(step.data.map((d) => [d.name, d.shape]));
-    data = (rng, patches) => {
-      const { feeds } = diffusionBatch(rng, schedule, toDiffusionRange(patches), job.batch, net.timeChannels);
+    data = (rng) => {
+      const { feeds } = diffusionBatch(rng, schedule, toDiffusionRange(patches(rng)), job.batch, net.timeChannels);
       return new Map([...feeds].map(([name, values]) => [name, tensor(shapes.get(name) ?? [values.length], values)]));
     };
   } else {
     step = buildGenesisTrainStep({ net: genesisNetOf(job), optimizer, shape });
-    data = (rng, patches) => {
-      const input = new Float32Array(patches.length);
-      const target = new Float32Array(patches.length);
+    data = (rng) => {
+      const drawn = patches(rng);
+      const input = new Float32Array(drawn.length);
+      const target = new Float32Array(drawn.length);
       for (let b = 0; b < job.batch; b++) {
-        const s = genesisSample(rng, { dims: [pi, pj, pk], data: patches.subarray(b * size, (b + 1) * size) });
+        const s = genesisSample(rng, { dims: [pi, pj, pk], data: drawn.subarray(b * size, (b + 1) * size) });
         input.set(s.input, b * size);
         target.set(s.target, b * size);
       }
@@ -117,7 +152,7 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
       return new Map([...values].map(([name, v]) => [name, tensor(shapeOf.get(name) ?? [v.length], v)]));
     },
     batch(stepNumber, rng) {
-      const out = data(rng, drawPretrainPatches(rng, volumes, job.patch, job.batch));
+      const out = data(rng);
       const hyper = optimizerHyper(optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
       for (const name of step.hyper) {
         const value = hyper[name];
@@ -135,7 +170,8 @@ export const EXPORT_TIMESTEP = 0;
 /**
  * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors.
  * Diffusion: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the stem
- * (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw. Genesis: the backbone as trained.
+ * (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw. Genesis and contrastive: the backbone as
+ * trained (Genesis' reconstruction head and the contrastive projection head are dropped).
  */
 export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
   const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));

@@ -1,5 +1,5 @@
-// `anadiff pretrain`: diffusion's and Genesis' losses fall on the phantom from a fixed seed, a stopped and resumed run
-// repeats the uninterrupted one exactly, the exported backbone (best/) is what `train --backbone RUN` loads (diffusion:
+// `anadiff pretrain`: diffusion's, Genesis' and the contrastive losses fall on the phantom from a fixed seed, a stopped
+// and resumed run repeats the uninterrupted one exactly (diffusion, contrastive), the exported backbone (best/) is what `train --backbone RUN` loads (diffusion:
 // FiLM folded at t = 0 and the input range folded into the stem), and bad command lines exit 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,7 +25,10 @@ test.after(() => rmSync(root, { recursive: true, force: true }));
 const STEPS = 30;
 const configOf = (method: PretrainJob['method'], lr = 3e-3): PretrainRunConfig => ({
   format: 'anadiff-pretrain-run', version: 1, kind: 'pretrain', name: method,
-  job: { kind: 'pretrain', method, preset: 'tiny', patch: [16, 16, 8], batch: 2, optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, STEPS, { pctStart: 0.1 }) },
+  job: {
+    kind: 'pretrain', method, preset: 'tiny', patch: [16, 16, 8], batch: 2, optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, STEPS, { pctStart: 0.1 }),
+    ...(method === 'contrastive' ? { positives: 64 } : {}),
+  },
   train: PRETRAIN_PHANTOM_SEEDS.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })),
   spacingMm: [3, 3, 4], steps: STEPS, checkpointEvery: 10, seed: 0, threads: 1,
 });
@@ -37,7 +40,7 @@ const quiet = async <T>(f: () => Promise<T>): Promise<T> => {
   console.error = () => undefined;
   try { return await f(); } finally { console.error = error; }
 };
-const runs = { diffusion: join(root, 'diffusion'), genesis: join(root, 'genesis') };
+const runs = { diffusion: join(root, 'diffusion'), genesis: join(root, 'genesis'), contrastive: join(root, 'contrastive') };
 
 const bestOnly = (dir: string, step: string): void => {
   const best = loadCheckpoint(join(dir, step));
@@ -69,6 +72,36 @@ test(`genesis: over ${STEPS} steps the loss falls below an untrained run's on th
   assert.ok(a < 0.9 * b, `genesis: trained ${a}, untrained ${b}`);
   assert.equal(report.backbone, 'best/step-00000030.json');
   bestOnly(runs.genesis, report.backbone);
+});
+
+// The contrastive loss also depends on which voxels are drawn (how many positives a pair shares, how alike the
+// negatives are), so it is compared with an untrained run on the same batches too.
+test(`contrastive: over ${STEPS} steps the loss falls below an untrained run's on the same batches; best/ holds the backbone`, async () => {
+  const report = await pretrainRun(configOf('contrastive'), runs.contrastive);
+  assert.equal(report.status, 'done');
+  const frozenDir = join(root, 'contrastive-untrained');
+  await pretrainRun(configOf('contrastive', 1e-9), frozenDir);
+  const trained = metrics(runs.contrastive).map((l) => l.loss), untrained = metrics(frozenDir).map((l) => l.loss);
+  assert.equal(trained[0], untrained[0], 'same start, same first batch');
+  const a = mean(trained.slice(-15)), b = mean(untrained.slice(-15));
+  console.log(`contrastive: steps 1-10 ${mean(trained.slice(0, 10)).toFixed(4)}; steps ${STEPS - 14}-${STEPS} trained ${a.toFixed(4)}, untrained ${b.toFixed(4)}`);
+  assert.ok(a < 0.9 * b, `contrastive: trained ${a}, untrained ${b}`);
+  assert.equal(report.backbone, 'best/step-00000030.json');
+  bestOnly(runs.contrastive, report.backbone);
+  const raw = loadLatestCheckpoint(join(runs.contrastive, 'checkpoints'))!.tensors;
+  assert.ok([...raw.keys()].some((n) => n.startsWith('proj.')), 'the training checkpoint holds the projection head');
+});
+
+test('contrastive: stopped at step 12 and resumed, it repeats the uninterrupted run exactly', async () => {
+  const split = join(root, 'contrastive-split');
+  let seen = 0;
+  const first = await pretrainRun(configOf('contrastive'), split, { onProgress: (p) => { seen = p.step; }, shouldStop: () => seen >= 12 });
+  assert.equal(first.status, 'stopped');
+  assert.equal(first.step, 12);
+  const second = await pretrainRun(configOf('contrastive'), split);
+  assert.equal(second.status, 'done');
+  assert.deepEqual(metrics(split).map((l) => [l.step, l.loss, l.lr]), metrics(runs.contrastive).map((l) => [l.step, l.loss, l.lr]));
+  assert.deepEqual(loadCheckpoint(resolveBackbone(split)).tensors, loadCheckpoint(resolveBackbone(runs.contrastive)).tensors);
 });
 
 test('diffusion: stopped at step 12 and resumed, it repeats the uninterrupted run exactly', async () => {
@@ -122,12 +155,24 @@ test('the Genesis backbone feeds train --mode nonlinear --backbone RUN as traine
   for (const name of names) assert.deepEqual(loaded.get(name)?.data, raw.get(name)?.data, name);
 });
 
+test('the contrastive backbone feeds train --mode nonlinear --backbone RUN as trained (no projection head)', async () => {
+  const loaded = await probe(runs.contrastive, join(root, 'probe-contrastive'));
+  const raw = loadLatestCheckpoint(join(runs.contrastive, 'checkpoints'))!.tensors;
+  const names = [...raw.keys()].filter((n) => n.startsWith('backbone.'));
+  assert.ok(names.length > 10);
+  for (const name of names) assert.deepEqual(loaded.get(name)?.data, raw.get(name)?.data, name);
+  assert.ok(![...loaded.keys()].some((n) => n.startsWith('proj.')));
+});
+
 test('pretrain CLI: bad command lines exit 2 with the reason, before anything is read or written', async () => {
   const usage = async (args: string[], message: RegExp): Promise<void> => {
     await assert.rejects(pretrainCommand.run(args), (e: Error & { exitCode?: number }) => e.exitCode === EXIT.usage && message.test(e.message));
   };
   await usage(['--phantom'], /--method is required/);
-  await usage(['--method', 'guided', '--phantom'], /--method must be diffusion or genesis, got guided/);
+  await usage(['--method', 'guided', '--phantom'], /--method must be diffusion, genesis or contrastive, got guided/);
+  await usage(['--method', 'genesis', '--phantom', '--positives', '64'], /--positives is for --method contrastive, not genesis/);
+  await usage(['--method', 'contrastive', '--phantom', '--positives', '0'], /--positives must be a positive integer/);
+  await usage(['--resume', runs.genesis, '--positives', '8'], /drop --positives/);
   await usage(['--method', 'diffusion'], /exactly one of --phantom, --data/);
   await usage(['--method', 'genesis', '--phantom', '--preset', 'paper'], /--preset must be tiny or small/);
   await usage(['--method', 'genesis', '--phantom', '--patch', '20x16x8'], /multiple of 8/);
@@ -138,5 +183,5 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   assert.equal(existsSync(dir), false);
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'pretrain', '--method', 'vae', '--phantom'], { cwd: REPO_ROOT, encoding: 'utf8' });
   assert.equal(child.status, 2, child.stderr);
-  assert.match(child.stderr, /anadiff: --method must be diffusion or genesis, got vae/);
+  assert.match(child.stderr, /anadiff: --method must be diffusion, genesis or contrastive, got vae/);
 });
