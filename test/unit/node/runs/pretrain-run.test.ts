@@ -130,7 +130,7 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   await usage(['--method', 'vae', '--phantom'], /--method must be diffusion, genesis or guided, got vae/);
   await usage(['--method', 'guided', '--phantom'], /needs --coords oracle/);
   await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance', 'cond'], /--guidance cond .* not built yet/);
-  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance-weight', '-1'], /--guidance-weight must be a number >= 0/);
+  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance-weight=-1'], /--guidance-weight must be a number >= 0/);
   await usage(['--method', 'guided', '--phantom', '--coords', root], /only oracle is built/);
   await usage(['--method', 'diffusion', '--phantom', '--coords', 'oracle'], /--coords only apply to --method guided/);
   await usage(['--method', 'diffusion'], /exactly one of --phantom, --data/);
