@@ -13,6 +13,7 @@ import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { matchPoint } from '../../node/coords/match-file.js';
+import { isCoordsMapName } from '../../node/datasets/layouts.js';
 import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
 import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
 
@@ -41,7 +42,7 @@ run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it exactly.`;
 
-/** NIfTI files under `dir`, sorted by path; label maps (8-bit integer files) are left out. */
+/** NIfTI files under `dir`, sorted by path; label maps (8-bit integer files) and coordinate maps (`*_coords.nii.gz`) are left out. */
 export async function listCts(dir: string): Promise<string[]> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--data ${dir}: not a folder`);
   const found: string[] = [];
@@ -49,7 +50,7 @@ export async function listCts(dir: string): Promise<string[]> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) walk(p);
-      else if (/\.nii(\.gz)?$/i.test(entry.name)) found.push(p);
+      else if (/\.nii(\.gz)?$/i.test(entry.name) && !isCoordsMapName(entry.name)) found.push(p);
     }
   };
   walk(dir);

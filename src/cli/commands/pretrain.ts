@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { oneCycle } from '../../core/optim/schedules.js';
-import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
+import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
 import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainReport, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
@@ -17,7 +17,7 @@ import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './tr
 const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
 
-const usage = `usage: anadiff pretrain --method diffusion|genesis|contrastive (--phantom | --data DIR) [options]
+const usage = `usage: anadiff pretrain --method diffusion|guided|genesis|contrastive (--phantom | --data DIR) [options]
        anadiff pretrain --resume RUN_DIR [--steps N]
 
 Pretrains the segmenter's FPN3d backbone on unlabelled CTs (issue 11) and writes a run folder like \`anadiff train\`:
@@ -31,11 +31,21 @@ methods:
               folded into its stem, so it takes the segmenter's [0, 1] images.
   genesis     Models Genesis: flip, local pixel shuffle, Bezier intensity, in-/out-painting; sigmoid head, MSE to
               the original patch.
+  guided      diffusion guided by body-part coordinates: with --guidance aux, an auxiliary head (APE's: a 1x1 conv
+              per level, summed top-down) regresses 3 coordinate maps from the backbone's features of x_t;
+              loss = epsilon MSE + w * coordinate MSE over body voxels. The backbone stays image-only: exported
+              as for diffusion. Coordinates are centred on each CT's body centre and divided by 100 mm.
   contrastive vox2vec: two overlapping crops (--patch) of one CT on its grid share an anchor body voxel; up to
               --positives body voxels inside both are positives (the same voxel in both views), every other sampled
               voxel of both views a negative; features of every pyramid level at the voxel, concatenated, through a
               projection head (Linear-BatchNorm-ReLU twice, Linear to 128, L2 norm); symmetric InfoNCE, temperature
               0.1. --batch is the crop pairs per step, all from one CT. The exported backbone is as trained.
+guided:
+  --guidance aux        the auxiliary coordinate head (the only mode so far; conditioning on coordinates is not built)
+  --guidance-weight W   w (default 1)
+  --coords oracle       the generator's exact coordinates: \`anadiff synth\` writes <case>_coords.nii.gz beside each
+                        <case>_ct.nii.gz (RAS mm of the source label map); with --phantom, each voxel's own position.
+                        Preprocessed as the CT (RAS, body crop, --spacing; linear). Required with guided.
 data (CTs only, no labels):
   --phantom             the built-in phantom, seeds ${PRETRAIN_PHANTOM_SEEDS.join(' and ')} (seed 2, train --phantom's validation case, stays unseen)
   --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped)
@@ -49,10 +59,28 @@ model and optimisation:
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
-Not yet: guided diffusion (coordinates as aux head or condition), vox2vec's augmentations, EMA weights, \`anadiff compare\`.`;
+Not yet: --guidance cond (coordinates as a condition), --coords DIR (maps from \`anadiff coords predict\`),
+vox2vec's augmentations, EMA weights, \`anadiff compare\`.`;
 
 function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
+}
+
+/** --guidance, --guidance-weight and --coords: required shape for guided, refused for the other methods. */
+function guidanceFromFlags(method: PretrainMethod, values: { guidance?: string; 'guidance-weight'?: string; coords?: string }): GuidanceConfig | undefined {
+  const given = (['guidance', 'guidance-weight', 'coords'] as const).filter((k) => values[k] !== undefined);
+  if (method !== 'guided') {
+    if (given.length > 0) throw new UsageError(`${given.map((k) => `--${k}`).join(', ')} only apply to --method guided`);
+    return undefined;
+  }
+  const mode = values.guidance ?? 'aux';
+  if (mode === 'cond') throw new UsageError('--guidance cond (coordinates as a condition) is not built yet; use --guidance aux');
+  if (mode !== 'aux') throw new UsageError(`--guidance must be aux, got ${mode}`);
+  const weight = numberOption('guidance-weight', values['guidance-weight']) ?? 1;
+  if (!(weight >= 0) || !Number.isFinite(weight)) throw new UsageError(`--guidance-weight must be a number >= 0, got ${values['guidance-weight']}`);
+  if (values.coords === undefined) throw new UsageError('--method guided needs --coords oracle (the coordinates `anadiff synth` writes beside each case)');
+  if (values.coords !== 'oracle') throw new UsageError(`--coords ${values.coords}: only oracle is built so far (maps from \`anadiff coords predict\` are not yet)`);
+  return { mode, weight, coords: 'oracle' };
 }
 
 async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): Promise<CtSource[]> {
@@ -66,7 +94,7 @@ async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): P
 
 export const pretrainCommand: CliCommand = {
   name: 'pretrain',
-  summary: 'pretrain a backbone on unlabelled CTs (diffusion, Models Genesis or vox2vec) into a run folder',
+  summary: 'pretrain a backbone on unlabelled CTs (diffusion, coordinate-guided diffusion, Models Genesis or vox2vec) into a run folder',
   usage,
   async run(argv) {
     const { values } = parseArgs({
@@ -76,12 +104,13 @@ export const pretrainCommand: CliCommand = {
         preset: { type: 'string' }, patch: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
         name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, positives: { type: 'string' },
+        guidance: { type: 'string' }, 'guidance-weight': { type: 'string' }, coords: { type: 'string' },
       },
     });
     let config: PretrainRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
-      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir'] as const).filter((k) => values[k] !== undefined);
+      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir', 'guidance', 'guidance-weight', 'coords'] as const).filter((k) => values[k] !== undefined);
       if (fresh.length > 0) throw new UsageError(`--resume continues a run with its own config.json; drop ${fresh.map((k) => `--${k}`).join(', ')}`);
       runDir = resolve(values.resume);
       let saved: PretrainRunConfig;
@@ -108,6 +137,7 @@ export const pretrainCommand: CliCommand = {
       const positives = positiveIntOption('positives', values.positives);
       if (positives !== undefined && method !== 'contrastive') throw new UsageError(`--positives is for --method contrastive, not ${method}`);
       checkDataFlags(values);
+      const guidance = guidanceFromFlags(method, values);
       const preset = values.preset ?? 'small';
       if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
       const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : DEFAULT_PATCH;
@@ -120,7 +150,7 @@ export const pretrainCommand: CliCommand = {
       const threads = positiveIntOption('threads', values.threads);
       const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
       const job: PretrainJob = {
-        kind: 'pretrain', method, preset, patch, batch: positiveIntOption('batch', values.batch) ?? 2,
+        kind: 'pretrain', method, preset, patch, batch: positiveIntOption('batch', values.batch) ?? 2, ...(guidance ? { guidance } : {}),
         optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, steps, { pctStart: 0.1 }),
         ...(method === 'contrastive' ? { positives: positives ?? VOX2VEC_POSITIVES } : {}),
       };

@@ -12,6 +12,9 @@ deformations, per-tissue HU drawn for a contrast phase (drawn per case unless --
 partial-volume blur, random slice thickness (1.5-5 mm) and a bias field. Writes per case i:
   DIR/synth_XXXX_ct.nii.gz   int16 HU      DIR/synth_XXXX_seg.nii.gz   uint8 BTCV-13 labels
   DIR/synth_XXXX.json        the drawn parameters
+  DIR/synth_XXXX_coords.nii.gz  float32, 3 frames: per voxel the point (RAS mm) of the source label map the
+                             deformation maps it to (the generator's exact body-part coordinates, for
+                             \`anadiff pretrain --method guided --coords oracle\`; case listings skip these files)
 --classes-from names the input ids: TotalSegmentator v2 "total" (finer tissues: bones, muscles, lungs, bowel)
 or BTCV-13; by default totalseg when an id above 13 is present. Cases already complete are kept unless
 --overwrite, so an interrupted run resumes. --seed defaults to 1; case i depends only on (labels, seed, i).`;

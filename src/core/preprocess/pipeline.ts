@@ -21,12 +21,16 @@ export interface PreprocessInput {
   readonly image: Grid<VoxelArray>;
   /** Label map on the same grid as the image (same dims and affine). */
   readonly labels?: Grid<VoxelArray>;
+  /** Other continuous maps on the image's grid (e.g. body-part coordinates), preprocessed as the image: linear. */
+  readonly channels?: readonly Grid<VoxelArray>[];
 }
 
 export interface PreprocessedCase {
   /** HU clipped to the window and scaled to [0, 1], RAS-oriented, cropped, at the target spacing. */
   readonly image: Grid<Float32Array>;
   readonly labels?: Grid<Uint8Array>;
+  /** `input.channels`, each RAS-oriented, cropped and resampled (linear) exactly as the image. */
+  readonly channels?: Grid<Float32Array>[];
   /** 1 inside the body, 0 in the outside air; same grid as `image`. */
   readonly bodyMask: Grid<Uint8Array>;
   /**
@@ -47,6 +51,10 @@ export interface PreprocessedCase {
 export function preprocessCase(input: PreprocessInput, options: PreprocessOptions = {}): PreprocessedCase {
   const spacingMm = options.spacingMm ?? DEFAULT_SPACING_MM;
   checkGrid(input.image, 'preprocessCase image');
+  for (const [c, channel] of (input.channels ?? []).entries()) {
+    checkGrid(channel, `preprocessCase channel ${c}`);
+    if (!sameGeometry(input.image, channel)) throw new PreprocessError(`preprocessCase: channel ${c} (${channel.dims.join('x')}) is not on the image's grid (${input.image.dims.join('x')}) or its affine differs`);
+  }
   if (input.labels) {
     checkGrid(input.labels, 'preprocessCase labels');
     if (!sameGeometry(input.image, input.labels)) {
@@ -72,8 +80,9 @@ export function preprocessCase(input: PreprocessInput, options: PreprocessOption
     source: { dims: input.image.dims, ijkToRas: input.image.ijkToRas },
     box,
   };
-  if (!input.labels) return result;
+  const channels = input.channels?.map((channel) => resampleStrided(rasCropView(channel, sourceBox).view, spacingMm, 'linear'));
+  if (!input.labels) return channels ? { ...result, channels } : result;
   const labelGrid = { dims: input.labels.dims, ijkToRas: input.image.ijkToRas, data: toLabelArray(input.labels.data) };
   const labels = resampleStrided(rasCropView(labelGrid, sourceBox).view, spacingMm, 'nearest');
-  return { ...result, labels };
+  return { ...result, labels, ...(channels ? { channels } : {}) };
 }

@@ -87,8 +87,11 @@ export function drawDeformation(rng: Rng, ranges: DeformationRanges = DEFAULT_DE
  * Resamples `labels` through the deformation (nearest neighbour; outside the source grid is 0). The elastic control
  * vectors are drawn from `rng` here (3 x control points normals), so the field needs no full-size buffers: each
  * voxel interpolates its displacement from the coarse grid on the fly.
+ * `sourceIjk`, when given (3 x voxels, channel-major: all i, then all j, then all k), receives for every output voxel
+ * the continuous source voxel index it looks up before rounding: the deformation field itself, which `anadiff synth`
+ * turns into the generator's exact body-part coordinates (oracle-coords.ts). It draws nothing from `rng`.
  */
-export function deformLabels(rng: Rng, labels: Uint8Array, dims: Dims3, spacingMm: Dims3, params: DeformationParams): Uint8Array {
+export function deformLabels(rng: Rng, labels: Uint8Array, dims: Dims3, spacingMm: Dims3, params: DeformationParams, sourceIjk?: Float32Array): Uint8Array {
   const [nx, ny, nz] = dims;
   const [sx, sy, sz] = spacingMm;
   const cdims = dims.map((n, a) => controlCount((n - 1) * spacingMm[a]!, params.elasticControlMm)) as unknown as Dims3;
@@ -99,6 +102,8 @@ export function deformLabels(rng: Rng, labels: Uint8Array, dims: Dims3, spacingM
   const cx = ((nx - 1) * sx) / 2, cy = ((ny - 1) * sy) / 2, cz = ((nz - 1) * sz) / 2;
   const sd = params.elasticSdMm;
   const out = new Uint8Array(labels.length);
+  if (sourceIjk && sourceIjk.length !== 3 * labels.length) throw new RangeError(`deformLabels: sourceIjk holds ${sourceIjk.length} values for 3 x ${labels.length} voxels`);
+  const count = labels.length;
   let n = 0;
   for (let k = 0; k < nz; k++) {
     const z = k * sz - cz;
@@ -109,9 +114,15 @@ export function deformLabels(rng: Rng, labels: Uint8Array, dims: Dims3, spacingM
         const dx = sd * sampleCoarse(field[0]!, cdims, tables[0], tables[1], tables[2], i, j, k);
         const dy = sd * sampleCoarse(field[1]!, cdims, tables[0], tables[1], tables[2], i, j, k);
         const dz = sd * sampleCoarse(field[2]!, cdims, tables[0], tables[1], tables[2], i, j, k);
-        const si = Math.floor((m[0]! * x + m[1]! * y + m[2]! * z + tx + dx + cx) / sx + 0.5);
-        const sj = Math.floor((m[3]! * x + m[4]! * y + m[5]! * z + ty + dy + cy) / sy + 0.5);
-        const sk = Math.floor((m[6]! * x + m[7]! * y + m[8]! * z + tz + dz + cz) / sz + 0.5);
+        const fi = (m[0]! * x + m[1]! * y + m[2]! * z + tx + dx + cx) / sx;
+        const fj = (m[3]! * x + m[4]! * y + m[5]! * z + ty + dy + cy) / sy;
+        const fk = (m[6]! * x + m[7]! * y + m[8]! * z + tz + dz + cz) / sz;
+        if (sourceIjk) {
+          sourceIjk[n] = fi;
+          sourceIjk[count + n] = fj;
+          sourceIjk[2 * count + n] = fk;
+        }
+        const si = Math.floor(fi + 0.5), sj = Math.floor(fj + 0.5), sk = Math.floor(fk + 0.5);
         if (si >= 0 && sj >= 0 && sk >= 0 && si < nx && sj < ny && sk < nz) out[n] = labels[si + nx * (sj + ny * sk)]!;
       }
     }

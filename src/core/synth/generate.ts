@@ -5,6 +5,7 @@ import { TISSUE_INDEX, classTable, type ClassVocabulary, type Tissue } from './c
 import { DEFAULT_DEFORMATION, deformLabels, drawDeformation, type DeformationParams, type DeformationRanges } from './deform.js';
 import { gaussianBlurInPlace as gaussianBlur } from '../volume/blur.js';
 import { addSmoothField, labelDepth, type Dims3 } from './fields.js';
+import { sourceIjkToRas } from './oracle-coords.js';
 import { drawIntensities, HU_KEYS, type HuKey, type Phase, type TissueIntensities } from './hu-table.js';
 
 /**
@@ -25,6 +26,8 @@ export interface SynthOptions {
   readonly noiseSdHu?: readonly [number, number];
   /** Bias (cupping / beam-hardening like) field sd range (HU). */
   readonly biasSdHu?: readonly [number, number];
+  /** Also return the oracle coordinates (`coordsRas`); costs 12 bytes per source voxel while the case is made. */
+  readonly coords?: boolean;
 }
 
 // 1-5 mm: thin-slice arterial scans to 5 mm routine and legacy reconstructions (issue 12).
@@ -54,6 +57,11 @@ export interface SynthCase {
   readonly image: Grid<Int16Array>;
   /** BTCV-13 labels on the image's grid. */
   readonly labels: Grid<Uint8Array>;
+  /**
+   * With `options.coords`: per voxel of `image` the RAS mm point of the source label map that the deformation maps it
+   * to (oracle-coords.ts), 3 volumes back to back (x, then y, then z) on the image's grid, resampled as the image is.
+   */
+  readonly coordsRas?: { readonly dims: Dims3; readonly ijkToRas: Grid<Float32Array>['ijkToRas']; readonly data: Float32Array };
   readonly params: SynthParams;
 }
 
@@ -89,7 +97,8 @@ export function synthesizeCase(source: Grid<Uint8Array>, seed: number, caseIndex
   const s = drawScalars(rng, options);
   const params: SynthParams = { seed, caseIndex, vocabulary: options.vocabulary, ...s };
 
-  const deformed = deformLabels(rng, source.data, dims, spacing, s.deformation);
+  const sourceIjk = options.coords ? new Float32Array(3 * source.data.length) : undefined;
+  const deformed = deformLabels(rng, source.data, dims, spacing, s.deformation, sourceIjk);
   const regions = bodyRegions(deformed, dims, spacing, s.body);
   const count = deformed.length;
 
@@ -117,6 +126,15 @@ export function synthesizeCase(source: Grid<Uint8Array>, seed: number, caseIndex
   const labels = resampleToSpacing({ dims, ijkToRas: source.ijkToRas, data: toBtcv(deformed, options.vocabulary) }, target, 'nearest');
   const outDims = image.dims as Dims3;
   const out = image.data;
+  let coordsRas: SynthCase['coordsRas'];
+  if (sourceIjk) {
+    // Linear, like the image: the coordinates of a thick slice are those of its centre.
+    const ras = sourceIjkToRas(sourceIjk, source.ijkToRas);
+    const n = source.data.length, m = out.length;
+    const data = new Float32Array(3 * m);
+    for (let c = 0; c < 3; c++) data.set(resampleToSpacing({ dims, ijkToRas: source.ijkToRas, data: ras.subarray(c * n, (c + 1) * n) }, target, 'linear').data, c * m);
+    coordsRas = { dims: outDims, ijkToRas: image.ijkToRas, data };
+  }
 
   // Bias field, then correlated noise (white noise blurred in-plane, rescaled to the drawn sd).
   addSmoothField(rng, out, outDims, target, 120, s.biasSdHu);
@@ -130,7 +148,7 @@ export function synthesizeCase(source: Grid<Uint8Array>, seed: number, caseIndex
     const v = Math.round(out[n]! + gain * noise[n]!);
     ct[n] = v < HU_MIN ? HU_MIN : v > HU_MAX ? HU_MAX : v;
   }
-  return { image: { dims: outDims, ijkToRas: image.ijkToRas, data: ct }, labels, params };
+  return { image: { dims: outDims, ijkToRas: image.ijkToRas, data: ct }, labels, ...(coordsRas ? { coordsRas } : {}), params };
 }
 
 function toBtcv(labels: Uint8Array, vocabulary: ClassVocabulary): Uint8Array {

@@ -8,3 +8,4 @@ export {
   DEFAULT_BIAS_SD_HU, DEFAULT_NOISE_SD_HU, DEFAULT_SLICE_THICKNESS_MM, synthesizeCase,
   type SynthCase, type SynthOptions, type SynthParams,
 } from './generate.js';
+export { sourceIjkToRas } from './oracle-coords.js';

@@ -29,8 +29,13 @@ export const RUN_LENGTHS = [
 ] as const;
 
 /** Pretraining methods offered by New Pretraining Run… (`anadiff pretrain --method`). */
-export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detail: string; readonly method: PretrainMethod }[] = [
+export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detail: string; readonly method: PretrainMethod; readonly args?: readonly string[] }[] = [
   { label: 'Diffusion', detail: 'DDPM denoising (epsilon MSE) with the timestep as FiLM in the backbone', method: 'diffusion' },
+  {
+    label: 'Guided diffusion',
+    detail: 'diffusion plus an auxiliary head regressing body-part coordinates (the generator\'s: synth cases or the phantom)',
+    method: 'guided', args: ['--guidance', 'aux', '--coords', 'oracle'],
+  },
   { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis' },
   { label: 'Contrastive (vox2vec)', detail: 'voxel-level InfoNCE between two overlapping crops of one CT, multi-level features', method: 'contrastive' },
 ];
@@ -134,7 +139,7 @@ async function newPretrainingRun(deps: Deps): Promise<void> {
   const name = `pretrain-${method.method}`;
   const runDir = path.join(root, runFolderName(name));
   const args = [
-    'pretrain', '--method', method.method, ...dataArgs, '--preset', 'tiny', ...length.args, '--name', name,
+    'pretrain', '--method', method.method, ...(method.args ?? []), ...dataArgs, '--preset', 'tiny', ...length.args, '--name', name,
     '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
   ];
   startJob(deps, 'pretrain', runDir, args, folder.uri.fsPath);

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 /**
  * Finds the cases of a dataset folder in one of the layouts researchers use:
@@ -42,7 +42,20 @@ const IMAGE_SUFFIXES = ['_ct', '_img', '_image', ''];
 const LABEL_SUFFIX = /_(seg|label|labels|mask)$/;
 
 const stripNifti = (name: string) => name.replace(NIFTI, '');
-const isNifti = (name: string) => NIFTI.test(name) && !name.startsWith('.');
+/** Per-voxel coordinate maps (`<case>_coords.nii.gz`, written by `anadiff synth`) are neither images nor labels. */
+const COORDS_SUFFIX = '_coords';
+const isNifti = (name: string) => NIFTI.test(name) && !name.startsWith('.') && !isCoordsMapName(name);
+
+/** True for a coordinate map's file name (`synth_0000_coords.nii.gz`): every case listing skips it. */
+export function isCoordsMapName(name: string): boolean {
+  return NIFTI.test(name) && stripNifti(basename(name)).endsWith(COORDS_SUFFIX);
+}
+
+/** The oracle coordinate map next to a CT: `X_ct.nii.gz` (or `X.nii.gz`) -> `X_coords.nii.gz`, as `anadiff synth` writes it. */
+export function coordsMapPathFor(imagePath: string): string {
+  const stem = stripNifti(basename(imagePath)).replace(/_ct$/, '');
+  return join(dirname(imagePath), `${stem}${COORDS_SUFFIX}.nii.gz`);
+}
 
 async function isDir(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);

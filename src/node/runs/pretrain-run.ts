@@ -8,14 +8,17 @@
  * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
  * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
-import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase } from '../../core/preprocess/index.js';
+import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
+import { standardiseCoords } from '../../core/diffusion/guided-step.js';
+import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
+import { coordsMapPathFor } from '../datasets/layouts.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
 import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
-import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type PretrainJob, type PretrainVolume } from '../engine/jobs/pretrain.js';
+import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type GuidanceConfig, type PretrainJob, type PretrainVolume } from '../engine/jobs/pretrain.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNiftiFile } from '../nifti/read-file.js';
 import type { CtSource } from './coords-run.js';
@@ -66,15 +69,49 @@ export const PRETRAIN_PHANTOM_SEEDS = [1, 3] as const;
 export const PHANTOM_SPACING_MM: readonly [number, number, number] = [3, 3, 4];
 export { DEFAULT_SPACING_MM };
 
-/** One CT preprocessed exactly as segmentation training does (RAS, body crop, resampling, HU window to [0, 1]). */
-export async function loadPretrainVolume(source: CtSource, spacingMm: readonly [number, number, number]): Promise<PretrainVolume> {
+/**
+ * One CT preprocessed exactly as segmentation training does (RAS, body crop, resampling, HU window to [0, 1]). With
+ * `guidance`, also its coordinate maps, preprocessed as the CT (same reorientation, crop and resampling, linear) and
+ * standardised around the body's centre (standardiseCoords), and the body mask the coordinate loss counts.
+ */
+export async function loadPretrainVolume(source: CtSource, spacingMm: readonly [number, number, number], guidance?: GuidanceConfig): Promise<PretrainVolume> {
   const image = 'phantom' in source ? makePhantom({ size: 'small', seed: source.phantom.seed }).image : await readNiftiFile(source.image);
   try {
-    const pre = preprocessCase({ image }, { spacingMm });
-    return { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas) };
+    const channels = guidance ? await oracleCoords(source, image) : undefined;
+    const pre = preprocessCase({ image, ...(channels ? { channels } : {}) }, { spacingMm });
+    const volume = { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas) };
+    if (!pre.channels) return volume;
+    const n = pre.image.data.length;
+    const coords = new Float32Array(3 * n);
+    pre.channels.forEach((c, a) => coords.set(c.data, a * n));
+    return { ...volume, coords: standardiseCoords(coords, pre.bodyMask.data) };
   } catch (err) {
     throw new Error(`${source.id}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The oracle coordinates (mm) of a CT on its own grid, 3 grids: `anadiff synth`'s `<case>_coords.nii.gz` beside a
+ * file; for the phantom (no deformation: it is its own atlas) every voxel's own RAS position.
+ */
+async function oracleCoords(source: CtSource, image: Grid<VoxelArray>): Promise<Grid<Float32Array>[]> {
+  if ('phantom' in source) {
+    const [ni, nj, nk] = image.dims as [number, number, number];
+    const field = new Float32Array(3 * ni * nj * nk);
+    const n = ni * nj * nk;
+    for (let v = 0; v < n; v++) {
+      field[v] = v % ni;
+      field[n + v] = Math.floor(v / ni) % nj;
+      field[2 * n + v] = Math.floor(v / (ni * nj));
+    }
+    sourceIjkToRas(field, image.ijkToRas);
+    return [0, 1, 2].map((c) => ({ dims: image.dims, ijkToRas: image.ijkToRas, data: field.subarray(c * n, (c + 1) * n) }));
+  }
+  const path = coordsMapPathFor(source.image);
+  if (!existsSync(path)) throw new Error(`--coords oracle: no coordinate map ${path} (anadiff synth writes one per case)`);
+  const frames = await Promise.all([0, 1, 2].map((frame) => readNiftiFile(path, { frame })));
+  if (frames[0]!.frames !== 3) throw new Error(`${path}: ${frames[0]!.frames} frame(s), expected 3 (x, y, z)`);
+  return frames.map((f) => ({ dims: f.dims, ijkToRas: f.ijkToRas, data: f.data instanceof Float32Array ? f.data : Float32Array.from(f.data) }));
 }
 
 /** Trains (or resumes: same folder, its own config.json) a pretraining run in `runDir`. */
@@ -94,7 +131,7 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
   const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
   writeJsonAtomic(join(runDir, RUN_FILES.config), config);
   const volumes: PretrainVolume[] = [];
-  for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm));
+  for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm, config.job.method === 'guided' ? config.job.guidance : undefined));
   const program = pretrainProgramFrom(config.job, volumes);
   say(`${config.name}: ${config.job.method} on ${volumes.length} CT(s) at ${config.spacingMm.join('x')} mm, ${config.job.batch} patch(es) of ${config.job.patch.join('x')} per step, ${config.steps} steps`);
 
@@ -121,7 +158,8 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
     mkdirSync(bestDir, { recursive: true });
     const exported: Json = {
       format: 'anadiff-pretrain-backbone', method: config.job.method, preset: config.job.preset, step: latest.manifest.step, input: '[0, 1]',
-      ...(config.job.method === 'diffusion' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
+      ...(config.job.method !== 'genesis' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
+      ...(config.job.guidance && config.job.method === 'guided' ? { guidance: { ...config.job.guidance } } : {}),
     };
     const path = writeCheckpoint(bestDir, {
       step: latest.manifest.step, tensors: pretrainedBackbone(config.job, latest.tensors), rng: latest.manifest.rng,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { toLabelArray, presentClasses } from '../../core/preprocess/index.js';
 import { guessVocabulary, synthesizeCase, type ClassVocabulary, type SynthOptions, type SynthParams } from '../../core/synth/index.js';
 import { readNiftiFile, writeFileAtomic, writeNiftiFile } from '../nifti/index.js';
+import { coordsMapPathFor } from '../datasets/layouts.js';
 
 export interface SynthFilesOptions {
   readonly labelsPath: string;
@@ -27,7 +28,9 @@ export interface SynthCaseReport {
   /** Generation time without the file writes, and with them. */
   readonly synthMs: number;
   readonly totalMs: number;
-  /** Case skipped because its three files already exist (no --overwrite). */
+  /** The oracle coordinate map (float32, 3 frames: RAS mm in the source label map's frame; oracle-coords.ts). */
+  readonly coordsPath: string;
+  /** Case skipped because its four files already exist (no --overwrite). */
   readonly kept: boolean;
 }
 
@@ -35,8 +38,11 @@ export const synthCaseName = (index: number) => `synth_${String(index).padStart(
 
 /**
  * Writes `count` synthetic cases from one label map: `synth_XXXX_ct.nii.gz` (int16 HU), `synth_XXXX_seg.nii.gz`
- * (uint8 BTCV-13) and `synth_XXXX.json` (the drawn parameters). One case is in memory at a time. Complete cases
- * already present are kept (so an interrupted run can be resumed by running it again), unless `overwrite`.
+ * (uint8 BTCV-13), `synth_XXXX_coords.nii.gz` (float32, 3 frames: the oracle body-part coordinates, RAS mm of the
+ * source label map each voxel comes from) and `synth_XXXX.json` (the drawn parameters). One case is in memory at a
+ * time. Complete cases already present are kept (so an interrupted run can be resumed by running it again), unless
+ * `overwrite`; a case missing only some files (a folder made before coordinate maps existed) gets just those, which
+ * are the same as a fresh run's since a case depends only on (labels, seed, index).
  */
 export async function writeSynthCases(options: SynthFilesOptions): Promise<SynthCaseReport[]> {
   const source = await readNiftiFile(options.labelsPath);
@@ -54,22 +60,26 @@ export async function writeSynthCases(options: SynthFilesOptions): Promise<Synth
     const imagePath = join(options.outDir, `${name}_ct.nii.gz`);
     const segPath = join(options.outDir, `${name}_seg.nii.gz`);
     const paramsPath = join(options.outDir, `${name}.json`);
-    if (!overwrite && (await exists(imagePath)) && (await exists(segPath)) && (await exists(paramsPath))) {
-      const report = { index, imagePath, labelsPath: segPath, dims: [], phase: '', synthMs: 0, totalMs: 0, kept: true };
+    const coordsPath = coordsMapPathFor(imagePath);
+    const present = overwrite ? [false, false, false, false] : await Promise.all([imagePath, segPath, coordsPath, paramsPath].map(exists));
+    if (present.every(Boolean)) {
+      const report = { index, imagePath, labelsPath: segPath, coordsPath, dims: [], phase: '', synthMs: 0, totalMs: 0, kept: true };
       reports.push(report);
       options.onCase?.(report);
       continue;
     }
-    const synthOptions: SynthOptions = options.phase ? { vocabulary, phase: options.phase } : { vocabulary };
+    const synthOptions: SynthOptions = options.phase ? { vocabulary, phase: options.phase, coords: true } : { vocabulary, coords: true };
     const result = synthesizeCase(grid, options.seed, index, synthOptions);
     const synthMs = performance.now() - t0;
     const description = `anadiff synth ${name} seed ${options.seed} ${result.params.intensities.phase}`;
     // The JSON goes last: its presence marks a complete case for the resume check above.
-    await writeNiftiFile(imagePath, result.image, { overwrite, description });
-    await writeNiftiFile(segPath, result.labels, { overwrite, description: `BTCV-13 labels, ${description}` });
-    await writeFileAtomic(paramsPath, new TextEncoder().encode(paramsJson(result.params, options.labelsPath)), overwrite);
+    const coords = result.coordsRas!;
+    if (!present[0]) await writeNiftiFile(imagePath, result.image, { overwrite, description });
+    if (!present[1]) await writeNiftiFile(segPath, result.labels, { overwrite, description: `BTCV-13 labels, ${description}` });
+    if (!present[2]) await writeNiftiFile(coordsPath, { ...coords, frames: 3 }, { overwrite, description: `RAS mm in source, ${description}` });
+    if (!present[3]) await writeFileAtomic(paramsPath, new TextEncoder().encode(paramsJson(result.params, options.labelsPath)), overwrite);
     const report = {
-      index, imagePath, labelsPath: segPath, dims: result.image.dims, phase: result.params.intensities.phase,
+      index, imagePath, labelsPath: segPath, coordsPath, dims: result.image.dims, phase: result.params.intensities.phase,
       synthMs, totalMs: performance.now() - t0, kept: false,
     };
     reports.push(report);

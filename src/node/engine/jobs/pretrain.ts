@@ -4,6 +4,7 @@
  * A step draws `batch` patches, each from a CT chosen uniformly and a start uniform over the patch positions inside it
  * (the data stream); then, from the same stream:
  *   diffusion  t uniform over 0..T-1 and the noise (diffusionBatch), on the patch mapped to [-1, 1]
+ *   guided     as diffusion, plus the same boxes of the CT's coordinate maps and body mask (no extra draw)
  *   genesis    the Models Genesis corruption of the patch (genesisSample): input and reconstruction target
  * The contrastive step (vox2vec) draws its own data: one CT chosen uniformly, then `batch` crop pairs of `patch` voxels
  * from it with up to `positives` shared body voxels each (core/pretrain/contrastive.ts).
@@ -15,6 +16,7 @@ import { foldInputRange, foldTimestep } from '../../../core/diffusion/fold-film.
 import { diffusionPresetConfig, type DiffusionNetConfig } from '../../../core/diffusion/network.js';
 import { noiseSchedule, noiseScheduleConfig, type NoiseScheduleConfig } from '../../../core/diffusion/schedule.js';
 import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../../../core/diffusion/train-step.js';
+import { buildGuidedTrainStep, GUIDED_INPUTS } from '../../../core/diffusion/guided-step.js';
 import type { Fpn3dSegmenterConfig } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
 import { HYPER, optimizerHyper } from '../../../core/optim/optimizer.js';
@@ -32,8 +34,19 @@ import { carriedStates, type StepProgram } from '../step-program.js';
 import { optimizerConfigOf } from './segmentation.js';
 import { JobError } from './segmentation-data.js';
 
-export const PRETRAIN_METHODS = ['diffusion', 'genesis', 'contrastive'] as const;
+export const PRETRAIN_METHODS = ['diffusion', 'guided', 'genesis', 'contrastive'] as const;
 export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
+
+/**
+ * Guided diffusion's coordinates (issue 11): `aux` regresses them from the backbone's features of x_t with weight
+ * `weight` (guided-step.ts). `oracle`: the generator's exact coordinates `anadiff synth` writes next to each case
+ * (`<case>_coords.nii.gz`); for the phantom, which is its own atlas, each voxel's own RAS position.
+ */
+export interface GuidanceConfig {
+  readonly mode: 'aux';
+  readonly weight: number;
+  readonly coords: 'oracle';
+}
 
 export interface PretrainJob {
   readonly kind: 'pretrain';
@@ -43,10 +56,12 @@ export interface PretrainJob {
   /** Patch size (i, j, k voxels), multiples of the backbone's downsampling. */
   readonly patch: readonly [number, number, number];
   readonly batch: number;
-  /** Diffusion only: the noise schedule (default T = 1000, linear 1e-4..0.02). */
+  /** Diffusion and guided: the noise schedule (default T = 1000, linear 1e-4..0.02). */
   readonly noise?: NoiseScheduleConfig;
   /** Contrastive only: positive voxels per crop pair (default 1024, vox2vec); `batch` is the crop pairs per step. */
   readonly positives?: number;
+  /** Guided only (required there). */
+  readonly guidance?: GuidanceConfig;
   readonly optimizer: OptimizerSpec;
   readonly schedule: Schedule;
 }
@@ -55,10 +70,13 @@ export interface PretrainJob {
 export interface PretrainVolume {
   readonly dims: Dims;
   readonly image: Float32Array;
-  /** 1 inside the body (the preprocessing's mask): where the contrastive job draws its positives (it needs it). */
+  /** 1 inside the body (the preprocessing's mask): where the contrastive job draws its positives and the guided
+   *  coordinate loss counts (both need it). */
   readonly body?: Uint8Array;
   /** Millimetres per voxel of the training grid along i, j, k (contrastive: needed). */
   readonly spacingMm?: readonly [number, number, number];
+  /** Guided: standardised body-part coordinates on the same grid, 3 x voxels channel-major (standardiseCoords). */
+  readonly coords?: Float32Array;
 }
 
 /** AdamW with gradient clipping at norm 1, the optimiser every method shares (issue 11: same optimizer for all arms). */
@@ -78,16 +96,40 @@ export function contrastiveNetOf(job: PretrainJob): Fpn3dConfig {
 
 const tensor = (shape: readonly number[], data: Float32Array): NamedTensor => ({ dtype: 'F32', shape, data });
 
+/** One step's patches: images [B, 1, ...]; guided only: coordinates [B, 3, ...] and body mask [B, 1, ...] (else empty). */
+export interface PretrainBatch {
+  readonly image: Float32Array;
+  readonly coords: Float32Array;
+  readonly mask: Float32Array;
+}
+
 /** `batch` patches back to back, each from a CT chosen uniformly (no draw with one CT) at a uniform start. */
 export function drawPretrainPatches(rng: Rng, volumes: readonly PretrainVolume[], patch: readonly [number, number, number], batch: number): Float32Array {
+  return drawPretrainBatch(rng, volumes, patch, batch, false).image;
+}
+
+/**
+ * drawPretrainPatches with, when `withCoords`, the same boxes of every volume's coordinates ([B, 3, ...]) and body
+ * mask ([B, 1, ...], as float). The coordinates draw nothing from `rng`, so a guided run's patches, t and noise are
+ * those of a diffusion run with the same seed.
+ */
+export function drawPretrainBatch(rng: Rng, volumes: readonly PretrainVolume[], patch: readonly [number, number, number], batch: number, withCoords: boolean): PretrainBatch {
   const size = patch[0] * patch[1] * patch[2];
-  const out = new Float32Array(batch * size);
+  const image = new Float32Array(batch * size);
+  const coords = new Float32Array(withCoords ? 3 * batch * size : 0);
+  const mask = new Float32Array(withCoords ? batch * size : 0);
   for (let b = 0; b < batch; b++) {
     const v = volumes[volumes.length === 1 ? 0 : nextInt(rng, volumes.length)]!;
     const start = [0, 1, 2].map((a) => sampleStart(rng, v.dims[a]!, patch[a]!, undefined, 'inside'));
-    out.set(extractBox(v.image, v.dims, start, patch, 0), b * size);
+    image.set(extractBox(v.image, v.dims, start, patch, 0), b * size);
+    if (!withCoords) continue;
+    if (!v.coords || !v.body) throw new JobError('pretrain: guided pretraining needs coordinates and a body mask for every volume');
+    const n = v.image.length;
+    for (let c = 0; c < 3; c++) coords.set(extractBox(v.coords.subarray(c * n, (c + 1) * n), v.dims, start, patch, 0), (3 * b + c) * size);
+    const body = extractBox(v.body, v.dims, start, patch, 0);
+    for (let x = 0; x < size; x++) mask[b * size + x] = body[x]!;
   }
-  return out;
+  return { image, coords, mask };
 }
 
 export function pretrainProgramFrom(job: PretrainJob, volumes: readonly PretrainVolume[]): StepProgram {
@@ -116,6 +158,20 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
       for (const [v, levels] of [[1, b.idx1], [2, b.idx2]] as const) {
         levels.forEach((idx, l) => out.set(CONTRASTIVE_INPUTS.idx(v, l), { dtype: 'I64', shape: [idx.length], data: idx }));
       }
+      return out;
+    };
+  } else if (job.method === 'guided') {
+    if (!job.guidance) throw new JobError('pretrain: --method guided needs its guidance (mode, weight, coordinates)');
+    const net = diffusionNetOf(job);
+    const schedule = noiseSchedule(noiseScheduleConfig(job.noise ?? {}));
+    step = buildGuidedTrainStep({ net, optimizer, shape, guidanceWeight: job.guidance.weight });
+    const shapes = new Map(step.data.map((d) => [d.name, d.shape]));
+    data = (rng) => {
+      const drawn = drawPretrainBatch(rng, volumes, job.patch, job.batch, true);
+      const { feeds } = diffusionBatch(rng, schedule, toDiffusionRange(drawn.image), job.batch, net.timeChannels);
+      const out = new Map([...feeds].map(([name, values]) => [name, tensor(shapes.get(name) ?? [values.length], values)]));
+      out.set(GUIDED_INPUTS.coords, tensor([job.batch, 3, pk, pj, pi], drawn.coords));
+      out.set(GUIDED_INPUTS.mask, tensor([job.batch, 1, pk, pj, pi], drawn.mask));
       return out;
     };
   } else if (job.method === 'diffusion') {
@@ -169,9 +225,10 @@ export const EXPORT_TIMESTEP = 0;
 
 /**
  * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors.
- * Diffusion: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the stem
- * (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw. Genesis and contrastive: the backbone as
- * trained (Genesis' reconstruction head and the contrastive projection head are dropped).
+ * Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
+ * stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
+ * with the epsilon head). Genesis and contrastive: the backbone as trained (Genesis' reconstruction head and the
+ * contrastive projection head are dropped).
  */
 export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
   const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));
@@ -181,7 +238,7 @@ export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string
     if (t.dtype !== 'F32') throw new JobError(`pretrain: ${name} is ${t.dtype}, expected F32`);
     params.set(name, t.data as Float32Array);
   }
-  const plain = job.method === 'diffusion' ? foldInputRange(foldTimestep(params, diffusionNetOf(job), EXPORT_TIMESTEP)) : params;
+  const plain = job.method === 'diffusion' || job.method === 'guided' ? foldInputRange(foldTimestep(params, diffusionNetOf(job), EXPORT_TIMESTEP)) : params;
   const out = new Map<string, NamedTensor>();
   for (const [name, data] of plain) {
     if (!name.startsWith('backbone.')) continue;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { checkDataset, DatasetError, openDataset } from '../../../../src/node/datasets/index.js';
+import { coordsMapPathFor, isCoordsMapName } from '../../../../src/node/datasets/layouts.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'anadiff-datasets-'));
@@ -21,6 +22,15 @@ function folder(name: string, files: string[]): string {
 }
 
 const ids = (d: { cases: readonly { id: string }[] }) => d.cases.map((c) => c.id);
+
+test('coordinate maps (`<case>_coords.nii.gz`) are named as such and found next to their CT', () => {
+  assert.equal(isCoordsMapName('synth_0003_coords.nii.gz'), true);
+  assert.equal(isCoordsMapName('/a/b/x_coords.nii'), true);
+  assert.equal(isCoordsMapName('synth_0003_ct.nii.gz'), false);
+  assert.equal(isCoordsMapName('coords.json'), false);
+  assert.equal(coordsMapPathFor('/d/synth_0003_ct.nii.gz'), join('/d', 'synth_0003_coords.nii.gz'));
+  assert.equal(coordsMapPathFor('/d/scan.nii'), join('/d', 'scan_coords.nii.gz'));
+});
 
 test('BTCV layout pairs img/imgXXXX with label/labelXXXX', async () => {
   const dir = folder('btcv', ['img/img0002.nii.gz', 'img/img0001.nii.gz', 'label/label0001.nii.gz', 'label/label0002.nii.gz']);
@@ -73,7 +83,7 @@ test('imagesTr/labelsTr without dataset.json; a stray label is named', async () 
 });
 
 test('flat folder of _ct/_seg pairs (as anadiff synth writes), and of other suffixes', async () => {
-  const dir = folder('pairs', ['synth_0000_ct.nii.gz', 'synth_0000_seg.nii.gz', 'synth_0001_ct.nii.gz', 'synth_0001_seg.nii.gz', 'synth_0000.json']);
+  const dir = folder('pairs', ['synth_0000_ct.nii.gz', 'synth_0000_seg.nii.gz', 'synth_0001_ct.nii.gz', 'synth_0001_seg.nii.gz', 'synth_0000.json', 'synth_0000_coords.nii.gz']);
   const d = await openDataset(dir);
   assert.equal(d.layout, 'pairs');
   assert.deepEqual(ids(d), ['synth_0000', 'synth_0001']);
@@ -85,7 +95,7 @@ test('flat folder of _ct/_seg pairs (as anadiff synth writes), and of other suff
 });
 
 test('unlabeled folders, and empty ones', async () => {
-  const d = await openDataset(folder('unlabeled', ['scan_a.nii.gz', 'scan_b.nii', '.hidden.nii.gz', 'notes.txt']));
+  const d = await openDataset(folder('unlabeled', ['scan_a.nii.gz', 'scan_b.nii', '.hidden.nii.gz', 'notes.txt', 'scan_a_coords.nii.gz']));
   assert.equal(d.layout, 'unlabeled');
   assert.deepEqual(ids(d), ['scan_a', 'scan_b']);
   assert.equal(d.cases[0]!.label, undefined);

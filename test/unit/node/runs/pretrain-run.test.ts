@@ -169,10 +169,15 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
     await assert.rejects(pretrainCommand.run(args), (e: Error & { exitCode?: number }) => e.exitCode === EXIT.usage && message.test(e.message));
   };
   await usage(['--phantom'], /--method is required/);
-  await usage(['--method', 'guided', '--phantom'], /--method must be diffusion, genesis or contrastive, got guided/);
+  await usage(['--method', 'guided', '--phantom'], /needs --coords oracle/);
   await usage(['--method', 'genesis', '--phantom', '--positives', '64'], /--positives is for --method contrastive, not genesis/);
   await usage(['--method', 'contrastive', '--phantom', '--positives', '0'], /--positives must be a positive integer/);
   await usage(['--resume', runs.genesis, '--positives', '8'], /drop --positives/);
+  await usage(['--method', 'vae', '--phantom'], /--method must be diffusion, guided, genesis or contrastive, got vae/);
+  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance', 'cond'], /--guidance cond .* not built yet/);
+  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance-weight=-1'], /--guidance-weight must be a number >= 0/);
+  await usage(['--method', 'guided', '--phantom', '--coords', root], /only oracle is built/);
+  await usage(['--method', 'diffusion', '--phantom', '--coords', 'oracle'], /--coords only apply to --method guided/);
   await usage(['--method', 'diffusion'], /exactly one of --phantom, --data/);
   await usage(['--method', 'genesis', '--phantom', '--preset', 'paper'], /--preset must be tiny or small/);
   await usage(['--method', 'genesis', '--phantom', '--patch', '20x16x8'], /multiple of 8/);
@@ -183,5 +188,5 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   assert.equal(existsSync(dir), false);
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), 'pretrain', '--method', 'vae', '--phantom'], { cwd: REPO_ROOT, encoding: 'utf8' });
   assert.equal(child.status, 2, child.stderr);
-  assert.match(child.stderr, /anadiff: --method must be diffusion, genesis or contrastive, got vae/);
+  assert.match(child.stderr, /anadiff: --method must be diffusion, guided, genesis or contrastive, got vae/);
 });
