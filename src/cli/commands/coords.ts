@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { APE_CROP_DEFAULTS } from '../../core/coords/crop-pairs.js';
 import { oneCycle } from '../../core/optim/schedules.js';
 import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js';
-import { coordsRun, type CoordsReport, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
+import { coordsRun, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
 import { readNamedNiftiSummary } from '../../node/nifti/index.js';
@@ -15,7 +15,7 @@ import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js'
 import { matchPoint } from '../../node/coords/match-file.js';
 import { isCoordsMapName } from '../../node/datasets/layouts.js';
 import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
-import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
+import { numberOption, parseTriple, positiveIntOption, runStepJob, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff coords train (--phantom | --data DIR [--val N] | --image CT... [--val-image CT...]) [options]
        anadiff coords train --resume RUN_DIR [--steps N]
@@ -175,21 +175,7 @@ export const coordsTrainCommand: CliCommand = {
       if (existsSync(join(runDir, RUN_FILES.checkpoints))) throw new CliError(`${runDir} already holds a run: continue it with --resume ${runDir} or pick another --run-dir`);
       console.error(`run folder ${runDir}`);
     }
-    const stop = stopOnSigint();
-    let report: CoordsReport;
-    try {
-      report = await coordsRun(config, runDir, {
-        shouldStop: stop.requested,
-        onMessage: (m) => console.error(m),
-        onProgress: (p) => {
-          if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaSec)} s`);
-        },
-      });
-    } finally {
-      stop.dispose();
-    }
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    return report.status === 'stopped' ? 130 : 0;
+    return runStepJob(values.json, (hooks) => coordsRun(config, runDir, hooks));
   },
 };
 

@@ -6,13 +6,13 @@ import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { oneCycle } from '../../core/optim/schedules.js';
 import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
-import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainReport, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
+import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
 import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
-import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
+import { CliError, UsageError, type CliCommand } from '../command.js';
 import { deviceOption, listCts } from './coords.js';
-import { numberOption, parseTriple, positiveIntOption, stopOnSigint } from './train-flags.js';
+import { numberOption, parseTriple, positiveIntOption, runStepJob } from './train-flags.js';
 
 const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
@@ -169,20 +169,6 @@ export const pretrainCommand: CliCommand = {
       };
       console.error(`run folder ${runDir}`);
     }
-    const stop = stopOnSigint();
-    let report: PretrainReport;
-    try {
-      report = await pretrainRun(config, runDir, {
-        shouldStop: stop.requested,
-        onMessage: (m) => console.error(m),
-        onProgress: (p) => {
-          if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaSec)} s`);
-        },
-      });
-    } finally {
-      stop.dispose();
-    }
-    if (values.json) console.log(JSON.stringify(report, null, 2));
-    return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
+    return runStepJob(values.json, (hooks) => pretrainRun(config, runDir, hooks));
   },
 };

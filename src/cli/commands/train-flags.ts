@@ -3,7 +3,7 @@ import type { TrainProgress } from '../../node/runs/train-run.js';
 import { formatDuration } from '../../core/runs/summary.js';
 import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
 import { RunConfigError } from '../../node/runs/run-config.js';
-import { UsageError } from '../command.js';
+import { EXIT, UsageError } from '../command.js';
 
 /** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
 export function checkTrainFlags(request: Partial<TrainRequest>): void {
@@ -72,4 +72,33 @@ export function stopOnSigint(): { requested: () => boolean; dispose: () => void 
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/** What a step-counted job (pretrain, coords train) takes from the command line that runs it. */
+export interface StepJobHooks {
+  readonly shouldStop: () => boolean;
+  readonly onMessage: (message: string) => void;
+  readonly onProgress: (p: { step: number; steps: number; loss: number; etaSec: number }) => void;
+}
+
+/**
+ * Runs a step-counted job: Ctrl-C or SIGTERM asks it to stop after the current step, a progress line every 5% of the
+ * steps goes to stderr, `--json` prints its report; exit 130 when it stopped, 0 when it ended.
+ */
+export async function runStepJob<R extends { readonly status: string }>(json: boolean | undefined, start: (hooks: StepJobHooks) => Promise<R>): Promise<number> {
+  const stop = stopOnSigint();
+  let report: R;
+  try {
+    report = await start({
+      shouldStop: stop.requested,
+      onMessage: (m) => console.error(m),
+      onProgress: (p) => {
+        if (p.step % Math.max(1, Math.round(p.steps / 20)) === 0 || p.step === p.steps) console.error(`step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} ETA ${Math.round(p.etaSec)} s`);
+      },
+    });
+  } finally {
+    stop.dispose();
+  }
+  if (json) console.log(JSON.stringify(report, null, 2));
+  return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
 }

@@ -29,7 +29,7 @@ import { runTraining } from '../engine/trainer.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
 import { ctInputProblems } from '../../core/infer/ct-input.js';
 import { StepClock } from './step-clock.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock } from './run-lock.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
 
 /** A CT the run reads: a NIfTI file, or the built-in phantom (demos and tests). */
@@ -157,13 +157,7 @@ function readCoordsValidations(runDir: string): CoordsValidationLine[] {
 /** Trains (or resumes: same folder, its own config.json) a coordinate model in `runDir`. */
 export async function coordsRun(config: CoordsRunConfig, runDir: string, hooks: CoordsHooks = {}): Promise<CoordsReport> {
   const started = performance.now();
-  mkdirSync(runDir, { recursive: true });
-  const lock = acquireRunLock(runDir, 'coords');
-  try {
-    return await coordsRunLocked(config, runDir, hooks, started);
-  } finally {
-    lock.release();
-  }
+  return withRunLock(runDir, 'coords', () => coordsRunLocked(config, runDir, hooks, started));
 }
 
 async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: CoordsHooks, started: number): Promise<CoordsReport> {

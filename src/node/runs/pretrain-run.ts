@@ -22,7 +22,7 @@ import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type Guidance
 import { runTraining } from '../engine/trainer.js';
 import { readNiftiFile } from '../nifti/read-file.js';
 import type { CtSource } from './coords-run.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock } from './run-lock.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
 import { StepClock } from './step-clock.js';
 
@@ -117,13 +117,7 @@ async function oracleCoords(source: CtSource, image: Grid<VoxelArray>): Promise<
 /** Trains (or resumes: same folder, its own config.json) a pretraining run in `runDir`. */
 export async function pretrainRun(config: PretrainRunConfig, runDir: string, hooks: PretrainHooks = {}): Promise<PretrainReport> {
   const started = performance.now();
-  mkdirSync(runDir, { recursive: true });
-  const lock = acquireRunLock(runDir, 'pretrain');
-  try {
-    return await pretrainRunLocked(config, runDir, hooks, started);
-  } finally {
-    lock.release();
-  }
+  return withRunLock(runDir, 'pretrain', () => pretrainRunLocked(config, runDir, hooks, started));
 }
 
 async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hooks: PretrainHooks, started: number): Promise<PretrainReport> {

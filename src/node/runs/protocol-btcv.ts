@@ -15,7 +15,7 @@ import { btcvCases } from './dataset-cases.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { jobOf, type TrainMode } from './run-config.js';
 import { RUN_FILES, writeJsonAtomic } from './run-folder.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock } from './run-lock.js';
 import { resolveTrainConfig, type TrainRequest } from './resolve-train.js';
 import { prepareCached, trainRun, type TrainHooks } from './train-run.js';
 
@@ -81,14 +81,8 @@ export async function runBtcvProtocol(req: ProtocolRequest, hooks: Omit<TrainHoo
   });
   const { byId } = await btcvCases(req.data);
   const cache = new Map<string, PreparedCase>();
-  mkdirSync(req.runDir, { recursive: true });
   // The protocol folder's lock is held across every fold (each fold folder also takes its own, as any run does).
-  const lock = acquireRunLock(req.runDir, 'protocol');
-  try {
-    return await runFolds(req, chosen, hooks, cache, byId);
-  } finally {
-    lock.release();
-  }
+  return withRunLock(req.runDir, 'protocol', () => runFolds(req, chosen, hooks, cache, byId));
 }
 
 async function runFolds(req: ProtocolRequest, chosen: readonly BtcvFold[], hooks: Omit<TrainHooks, 'preparedCache'>, cache: Map<string, PreparedCase>, byId: ReadonlyMap<string, CaseSource>): Promise<ProtocolReport> {

@@ -4,7 +4,7 @@
  * owns a run. A lock whose pid is gone on this host is stale and is taken over; a lock from another host is never
  * taken over automatically (its pid means nothing here), and the error says which file to remove.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -129,4 +129,18 @@ export function acquireRunLock(runDir: string, kind: string): RunLock {
   }
   const holder = readRunLock(runDir);
   throw holder ? new RunLockedError(runDir, holder) : new Error(`could not take ${path}: it keeps reappearing`);
+}
+
+/**
+ * Creates `runDir` if needed and runs `work` holding its lock (RunLockedError when another live process holds it);
+ * the lock is released however `work` ends. Every job that writes a run folder goes through here.
+ */
+export async function withRunLock<T>(runDir: string, kind: string, work: () => Promise<T>): Promise<T> {
+  mkdirSync(runDir, { recursive: true });
+  const lock = acquireRunLock(runDir, kind);
+  try {
+    return await work();
+  } finally {
+    lock.release();
+  }
 }

@@ -19,7 +19,7 @@ import { expectationOf, resumePointOf, runTraining, type ResumePoint } from '../
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { configJson, frozenAtEpoch, jobOf, parseRunConfig, type TrainRunConfig } from './run-config.js';
 import { StepClock } from './step-clock.js';
-import { acquireRunLock } from './run-lock.js';
+import { withRunLock } from './run-lock.js';
 import { unfreezeResumePoint } from './unfreeze.js';
 import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from './run-folder.js';
 
@@ -108,13 +108,7 @@ function averageDice(config: TrainRunConfig, perCase: readonly { dice: number[] 
  * from before the first write to the last, so a second writer fails at once naming this one.
  */
 export async function trainRun(config: TrainRunConfig, runDir: string, hooks: TrainHooks = {}): Promise<TrainReport> {
-  mkdirSync(runDir, { recursive: true });
-  const lock = acquireRunLock(runDir, hooks.lockKind ?? 'train');
-  try {
-    return await trainLocked(config, runDir, hooks);
-  } finally {
-    lock.release();
-  }
+  return withRunLock(runDir, hooks.lockKind ?? 'train', () => trainLocked(config, runDir, hooks));
 }
 
 async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainHooks): Promise<TrainReport> {

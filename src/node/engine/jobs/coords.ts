@@ -10,13 +10,14 @@ import { APE_CROP_DEFAULTS, type CoordsVolume, type CropPairOptions } from '../.
 import { coordsPresetConfig, type CoordsNetConfig } from '../../../core/coords/network.js';
 import { buildCoordsInferenceGraph, buildCoordsTrainStep } from '../../../core/coords/train-step.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
-import { HYPER, optimizerHyper } from '../../../core/optim/optimizer.js';
-import { learningRate, type Schedule } from '../../../core/optim/schedules.js';
+import { HYPER } from '../../../core/optim/optimizer.js';
+import type { Schedule } from '../../../core/optim/schedules.js';
 import { nextInt } from '../../../core/random/rng.js';
 import { initialTrainState } from '../../../core/train/step.js';
 import type { OptimizerSpec } from '../../../protocol/engine.js';
 import { carriedStates, type StepProgram } from '../step-program.js';
 import { optimizerConfigOf } from './segmentation.js';
+import { withHyperInputs } from './hyper.js';
 import { JobError } from './segmentation-data.js';
 
 export interface CoordsJob {
@@ -76,13 +77,7 @@ export function coordsProgramFrom(job: CoordsJob, volumes: readonly CoordsVolume
         ['w2', tensor('F32', [b.w2.length], b.w2)],
         ['shared', tensor('F32', [b.shared.length], b.shared)],
       ]);
-      const hyper = optimizerHyper(optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
-      for (const name of step.hyper) {
-        const value = hyper[name];
-        if (value === undefined) throw new JobError(`coords: no value for hyper input ${name}`);
-        out.set(name, tensor('F32', [], Float32Array.of(value)));
-      }
-      return out;
+      return withHyperInputs(out, step.hyper, optimizer, job.schedule, stepNumber, 'coords');
     },
     inference: { model: toOnnxModel(inference.graph), params: inference.params.map((p) => p.name) },
   };

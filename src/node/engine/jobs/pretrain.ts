@@ -19,8 +19,8 @@ import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../..
 import { buildGuidedTrainStep, GUIDED_INPUTS } from '../../../core/diffusion/guided-step.js';
 import type { Fpn3dSegmenterConfig } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
-import { HYPER, optimizerHyper } from '../../../core/optim/optimizer.js';
-import { learningRate, type Schedule } from '../../../core/optim/schedules.js';
+import { HYPER } from '../../../core/optim/optimizer.js';
+import type { Schedule } from '../../../core/optim/schedules.js';
 import { buildGenesisTrainStep, GENESIS_INPUTS, genesisNetConfig } from '../../../core/pretrain/genesis-step.js';
 import { genesisSample } from '../../../core/pretrain/genesis.js';
 import { sampleContrastiveBatch, VOX2VEC_POSITIVES } from '../../../core/pretrain/contrastive.js';
@@ -32,6 +32,7 @@ import { initialTrainState, type TrainStepGraph } from '../../../core/train/step
 import type { OptimizerSpec } from '../../../protocol/engine.js';
 import { carriedStates, type StepProgram } from '../step-program.js';
 import { optimizerConfigOf } from './segmentation.js';
+import { withHyperInputs } from './hyper.js';
 import { JobError } from './segmentation-data.js';
 
 export const PRETRAIN_METHODS = ['diffusion', 'guided', 'genesis', 'contrastive'] as const;
@@ -209,13 +210,7 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
     },
     batch(stepNumber, rng) {
       const out = data(rng);
-      const hyper = optimizerHyper(optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
-      for (const name of step.hyper) {
-        const value = hyper[name];
-        if (value === undefined) throw new JobError(`pretrain: no value for hyper input ${name}`);
-        out.set(name, tensor([], Float32Array.of(value)));
-      }
-      return out;
+      return withHyperInputs(out, step.hyper, optimizer, job.schedule, stepNumber, 'pretrain');
     },
   };
 }

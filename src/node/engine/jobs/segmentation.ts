@@ -7,13 +7,13 @@ import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
 import { presetConfig, type SegmenterConfig } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
 import { identity } from '../../../core/ops/index.js';
-import { adamw, HYPER, optimizerHyper, sgd, type OptimizerConfig } from '../../../core/optim/optimizer.js';
-import { learningRate } from '../../../core/optim/schedules.js';
+import { adamw, HYPER, sgd, type OptimizerConfig } from '../../../core/optim/optimizer.js';
 import { buildInferenceGraph, buildTrainStep, initialTrainState, type TrainSpec } from '../../../core/train/step.js';
 import type { OptimizerSpec, SegmentationJob } from '../../../protocol/engine.js';
 import { carriedStates, type StepProgram } from '../step-program.js';
 import { loadInitTensors } from '../init-weights.js';
 import { drawCaseBatch, prepareVolumes } from './segmentation-cases.js';
+import { withHyperInputs } from './hyper.js';
 import { JobError, type PreparedVolume } from './segmentation-data.js';
 
 /** The nets optimizer config of a job's plain-data optimizer (defaults filled by nets' adamw / sgd). */
@@ -121,13 +121,7 @@ export function segmentationProgramFrom(job: SegmentationJob, preparedInput: Pre
     },
     batch(stepNumber, rng) {
       const out = drawCaseBatch(rng, cases, job, spec.shape.batch);
-      const hyper = optimizerHyper(spec.optimizer, stepNumber, learningRate(job.schedule, stepNumber - 1));
-      for (const name of step.hyper) {
-        const value = hyper[name];
-        if (value === undefined) throw new JobError(`segmentation: no value for hyper input ${name}`);
-        out.set(name, f32([], Float32Array.of(value)));
-      }
-      return out;
+      return withHyperInputs(out, step.hyper, spec.optimizer, job.schedule, stepNumber, 'segmentation');
     },
     inference: { model: toOnnxModel(inference.graph), params: inference.params.map((p) => p.name) },
   };
