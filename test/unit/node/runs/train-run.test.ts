@@ -66,7 +66,7 @@ test('--init MODEL.onnx starts every parameter (backbone and head) at an exporte
   assert.ok(params.some((n) => n.startsWith('head.')) && params.some((n) => n.startsWith('backbone.')));
   for (const n of params) assert.deepEqual(exported.get(n)?.data, best.get(n)?.data, `model.onnx carries ${n} of the best checkpoint`);
   // One step at a learning rate too small to move anything: the step-1 checkpoint holds the model's weights.
-  const runD = join(root, 'd');
+  const runD = join(root, 'from-model');
   assert.equal(await quiet(() => trainCommand.run([...flags, '--init', model, '--lr', '1e-12', '--weight-decay', '0', '--epochs', '1', '--steps-per-epoch', '1', '--run-dir', runD])), 0);
   const started = loadCheckpoint(join(runD, 'checkpoints', 'step-00000001.json')).tensors;
   for (const n of params) {
@@ -79,7 +79,7 @@ test('--init MODEL.onnx starts every parameter (backbone and head) at an exporte
   const g = m.reduce((s, v) => s + Math.abs(v), 0);
   assert.ok(g > 0 && g < 1, `${moment}: one step of fresh moments (0.1 x |gradient|), not the source run's`);
   assert.equal((await loadRunConfig(runD)).init, model, 'the run config records where its weights came from');
-  await assert.rejects(quiet(() => trainCommand.run([...flags, '--preset', 'small', '--init', model, '--run-dir', join(root, 'e')])), /init: .*(has no tensor|needs \d+ float32 values)/);
+  await assert.rejects(quiet(() => trainCommand.run([...flags, '--preset', 'small', '--init', model, '--run-dir', join(root, 'from-model-small')])), /init: .*(has no tensor|needs \d+ float32 values)/);
   await assert.rejects(trainCommand.run([...flags, '--init', runA, '--backbone', runA]), /give one/);
   await assert.rejects(trainCommand.run([...flags, '--init', join(root, 'nope.onnx')]), /--init .*no such model file/);
 });
