@@ -5,7 +5,7 @@ import { APE_CROP_DEFAULTS } from '../../core/coords/crop-pairs.js';
 import { oneCycle } from '../../core/optim/schedules.js';
 import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js';
 import { coordsRun, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
-import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
+import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
 import { readNamedNiftiSummary } from '../../node/nifti/index.js';
 import { CT_AIR_BELOW_HU } from '../../core/infer/ct-input.js';
@@ -15,7 +15,7 @@ import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js'
 import { matchPoint } from '../../node/coords/match-file.js';
 import { isCoordsMapName } from '../../node/datasets/layouts.js';
 import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
-import { numberOption, parseTriple, positiveIntOption, runStepJob, stopOnSigint } from './train-flags.js';
+import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runStepJob, stopOnSigint } from './train-flags.js';
 
 const usage = `usage: anadiff coords train (--phantom | --data DIR [--val N] | --image CT... [--val-image CT...]) [options]
        anadiff coords train --resume RUN_DIR [--steps N]
@@ -125,20 +125,7 @@ export const coordsTrainCommand: CliCommand = {
     let config: CoordsRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
-      runDir = resolve(values.resume);
-      let saved: CoordsRunConfig;
-      try {
-        saved = loadJsonFile<CoordsRunConfig>(join(runDir, RUN_FILES.config), 'anadiff-coords-run');
-      } catch (error) {
-        throw new CliError(`--resume ${values.resume}: ${(error as Error).message}`);
-      }
-      const steps = positiveIntOption('steps', values.steps);
-      // Extending a run stretches its one-cycle schedule to the new length (the lr is fed per step, so the graph and
-      // its checkpoints are unchanged).
-      config = steps === undefined ? saved : {
-        ...saved, steps,
-        job: saved.job.schedule.kind === 'one-cycle' ? { ...saved.job, schedule: { ...saved.job.schedule, totalSteps: steps } } : saved.job,
-      };
+      ({ runDir, config } = resumedStepConfig<CoordsRunConfig>(values.resume, 'anadiff-coords-run', values.steps));
       console.error(`resuming ${runDir}`);
     } else {
       const preset = values.preset ?? 'small';

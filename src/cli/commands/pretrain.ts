@@ -7,12 +7,12 @@ import { oneCycle } from '../../core/optim/schedules.js';
 import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
 import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
-import { defaultRunsRoot, loadJsonFile, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
+import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { deviceOption, listCts } from './coords.js';
-import { numberOption, parseTriple, positiveIntOption, runStepJob } from './train-flags.js';
+import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runStepJob } from './train-flags.js';
 
 const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
@@ -112,19 +112,7 @@ export const pretrainCommand: CliCommand = {
     if (values.resume !== undefined) {
       const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir', 'guidance', 'guidance-weight', 'coords'] as const).filter((k) => values[k] !== undefined);
       if (fresh.length > 0) throw new UsageError(`--resume continues a run with its own config.json; drop ${fresh.map((k) => `--${k}`).join(', ')}`);
-      runDir = resolve(values.resume);
-      let saved: PretrainRunConfig;
-      try {
-        saved = loadJsonFile<PretrainRunConfig>(join(runDir, RUN_FILES.config), 'anadiff-pretrain-run');
-      } catch (error) {
-        throw new CliError(`--resume ${values.resume}: ${(error as Error).message}`);
-      }
-      const steps = positiveIntOption('steps', values.steps);
-      // A longer run stretches its one-cycle schedule (the lr is fed per step: graph and checkpoints are unchanged).
-      config = steps === undefined ? saved : {
-        ...saved, steps,
-        job: saved.job.schedule.kind === 'one-cycle' ? { ...saved.job, schedule: { ...saved.job.schedule, totalSteps: steps } } : saved.job,
-      };
+      ({ runDir, config } = resumedStepConfig<PretrainRunConfig>(values.resume, 'anadiff-pretrain-run', values.steps));
       const device = values.device !== undefined ? deviceOption(values.device) : undefined;
       const threads = positiveIntOption('threads', values.threads);
       config = { ...config, ...(device ? { provider: device } : {}), ...(threads !== undefined ? { threads } : {}) };

@@ -3,7 +3,10 @@ import type { TrainProgress } from '../../node/runs/train-run.js';
 import { formatDuration } from '../../core/runs/summary.js';
 import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
 import { RunConfigError } from '../../node/runs/run-config.js';
-import { EXIT, UsageError } from '../command.js';
+import { join, resolve } from 'node:path';
+import type { Schedule } from '../../core/optim/schedules.js';
+import { loadJsonFile, RUN_FILES } from '../../node/runs/run-folder.js';
+import { CliError, EXIT, UsageError } from '../command.js';
 
 /** Flag values out of range are usage errors (exit 2); the rules live with the config (checkTrainNumbers). */
 export function checkTrainFlags(request: Partial<TrainRequest>): void {
@@ -101,4 +104,30 @@ export async function runStepJob<R extends { readonly status: string }>(json: bo
   }
   if (json) console.log(JSON.stringify(report, null, 2));
   return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
+}
+
+/** A step-counted run's saved config: its total steps and, for a one-cycle schedule, the schedule's length. */
+interface StepRunConfig {
+  readonly format: string;
+  readonly steps: number;
+  readonly job: { readonly schedule: Schedule };
+}
+
+/**
+ * `--resume RUN_DIR [--steps N]` of a step-counted job: the folder's config.json (of `format`, else a CliError naming
+ * the folder), with a new length if asked. A longer run stretches its one-cycle schedule: the lr is fed per step, so
+ * the graph and its checkpoints are unchanged.
+ */
+export function resumedStepConfig<C extends StepRunConfig>(resume: string, format: string, stepsFlag: string | undefined): { runDir: string; config: C } {
+  const runDir = resolve(resume);
+  let saved: C;
+  try {
+    saved = loadJsonFile<C>(join(runDir, RUN_FILES.config), format);
+  } catch (error) {
+    throw new CliError(`--resume ${resume}: ${(error as Error).message}`);
+  }
+  const steps = positiveIntOption('steps', stepsFlag);
+  if (steps === undefined) return { runDir, config: saved };
+  const schedule = saved.job.schedule.kind === 'one-cycle' ? { ...saved.job.schedule, totalSteps: steps } : saved.job.schedule;
+  return { runDir, config: { ...saved, steps, job: { ...saved.job, schedule } } };
 }

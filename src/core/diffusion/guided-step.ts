@@ -19,8 +19,8 @@ import { linearHead } from '../nn/heads.js';
 import { createNetContext, type ParamSpec } from '../nn/params.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import { appendTrainUpdate, dataSpecs, TrainSpecError, type BuiltGraph, type TrainStepGraph } from '../train/step.js';
-import { diffusionNet, diffusionSpatialMultiple, type DiffusionNetConfig } from './network.js';
-import { DIFFUSION_INPUTS, type DiffusionStepShape } from './train-step.js';
+import { diffusionNet, type DiffusionNetConfig } from './network.js';
+import { diffusionForwardProcess, type DiffusionStepShape } from './train-step.js';
 
 /** The extra data inputs of a guided step. */
 export const GUIDED_INPUTS = { coords: 'coords', mask: 'coord_mask' } as const;
@@ -70,22 +70,12 @@ interface GuidedForward {
 
 function forwardLoss(g: Graph, spec: Omit<GuidedTrainSpec, 'optimizer'>): GuidedForward {
   const { net, shape, guidanceWeight } = spec;
-  const m = diffusionSpatialMultiple(net);
-  if (!Number.isInteger(shape.batch) || shape.batch < 1) throw new TrainSpecError(`guided: batch must be a positive integer, got ${shape.batch}`);
-  if (shape.spatial.some((s) => !Number.isInteger(s) || s < m || s % m !== 0)) throw new TrainSpecError(`guided: patch size [${shape.spatial.join(', ')}] must be positive multiples of ${m}`);
   if (!(guidanceWeight >= 0) || !Number.isFinite(guidanceWeight)) throw new TrainSpecError(`guided: the guidance weight must be a finite number >= 0, got ${guidanceWeight}`);
-  if (net.outChannels !== net.inChannels) throw new TrainSpecError(`guided: epsilon has ${net.outChannels} channels but the noised image ${net.inChannels}`);
+  const { xt, noise, temb } = diffusionForwardProcess(g, net, shape, 'guided');
   const ctx = createNetContext(g);
   const { batch, spatial } = shape;
-  const image = [batch, net.inChannels, ...spatial];
-  const x0 = g.input(DIFFUSION_INPUTS.x0, 'float32', image, 'data');
-  const noise = g.input(DIFFUSION_INPUTS.noise, 'float32', image, 'data');
-  const signal = g.input(DIFFUSION_INPUTS.signal, 'float32', [batch, 1, 1, 1, 1], 'data');
-  const noiseScale = g.input(DIFFUSION_INPUTS.noiseScale, 'float32', [batch, 1, 1, 1, 1], 'data');
-  const temb = g.input(DIFFUSION_INPUTS.temb, 'float32', [batch, net.timeChannels], 'data');
   const target = g.input(GUIDED_INPUTS.coords, 'float32', [batch, 3, ...spatial], 'data');
   const mask = g.input(GUIDED_INPUTS.mask, 'float32', [batch, 1, ...spatial], 'data');
-  const xt = g.scope('q_sample', () => add(mul(x0, signal), mul(noise, noiseScale)));
   const { eps, pyramid } = diffusionNet(ctx, xt, temb, net);
   const coords = g.scope('aux', () => linearHead(ctx, pyramid, 3));
   const epsLoss = g.scope('loss', () => mseLoss(eps, noise));

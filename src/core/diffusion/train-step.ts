@@ -34,19 +34,21 @@ export interface DiffusionTrainSpec {
 /** Graph input names of the data a diffusion step reads. */
 export const DIFFUSION_INPUTS = { x0: 'x0', noise: 'noise', signal: 'signal_scale', noiseScale: 'noise_scale', temb: 'temb' } as const;
 
-function checkShape(net: DiffusionNetConfig, shape: DiffusionStepShape): void {
+function checkShape(net: DiffusionNetConfig, shape: DiffusionStepShape, what: string): void {
   const m = diffusionSpatialMultiple(net);
-  if (!Number.isInteger(shape.batch) || shape.batch < 1) throw new TrainSpecError(`diffusion: batch must be a positive integer, got ${shape.batch}`);
+  if (!Number.isInteger(shape.batch) || shape.batch < 1) throw new TrainSpecError(`${what}: batch must be a positive integer, got ${shape.batch}`);
   for (const s of shape.spatial) {
-    if (!Number.isInteger(s) || s < m || s % m !== 0) throw new TrainSpecError(`diffusion: patch size [${shape.spatial.join(', ')}] must be positive multiples of ${m}`);
+    if (!Number.isInteger(s) || s < m || s % m !== 0) throw new TrainSpecError(`${what}: patch size [${shape.spatial.join(', ')}] must be positive multiples of ${m}`);
   }
-  if (net.outChannels !== net.inChannels) throw new TrainSpecError(`diffusion: epsilon has ${net.outChannels} channels but the noised image ${net.inChannels}`);
+  if (net.outChannels !== net.inChannels) throw new TrainSpecError(`${what}: epsilon has ${net.outChannels} channels but the noised image ${net.inChannels}`);
 }
 
-/** Forward process, denoiser and loss into `g`; returns the loss, predicted epsilon and the parameters. */
-function forwardLoss(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShape): { loss: Value; eps: Value; params: ParamSpec[] } {
-  checkShape(net, shape);
-  const ctx = createNetContext(g);
+/**
+ * The diffusion step's data inputs (DIFFUSION_INPUTS) and its forward process x_t = signal * x0 + noiseScale * noise,
+ * in `g`, after checking the shape (`what` names the step in errors). Shared by the plain and the guided step.
+ */
+export function diffusionForwardProcess(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShape, what = 'diffusion'): { xt: Value; noise: Value; temb: Value } {
+  checkShape(net, shape, what);
   const { batch, spatial } = shape;
   const image = [batch, net.inChannels, ...spatial];
   const x0 = g.input(DIFFUSION_INPUTS.x0, 'float32', image, 'data');
@@ -55,6 +57,13 @@ function forwardLoss(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShap
   const noiseScale = g.input(DIFFUSION_INPUTS.noiseScale, 'float32', [batch, 1, 1, 1, 1], 'data');
   const temb = g.input(DIFFUSION_INPUTS.temb, 'float32', [batch, net.timeChannels], 'data');
   const xt = g.scope('q_sample', () => add(mul(x0, signal), mul(noise, noiseScale)));
+  return { xt, noise, temb };
+}
+
+/** Forward process, denoiser and loss into `g`; returns the loss, predicted epsilon and the parameters. */
+function forwardLoss(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShape): { loss: Value; eps: Value; params: ParamSpec[] } {
+  const { xt, noise, temb } = diffusionForwardProcess(g, net, shape);
+  const ctx = createNetContext(g);
   const { eps } = diffusionNet(ctx, xt, temb, net);
   const loss = g.scope('loss', () => mseLoss(eps, noise));
   return { loss, eps, params: ctx.params };

@@ -4,7 +4,6 @@
  * by sliding window, and score Dice per class on the 1x1x2 mm grid (mean over 13 classes, then over test cases).
  * Reports mean +- sd over folds (population sd, as np.std).
  */
-import { mkdirSync } from 'node:fs';
 import type { CaseSource } from '../../protocol/engine.js';
 import { join } from 'node:path';
 import btcvFolds from '../../../data/btcv-folds.json';
