@@ -170,6 +170,8 @@ export const tests: readonly E2eTest[] = [
         assert.ok(existsSync(path.join(runDir, 'best')), 'the exported backbone is in best/');
         const monitor = await workbench.webviewFrame();
         await until('the monitor shows the whole loss curve', points(monitor, 'chart-loss'), (n) => n === 40, 30_000);
+        assert.equal(await monitor.locator('#chart-dice').isVisible(), false, 'a run without validation gets no (empty) Dice chart');
+        assert.equal(await monitor.locator('#dice-table').isVisible(), false, 'nor an empty Dice table');
       } finally {
         for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
       }

@@ -66,12 +66,15 @@ legend.id = 'legend';
 const charts = el('div', 'charts');
 const table = el('table', 'dice-table');
 table.id = 'dice-table';
-app.append(legend, charts, el('h3', undefined, 'Latest validation Dice'), table);
+const tableTitle = el('h3', undefined, 'Latest validation Dice');
+app.append(legend, charts, tableTitle, table);
 
 interface ChartSlot {
   readonly id: string;
   readonly title: string;
   readonly box: HTMLDivElement;
+  /** The chart's section (title and plot), hidden when it has nothing to show. */
+  readonly wrap: HTMLElement;
   plot: uPlot | undefined;
   /** Series labels of the current plot: rebuilt when they change, data only otherwise. */
   key: string;
@@ -87,7 +90,7 @@ function chartSlot(id: string, title: string, exponent: boolean): ChartSlot {
   box.dataset.points = '0';
   wrap.append(box);
   charts.append(wrap);
-  return { id, title, box, plot: undefined, key: '', exponent };
+  return { id, title, box, wrap, plot: undefined, key: '', exponent };
 }
 
 const lossChart = chartSlot('chart-loss', 'Loss', false);
@@ -159,6 +162,9 @@ function render(): void {
       curve: { x: focus!.validations.filter((v) => v.dice[name] !== undefined).map((v) => v.step), y: focus!.validations.filter((v) => v.dice[name] !== undefined).map((v) => v.dice[name]!) },
     })),
   ]);
+  // Runs without validation (pretraining, coordinates) get no Dice chart and table rather than empty ones.
+  const validates = shown.some((r) => r.validations.length > 0 || r.summary.classNames.length > 0);
+  for (const e of [diceChart.wrap, tableTitle, table]) e.hidden = !validates;
   renderLegend(shown);
   renderTable(shown);
 }
