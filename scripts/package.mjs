@@ -35,8 +35,9 @@ if (has(/napi-v6\/(darwin|win32)\/|napi-v6\/linux\/arm64\//)) problems.push("ano
 if (!has(/^extension\/dist\/extension\.js$/)) problems.push('dist/extension.js is missing');
 // The editor runs every job through the bundled CLI (src/extension/jobs/cli-child.ts).
 if (!has(/^extension\/dist\/cli\.js$/)) problems.push('dist/cli.js (the jobs the editor starts) is missing');
-// The run monitor's webview bundle and stylesheet, and the activity-bar icon of the Runs view.
-for (const f of ['dist/webview/monitor.js', 'media/monitor.css', 'media/anadiff-activity.svg']) {
+// The run monitor's webview bundle and stylesheet, the activity-bar icon of the Runs view, and the compare config's
+// JSON schema (contributes.jsonValidation).
+for (const f of ['dist/webview/monitor.js', 'media/monitor.css', 'media/anadiff-activity.svg', 'schemas/compare-config.schema.json']) {
   if (!has(new RegExp(`^extension/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))) problems.push(`${f} is missing`);
 }
 for (const f of ['model.onnx', 'model.json']) {
@@ -50,7 +51,7 @@ const runtimePackages = new Set(['onnxruntime-node', 'onnxruntime-common']);
 const extraPackages = [...new Set(listing.map((f) => f.match(/^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1]).filter(Boolean))]
   .filter((name) => !runtimePackages.has(name));
 if (extraPackages.length > 0) problems.push(`packages not needed at run time are included: ${extraPackages.join(', ')} (.vscodeignore)`);
-const strays = listing.filter((f) => /^extension\/(src|test|scripts|webview|\.cache|\.sample|test-results)\//.test(f));
+const strays = listing.filter((f) => /^extension\/(src|test|scripts|webview|configs|\.cache|\.sample|test-results)\//.test(f));
 if (strays.length > 0) problems.push(`development files are included (${strays.slice(0, 3).join(', ')}...)`);
 if (problems.length > 0) {
   rmSync(tmp, { force: true });

@@ -2,6 +2,7 @@
 # Installs the Debian packages the tests use as independent references and UI driver:
 #   python3-nibabel (NIfTI reference), python3-torch (gradient and speed reference),
 #   python3-sklearn (the BTCV fold split), python3-scipy (Dice/HD95/body-mask reference), chromium (the browser Playwright drives),
+#   python3-jsonschema (checks the contributed compare-config schema against the parser),
 #   slurm-wlm and munge (a real single-node Slurm for `anadiff submit --slurm`, test/system/slurm.test.ts).
 # Needs root (as in CI). Without root, missing packages are reported and the tests that need them skip.
 set -u
@@ -10,6 +11,7 @@ need=()
 /usr/bin/python3 -c 'import torch' 2>/dev/null || need+=(python3-torch)
 /usr/bin/python3 -c 'import sklearn' 2>/dev/null || need+=(python3-sklearn)
 /usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
+/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need+=(python3-jsonschema)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v slurmctld >/dev/null || need+=(slurm-wlm)
 command -v munged >/dev/null || need+=(munge)

@@ -1,13 +1,14 @@
-// The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
+// The workbench's training side: New Training Run… and Compare Pretraining Methods… from the palette, the Runs tree (running, stopped, done with best
 // Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
 // outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
 // and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
 // (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
+import { SMOKE_CONFIG } from '../../src/core/compare/config.js';
 import type { E2eTest } from '../harness/e2e-api.js';
 import { repoRoot } from '../harness/paths.js';
 
@@ -65,7 +66,7 @@ function trainPidsUnder(runsRoot: string): number[] {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if ((cmd.includes('train') || cmd.includes('pretrain')) && cmd.includes(runsRoot)) pids.push(Number(entry));
+      if ((cmd.includes('train') || cmd.includes('pretrain') || cmd.includes('compare')) && cmd.includes(runsRoot)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -216,6 +217,44 @@ export const tests: readonly E2eTest[] = [
         await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
       } finally {
         if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    name: 'Compare Pretraining Methods… runs a workspace experiment and opens its report; the schema flags a bad config in the editor',
+    timeoutMs: 420_000,
+    async run({ page, workbench, workspace, log }) {
+      // Two arms, a few steps: the palette path end to end (the whole chain of every arm is the CLI's --smoke test).
+      const experiment = {
+        ...SMOKE_CONFIG, name: 'palette', arms: ['diffusion', 'random'],
+        pretrain: { ...SMOKE_CONFIG.pretrain, steps: 8, checkpointEvery: 4 }, probe: { ...SMOKE_CONFIG.probe, epochs: 1, stepsPerEpoch: 6, checkpointEvery: 6 },
+      };
+      writeFileSync(path.join(workspace.dir, 'palette.anadiff-compare.json'), `${JSON.stringify(experiment, null, 2)}\n`);
+      writeFileSync(path.join(workspace.dir, 'bad.anadiff-compare.json'), `${JSON.stringify({ ...experiment, arms: ['genesis', 'vae'] }, null, 2)}\n`);
+      const compareDir = path.join(workspace.dir, '.anadiff', 'compare', 'palette');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: Compare Pretraining Methods');
+        await pickQuickInput(page, 'palette.anadiff-compare.json');
+        await page.locator('.notifications-toasts', { hasText: 'comparing pretraining methods (palette)' }).first().waitFor({ timeout: 30_000 });
+        await page.locator('.tabs-container .tab', { hasText: 'Preview report.md' }).first().waitFor({ timeout: 300_000 });
+        const report = JSON.parse(readFileSync(path.join(compareDir, 'report.json'), 'utf8')) as { tables: { arms: { arm: string }[] }[]; missing: string[] };
+        assert.deepEqual(report.tables[0]!.arms.map((a) => a.arm), ['diffusion', 'random']);
+        assert.deepEqual(report.missing, []);
+        const preview = await workbench.webviewFrame();
+        await preview.locator('table').first().waitFor({ timeout: 30_000 });
+        log(`report preview: ${(await preview.locator('h3').first().innerText()).trim()}`);
+
+        // The contributed JSON schema: an unknown arm in a *.anadiff-compare.json file is marked in the editor.
+        await workbench.closeAllEditors();
+        await workbench.openFileFromExplorer('bad.anadiff-compare.json');
+        await page.locator('.monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 60_000 });
+        await workbench.runCommand('View: Focus Problems');
+        const problems = page.locator('.markers-panel .monaco-list-row', { hasText: /Value is not accepted|genesis, vae|guided-aux/ });
+        await problems.first().waitFor({ timeout: 30_000 });
+        log(`problem: ${(await problems.first().innerText()).replace(/\s+/g, ' ')}`);
+      } finally {
+        for (const pid of trainPidsUnder(compareDir)) process.kill(pid, 'SIGKILL');
       }
     },
   },

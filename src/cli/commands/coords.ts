@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APE_CROP_DEFAULTS } from '../../core/coords/crop-pairs.js';
@@ -6,14 +6,12 @@ import { oneCycle } from '../../core/optim/schedules.js';
 import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js';
 import { coordsRun, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
-import { readNiftiHeaderFile } from '../../node/nifti/read-header.js';
-import { readNamedNiftiSummary } from '../../node/nifti/index.js';
-import { CT_AIR_BELOW_HU } from '../../core/infer/ct-input.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { matchPoint } from '../../node/coords/match-file.js';
-import { isCoordsMapName } from '../../node/datasets/layouts.js';
+import { DatasetError } from '../../node/datasets/layouts.js';
+import { listCts as listCtsUnder } from '../../node/datasets/list-cts.js';
 import { predictCoordsFile, type CoordsPredictSummary } from '../../node/coords/predict-file.js';
 import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runStepJob, stopOnSigint } from './train-flags.js';
 
@@ -42,32 +40,11 @@ run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it exactly.`;
 
-/** NIfTI files under `dir`, sorted by path; label maps (8-bit integer files) and coordinate maps (`*_coords.nii.gz`) are left out. */
+/** `--data DIR`'s CTs (node/datasets/list-cts.ts), each skipped file said on stderr; errors name the flag. */
 export async function listCts(dir: string): Promise<string[]> {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`--data ${dir}: not a folder`);
-  const found: string[] = [];
-  const walk = (d: string): void => {
-    for (const entry of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (/\.nii(\.gz)?$/i.test(entry.name) && !isCoordsMapName(entry.name)) found.push(p);
-    }
-  };
-  walk(dir);
-  const cts: string[] = [];
-  for (const p of found.sort()) {
-    const { header } = await readNiftiHeaderFile(p).catch((e: unknown) => { throw new CliError(`${p}: ${(e as Error).message}`); });
-    // 8-bit integer files are label maps (CTs are int16, int32 or float).
-    if (header.datatypeCode === 2 || header.datatypeCode === 256) continue;
-    // MRI, PET and 4-D series are not CTs: no air below -200 HU, or frames (the summary streams the range only).
-    const summary = await readNamedNiftiSummary(p);
-    if (summary.frames > 1 || summary.range[0] > CT_AIR_BELOW_HU) {
-      console.error(`--data: skipping ${p}: ${summary.frames > 1 ? `${summary.frames} frames` : `intensities ${summary.range[0]}..${summary.range[1]} are not CT Hounsfield units`}`);
-      continue;
-    }
-    cts.push(p);
-  }
-  return cts;
+  return listCtsUnder(dir, (p, why) => console.error(`--data: skipping ${p}: ${why}`)).catch((e: unknown) => {
+    throw e instanceof DatasetError ? new CliError(`--data ${e.message}`) : e;
+  });
 }
 
 async function sourcesFromFlags(values: Record<string, unknown>): Promise<{ train: CtSource[]; val: CtSource[] }> {

@@ -19,6 +19,7 @@ import { runsCancelCommand, runsCommand } from './runs.js';
 import { coordsMatchCommand, coordsPredictCommand, coordsTrainCommand } from './coords.js';
 import { pretrainCommand } from './pretrain.js';
 import { benchPretrainCommand } from './bench-pretrain.js';
+import { compareCommand } from './compare.js';
 
 /** Every subcommand, in the order `anadiff --help` lists them. Add a command by adding it here. */
-export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, gpuCheckCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, benchPretrainCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand, coordsMatchCommand, pretrainCommand];
+export const commands: readonly CliCommand[] = [benchTrainCommand, infoCommand, sampleCommand, synthCommand, benchNiftiCommand, doctorCommand, gpuCheckCommand, benchLoweringCommand, segmentCommand, evaluateCommand, benchInferCommand, benchConvCommand, benchPretrainCommand, trainCommand, protocolCommand, benchPreprocessCommand, submitCommand, runsCommand, runsCancelCommand, coordsTrainCommand, coordsPredictCommand, coordsMatchCommand, pretrainCommand, compareCommand];

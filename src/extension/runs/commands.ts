@@ -1,5 +1,6 @@
 /**
- * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Open Run Monitor, Stop Run,
+ * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Compare
+ * Pretraining Methods… (compare-command.ts), Open Run Monitor, Stop Run,
  * Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs start only in trusted workspaces.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { RunStatus } from '../../core/runs/summary.js';
 import type { PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
 import type { JobManager } from '../jobs/job-manager.js';
+import { comparePretrainingMethods } from './compare-command.js';
 import { RunMonitorPanel } from './monitor-panel.js';
 import type { RunsModel } from './runs-model.js';
 import { loadRunsSettings } from './settings.js';
@@ -234,6 +236,7 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('anadiff.runs.newTrainingRun', guard(() => newTrainingRun(deps))),
     vscode.commands.registerCommand('anadiff.runs.newPretrainingRun', guard(() => newPretrainingRun(deps))),
+    vscode.commands.registerCommand('anadiff.compare.run', guard(() => comparePretrainingMethods({ jobs: deps.jobs, requireTrust }))),
     vscode.commands.registerCommand('anadiff.runs.openMonitor', guard(async (arg) => {
       const runDir = await pickRun(deps, arg, undefined, 'Monitor which run?');
       if (runDir) RunMonitorPanel.show(deps.extensionUri, deps.model, runDir);

@@ -29,7 +29,8 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
 
   const updateStatus = (): void => {
     for (const dir of reattached) if (model.get(dir)?.summary.status !== 'running') reattached.delete(dir);
-    const running = [...jobs.running().map((j) => j.runDir), ...reattached];
+    // A comparison has its own notification (compare-command.ts); its folder is not a run the monitor shows.
+    const running = [...jobs.running().filter((j) => j.kind !== 'compare').map((j) => j.runDir), ...reattached];
     const runDir = running[0];
     if (!runDir) {
       status.hide();

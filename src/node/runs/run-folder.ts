@@ -54,10 +54,10 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeTextAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { overwrite: true });
 }
 
-/** Appends to train.log (and creates the folder if needed); the log mirrors what the terminal showed. */
-export function createRunLog(runDir: string): (message: string) => void {
+/** Appends to train.log, or `file` (and creates the folder if needed); the log mirrors what the terminal showed. */
+export function createRunLog(runDir: string, file: string = RUN_FILES.log): (message: string) => void {
   mkdirSync(runDir, { recursive: true });
-  const path = join(runDir, RUN_FILES.log);
+  const path = join(runDir, file);
   return (message) => appendFileSync(path, `${new Date().toISOString()} ${message}\n`);
 }
 

@@ -17,7 +17,7 @@ import { diffusionPresetConfig, type DiffusionNetConfig } from '../../../core/di
 import { noiseSchedule, noiseScheduleConfig, type NoiseScheduleConfig } from '../../../core/diffusion/schedule.js';
 import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../../../core/diffusion/train-step.js';
 import { buildGuidedTrainStep, GUIDED_INPUTS } from '../../../core/diffusion/guided-step.js';
-import type { Fpn3dSegmenterConfig } from '../../../core/nn/networks.js';
+import type { Fpn3dSegmenterConfig, SizePreset } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
 import { HYPER } from '../../../core/optim/optimizer.js';
 import type { Schedule } from '../../../core/optim/schedules.js';
@@ -53,7 +53,7 @@ export interface PretrainJob {
   readonly kind: 'pretrain';
   readonly method: PretrainMethod;
   /** The segmenter's FPN3d preset: the backbone `train --preset` builds, so the checkpoint fits it. */
-  readonly preset: 'tiny' | 'small';
+  readonly preset: SizePreset;
   /** Patch size (i, j, k voxels), multiples of the backbone's downsampling. */
   readonly patch: readonly [number, number, number];
   readonly batch: number;

@@ -1,0 +1,353 @@
+/**
+ * `anadiff compare` (issue 11): the experiment as one resumable command. For every seed (seed-major, so a partial
+ * table covers every arm early) and arm: pretrain (`pretrainRun`) unless the arm has no pretraining, train the
+ * segmentation head (`trainRun`: probing a frozen backbone in each probe mode, or the whole net for scratch), then score
+ * the held-out test cases with the run's best checkpoint. Every stage writes into the compare folder and is skipped
+ * when its result is already there (report.json done, test-scores.json written), so Ctrl-C and a rerun of the same
+ * command continue where it stopped, and more seeds can be added later. At the end (and after every sitting) the
+ * report (core/compare/report.ts) is rebuilt from everything on disk.
+ *
+ *   RUN_DIR/compare.json                 the experiment (arms and seeds may grow between sittings, nothing else)
+ *   RUN_DIR/pretrain/<arm>-seed<S>/      pretraining run folders (docs/run-folder.md)
+ *   RUN_DIR/probe/<arm>-seed<S>-<mode>/  segmentation run folders, plus test-scores.json
+ *   RUN_DIR/report.json, report.md, plots/*.svg, compare.log
+ */
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ARM_DEFINITIONS, pretrainRunName, probeRunName, trainingsOf, type CompareArm, type ProbeMode } from '../../core/compare/arms.js';
+import { CompareConfigError, parseCompareConfig, type CompareConfig, type DataSpec } from '../../core/compare/config.js';
+import { dicePerArmSvg, lossCurvesSvg, movingAverage, perOrganSvg } from '../../core/compare/plots.js';
+import { buildCompareReport, compareMarkdown, type CaseScore, type CompareReport, type RunScores } from '../../core/compare/report.js';
+import { dicePerClass } from '../../core/metrics/dice.js';
+import { labelVoxels, organsInView } from '../../core/metrics/generalization.js';
+import { oneCycle } from '../../core/optim/schedules.js';
+import { parseMetricsLine } from '../../core/runs/metrics.js';
+import type { CaseSource, ProviderChoice } from '../../protocol/engine.js';
+import { writeTextAtomic } from '../engine/atomic-write.js';
+import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
+import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
+import { PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob } from '../engine/jobs/pretrain.js';
+import { listCts } from '../datasets/list-cts.js';
+import { coordsMapPathFor } from '../datasets/layouts.js';
+import { writeSynthCases } from '../synth/generate-files.js';
+import type { CtSource } from '../runs/coords-run.js';
+import { resolveBackbone } from '../runs/backbone.js';
+import { listLabelledCases } from '../runs/dataset-cases.js';
+import { inferenceModelOf, openSegmenter } from '../runs/inference.js';
+import { pretrainRun, type PretrainReport, type PretrainRunConfig } from '../runs/pretrain-run.js';
+import { resolveTrainConfig, TRAIN_DEFAULTS } from '../runs/resolve-train.js';
+import { jobOf, type TrainRunConfig } from '../runs/run-config.js';
+import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
+import { withRunLock } from '../runs/run-lock.js';
+import { prepareCached, trainRun, type TrainReport } from '../runs/train-run.js';
+
+export const COMPARE_FILES = { config: 'compare.json', report: 'report.json', markdown: 'report.md', plots: 'plots', log: 'compare.log', testScores: 'test-scores.json' } as const;
+
+export interface CompareOptions {
+  readonly runDir: string;
+  /** Where the config's relative paths start: the config file's folder. */
+  readonly baseDir: string;
+  readonly threads?: number;
+  readonly provider?: ProviderChoice;
+  /** Run only these arms and seeds this sitting (the report still covers every arm and seed of the config). */
+  readonly only?: { readonly arms?: readonly CompareArm[]; readonly seeds?: readonly number[] };
+}
+
+export interface CompareHooks {
+  readonly onMessage?: (message: string) => void;
+  readonly onProgress?: (p: { stage: string; step: number; steps: number; loss: number; etaSec: number }) => void;
+  readonly shouldStop?: () => boolean;
+}
+
+/** How far one run's training loss fell: mean of its first and of its last third of steps. */
+export interface LossFall {
+  readonly run: string;
+  readonly first: number;
+  readonly last: number;
+  readonly fell: boolean;
+}
+
+export interface CompareOutcome {
+  readonly status: 'done' | 'stopped';
+  readonly report: CompareReport & { readonly losses: readonly LossFall[]; readonly seconds: Readonly<Record<string, number>> };
+}
+
+export class CompareError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompareError';
+  }
+}
+
+/** The parts of a config that define the experiment: a folder's runs are only comparable under the same ones. */
+const experimentOf = (c: CompareConfig): unknown => ({ ...c, arms: undefined, seeds: undefined, name: undefined });
+
+/**
+ * The config a compare folder already holds, checked against the one given: the same experiment (arms and seeds
+ * may differ: a sitting may add seeds or run a subset) or an error naming what changed.
+ */
+function checkSameExperiment(runDir: string, config: CompareConfig): void {
+  const path = join(runDir, COMPARE_FILES.config);
+  if (!existsSync(path)) return;
+  const held = parseCompareConfig(JSON.parse(readFileSync(path, 'utf8')), path);
+  const a = experimentOf(held) as Record<string, unknown>, b = experimentOf(config) as Record<string, unknown>;
+  const changed = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  if (changed.length > 0) throw new CompareError(`${runDir} holds another experiment (${changed.join(', ')} differ from ${path}); give another --run-dir, or the same config (only arms and seeds may change between sittings)`);
+}
+
+const idOf = (baseDir: string, path: string): string => {
+  const rel = path.startsWith(`${baseDir}/`) ? path.slice(baseDir.length + 1) : path;
+  return rel.replace(/\.nii(\.gz)?$/i, '');
+};
+
+async function ctSources(specs: readonly DataSpec[], baseDir: string, say: (m: string) => void): Promise<CtSource[]> {
+  const out: CtSource[] = [];
+  for (const spec of specs) {
+    if ('phantom' in spec) out.push(...spec.phantom.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })));
+    else if ('dir' in spec) {
+      const cts = (await listCts(resolve(baseDir, spec.dir), (p, why) => say(`skipping ${p}: ${why}`))).slice(0, spec.take);
+      if (cts.length === 0) throw new CompareError(`data.pretrain: no CT under ${resolve(baseDir, spec.dir)}`);
+      out.push(...cts.map((p) => ({ id: idOf(baseDir, p), image: p })));
+    } else out.push({ id: spec.id ?? idOf(baseDir, resolve(baseDir, spec.image)), image: resolve(baseDir, spec.image) });
+  }
+  return out;
+}
+
+async function labelledSources(specs: readonly DataSpec[], baseDir: string, set: string): Promise<CaseSource[]> {
+  const out: CaseSource[] = [];
+  for (const spec of specs) {
+    if ('phantom' in spec) out.push(...spec.phantom.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })));
+    else if ('dir' in spec) {
+      const cases = (await listLabelledCases(resolve(baseDir, spec.dir))).slice(0, spec.take);
+      out.push(...cases.map((c) => ('image' in c ? { ...c, id: idOf(baseDir, resolve(c.image)) } : c)));
+    } else {
+      if (spec.labels === undefined) throw new CompareError(`data.${set}: ${spec.image} needs "labels" (a labelled set)`);
+      out.push({ id: spec.id ?? idOf(baseDir, resolve(baseDir, spec.image)), image: resolve(baseDir, spec.image), labels: resolve(baseDir, spec.labels) });
+    }
+  }
+  return out;
+}
+
+/** A case's identity for the overlap check: the image file (real path) or the phantom seed. */
+const identity = (s: CtSource | CaseSource): string => ('phantom' in s ? `phantom:${s.phantom.seed ?? 1}` : realpathSync(s.image));
+
+/** The test set must be unseen: no test image is among the pretraining, probe training or validation images. */
+function checkTestUnseen(test: readonly CaseSource[], seen: readonly (CtSource | CaseSource)[]): void {
+  const used = new Set(seen.map(identity));
+  const leaked = test.filter((t) => used.has(identity(t)));
+  if (leaked.length > 0) throw new CompareError(`test case(s) ${leaked.map((t) => t.id).join(', ')} are also in a training set (pretrain, train or val): the test set must be unseen`);
+}
+
+/** Guided arms read the generator's coordinates beside every pretraining CT: all must be there before any work. */
+function checkOracleCoords(sources: readonly CtSource[]): void {
+  const missing = sources.filter((s) => 'image' in s && !existsSync(coordsMapPathFor(s.image)));
+  if (missing.length > 0) throw new CompareError(`the guided arms need oracle coordinates beside each pretraining CT; missing for ${missing.length} file(s), e.g. ${coordsMapPathFor((missing[0] as { image: string }).image)} (make the pretraining set with \`anadiff synth\`, or leave the guided arms out)`);
+}
+
+function lossesOf(runDir: string): number[] {
+  const path = join(runDir, RUN_FILES.metrics);
+  if (!existsSync(path)) return [];
+  const out: number[] = [];
+  for (const text of readFileSync(path, 'utf8').split('\n')) {
+    const line = parseMetricsLine(text);
+    if (line?.kind === 'step') out[line.step - 1] = line.loss;
+  }
+  return out.filter(Number.isFinite);
+}
+
+function lossFall(run: string, losses: readonly number[]): LossFall {
+  const third = Math.max(1, Math.floor(losses.length / 3));
+  const m = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const first = m(losses.slice(0, third)), last = m(losses.slice(-third));
+  return { run, first, last, fell: last < first };
+}
+
+const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
+
+/** Dice of one segmenter on every test case, each case's mean over its organs in view (>= 1 mL in the reference). */
+async function scoreTestCases(config: TrainRunConfig, runDir: string, test: readonly PreparedCase[], options: CompareOptions): Promise<CaseScore[]> {
+  const best = loadLatestCheckpoint(join(runDir, RUN_FILES.best)) ?? loadLatestCheckpoint(join(runDir, RUN_FILES.checkpoints));
+  if (!best) throw new CompareError(`${runDir}: no checkpoint to score`);
+  const segmenter = await openSegmenter(inferenceModelOf(jobOf(config, false), config.labels.length, config.validation.batch, best.tensors), {
+    overlap: config.validation.overlap, ...(options.threads ? { threads: options.threads } : {}), ...(options.provider ? { provider: options.provider } : {}),
+  });
+  const classes = config.labels.map((_, k) => k + 1);
+  const out: CaseScore[] = [];
+  try {
+    for (const c of test) {
+      const pred = await segmenter.segment(c);
+      const dice = dicePerClass(pred, c.volume.labels, classes);
+      const mlPerVoxel = c.spacingMm.reduce((p, s) => p * s, 1) / 1000;
+      const inView = organsInView(labelVoxels(c.volume.labels), mlPerVoxel).map((label) => label - 1);
+      const meanDice = inView.length === 0 ? NaN : inView.reduce((s, k) => s + dice[k]!, 0) / inView.length;
+      out.push({ id: c.id, dice, inView, meanDice });
+    }
+  } finally {
+    await segmenter.release();
+  }
+  return out;
+}
+
+export async function runCompare(config: CompareConfig, options: CompareOptions, hooks: CompareHooks = {}): Promise<CompareOutcome> {
+  checkSameExperiment(options.runDir, config);
+  return withRunLock(options.runDir, 'compare', () => runLocked(config, options, hooks));
+}
+
+async function runLocked(config: CompareConfig, options: CompareOptions, hooks: CompareHooks): Promise<CompareOutcome> {
+  const { runDir, baseDir } = options;
+  writeJsonAtomic(join(runDir, COMPARE_FILES.config), config);
+  const log = createRunLog(runDir, COMPARE_FILES.log);
+  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try { return await work(); } finally { seconds[key] = (seconds[key] ?? 0) + Math.round((performance.now() - t0) / 100) / 10; }
+  };
+
+  await timed('synth', async () => {
+    for (const s of config.synth) {
+      const reports = await writeSynthCases({ labelsPath: resolve(baseDir, s.labels), outDir: resolve(baseDir, s.out), count: s.n, seed: s.seed });
+      const made = reports.filter((r) => !r.kept).length;
+      say(`synth ${s.out}: ${made} case(s) made, ${reports.length - made} kept, from ${basename(s.labels)}`);
+    }
+  });
+  const pretrainSet = await ctSources(config.data.pretrain, baseDir, say);
+  const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((k) => labelledSources(config.data[k], baseDir, k)));
+  checkTestUnseen(test!, [...pretrainSet, ...train!, ...val!]);
+  if (config.arms.some((a) => ARM_DEFINITIONS[a].pretrain?.method === 'guided' && (options.only?.arms?.includes(a) ?? true))) checkOracleCoords(pretrainSet);
+  say(`${config.name}: arms ${config.arms.join(', ')}; seeds ${config.seeds.join(', ')}; ${pretrainSet.length} pretraining CT(s), ${train!.length} probe training, ${val!.length} validation, ${test!.length} test case(s)`);
+
+  const cache = new Map<string, PreparedCase>();
+  let testCases: PreparedCase[] | undefined;
+  const stopped = (): boolean => hooks.shouldStop?.() === true;
+  const progress = (stage: string) => (p: { step: number; steps: number; loss: number; etaSec: number }) => hooks.onProgress?.({ stage, ...p });
+
+  const pretrainOf = async (arm: CompareArm, seed: number): Promise<string | undefined> => {
+    const def = ARM_DEFINITIONS[arm].pretrain;
+    if (!def) return undefined;
+    const dir = join(runDir, 'pretrain', pretrainRunName(arm, seed));
+    const done = readJson<PretrainReport>(join(dir, RUN_FILES.report));
+    if (done?.status !== 'done' || done.step !== config.pretrain.steps) {
+      const p = config.pretrain;
+      const job: PretrainJob = {
+        kind: 'pretrain', method: def.method, preset: config.preset, patch: p.patch, batch: p.batch,
+        optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(p.lr, p.steps, { pctStart: 0.1 }),
+        ...(def.guidance ? { guidance: { mode: def.guidance as GuidanceConfig['mode'], weight: p.guidanceWeight, coords: 'oracle' as const } } : {}),
+        ...(def.method === 'contrastive' ? { positives: p.positives } : {}),
+      };
+      const runConfig: PretrainRunConfig = {
+        format: 'anadiff-pretrain-run', version: 1, kind: 'pretrain', name: pretrainRunName(arm, seed), job, train: pretrainSet,
+        spacingMm: config.spacingMm, steps: p.steps, checkpointEvery: p.checkpointEvery, seed,
+        ...(options.threads ? { threads: options.threads } : {}), ...(options.provider ? { provider: options.provider } : {}),
+      };
+      say(`pretrain ${arm} seed ${seed}: ${def.method}, ${p.steps} steps`);
+      const report = await timed(`pretrain ${arm}`, () => pretrainRun(runConfig, dir, { onProgress: progress(`pretrain ${arm} seed ${seed}`), onMessage: log, shouldStop: stopped }));
+      if (report.status === 'stopped') return 'stopped';
+    }
+    return dir;
+  };
+
+  const probeOf = async (arm: CompareArm, seed: number, training: ProbeMode | 'scratch', backboneRun: string | undefined): Promise<'stopped' | undefined> => {
+    const dir = join(runDir, 'probe', probeRunName(arm, seed, training));
+    const scoresPath = join(dir, COMPARE_FILES.testScores);
+    if (existsSync(scoresPath)) return undefined;
+    const p = config.probe;
+    const steps = p.epochs * p.stepsPerEpoch;
+    // best/ only: checkpoints/ hold the training state (diffusion's FiLM unfolded), not a segmenter's backbone.
+    const backbone = backboneRun ? resolveBackbone(join(backboneRun, RUN_FILES.best), 'pretrained backbone') : undefined;
+    const runConfig = await resolveTrainConfig({
+      train: train!, val: val!, name: probeRunName(arm, seed, training), seed, mode: training, preset: config.preset,
+      patch: p.patch, batch: p.batch, lr: p.lr, epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch, checkpointEvery: p.checkpointEvery,
+      warmupSteps: Math.min(TRAIN_DEFAULTS.warmupSteps, Math.ceil(0.1 * steps)), spacingMm: config.spacingMm, augment: p.augment, slabProbability: p.slabs, overlap: p.overlap,
+      ...(backbone ? { backbone } : {}), ...(options.threads ? { threads: options.threads } : {}),
+    }, cache);
+    const done = readJson<TrainReport>(join(dir, RUN_FILES.report));
+    if (done?.status !== 'done') {
+      say(`train ${arm} seed ${seed} (${training}${backbone ? ', frozen pretrained backbone' : training === 'scratch' ? '' : ', frozen random backbone'}): ${steps} steps`);
+      const report = await timed(`train ${arm}`, () => trainRun(runConfig, dir, {
+        lockKind: 'compare', preparedCache: cache, onMessage: log, shouldStop: stopped, ...(options.provider ? { provider: options.provider } : {}),
+        onProgress: (q) => hooks.onProgress?.({ stage: `train ${arm} seed ${seed} ${training}`, step: q.step, steps: q.steps, loss: q.loss, etaSec: q.etaSec }),
+      }));
+      if (report.status === 'stopped') return 'stopped';
+    }
+    testCases ??= await Promise.all(test!.map((s) => prepareCached(s, runConfig.labels, runConfig.spacingMm, cache)));
+    const cases = await timed(`test ${arm}`, () => scoreTestCases(runConfig, dir, testCases!, options));
+    writeJsonAtomic(scoresPath, { format: 'anadiff-compare-test-scores', arm, seed, training, classNames: runConfig.classNames, cases });
+    say(`test ${arm} seed ${seed} ${training}: mean Dice ${(cases.reduce((s, c) => s + c.meanDice, 0) / cases.length).toFixed(4)} over ${cases.length} case(s)`);
+    return undefined;
+  };
+
+  let status: 'done' | 'stopped' = 'done';
+  const seeds = config.seeds.filter((s) => options.only?.seeds?.includes(s) ?? true);
+  const arms = config.arms.filter((a) => options.only?.arms?.includes(a) ?? true);
+  outer: for (const seed of seeds) {
+    for (const arm of arms) {
+      const backbone = await pretrainOf(arm, seed);
+      if (backbone === 'stopped') { status = 'stopped'; break outer; }
+      for (const training of trainingsOf(arm, config.probe.modes)) {
+        if ((await probeOf(arm, seed, training, backbone)) === 'stopped') { status = 'stopped'; break outer; }
+      }
+    }
+  }
+  if (status === 'stopped') say(`stopped; rerun the same command to continue (finished runs are kept)`);
+  const report = writeReport(config, runDir, seconds);
+  return { status, report };
+}
+
+/**
+ * report.json, report.md and plots/ from every test-scores.json and metrics.jsonl in the folder (this sitting's and
+ * earlier ones'), so the report always shows everything run so far.
+ */
+function writeReport(config: CompareConfig, runDir: string, seconds: Record<string, number>): CompareOutcome['report'] {
+  const scores: RunScores[] = [];
+  let classNames: readonly string[] = [];
+  const losses: LossFall[] = [];
+  const pretrainCurves: { name: string; losses: number[] }[] = [];
+  for (const seed of config.seeds) {
+    for (const arm of config.arms) {
+      if (ARM_DEFINITIONS[arm].pretrain) {
+        const curve = lossesOf(join(runDir, 'pretrain', pretrainRunName(arm, seed)));
+        if (curve.length > 0) {
+          losses.push(lossFall(`pretrain/${pretrainRunName(arm, seed)}`, curve));
+          if (seed === config.seeds[0]) pretrainCurves.push({ name: arm, losses: movingAverage(curve, Math.max(1, Math.round(curve.length / 20))) });
+        }
+      }
+      for (const training of trainingsOf(arm, config.probe.modes)) {
+        const dir = join(runDir, 'probe', probeRunName(arm, seed, training));
+        const curve = lossesOf(dir);
+        if (curve.length > 0) losses.push(lossFall(`probe/${probeRunName(arm, seed, training)}`, curve));
+        const held = readJson<{ classNames: string[]; cases: CaseScore[] }>(join(dir, COMPARE_FILES.testScores));
+        if (held) {
+          classNames = held.classNames;
+          scores.push({ arm, seed, training, cases: held.cases });
+        }
+      }
+    }
+  }
+  const report = { ...buildCompareReport(config, classNames, scores), losses, seconds };
+  writeJsonAtomic(join(runDir, COMPARE_FILES.report), report);
+  const replace = { overwrite: true };
+  const plots = join(runDir, COMPARE_FILES.plots);
+  mkdirSync(plots, { recursive: true });
+  for (const table of report.tables) {
+    writeTextAtomic(join(plots, `dice-${table.mode}.svg`), dicePerArmSvg(table, `${config.name}: test Dice per arm, ${table.mode} probing (mean +- sd over seeds)`), replace);
+    writeTextAtomic(join(plots, `organs-${table.mode}.svg`), perOrganSvg(table, classNames, `${config.name}: test Dice per organ, ${table.mode} probing`), replace);
+  }
+  writeTextAtomic(join(plots, 'pretrain-loss.svg'), lossCurvesSvg(pretrainCurves, `${config.name}: pretraining loss, seed ${config.seeds[0]} (moving average)`), replace);
+  const timing = Object.entries(seconds).map(([k, s]) => `${k} ${Math.round(s)} s`).join(', ');
+  const figures = [...report.tables.flatMap((t) => [`dice-${t.mode}.svg`, `organs-${t.mode}.svg`]), 'pretrain-loss.svg'].map((f) => `![${f}](${COMPARE_FILES.plots}/${f})`);
+  writeTextAtomic(join(runDir, COMPARE_FILES.markdown), `${compareMarkdown(report)}\n${timing ? `Wall time this sitting: ${timing}.\n\n` : ''}${figures.join('\n')}\n`, replace);
+  return report;
+}
+
+/** A compare config file: parsed and checked, with the folder its relative paths start from. */
+export function loadCompareConfig(path: string): { config: CompareConfig; baseDir: string } {
+  if (!existsSync(path)) throw new CompareConfigError(`${path}: no such file`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new CompareConfigError(`${path}: not JSON (${(e as Error).message})`);
+  }
+  return { config: parseCompareConfig(json, path), baseDir: resolve(path, '..') };
+}
