@@ -35,8 +35,8 @@ test('the EMA in the step graph: ema = d * ema + (1 - d) * w after each SGD upda
 
   const f = Math.fround;
   const lr = 0.5;
-  let weights = Float32Array.of(1, -2, 0.25, 3);
-  let ema = Float32Array.from(weights);
+  let weights: Float32Array = Float32Array.of(1, -2, 0.25, 3);
+  let ema: Float32Array = Float32Array.from(weights);
   const grads = [Float32Array.of(1, 2, 3, 4), Float32Array.of(-1, 0.5, 8, 0), Float32Array.of(0.1, 0.2, -0.3, 7)];
   const session = await createGraphSession(g, { threads: 1 });
   try {
