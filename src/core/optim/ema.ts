@@ -26,7 +26,7 @@ export function checkEmaDecay(decay: number): void {
  * The decay of optimizer step `step` (1-based) for a run asking `decay`: min(decay, (1 + step) / (10 + step)), the
  * warm-up of diffusers' EMAModel. Without it a short run keeps a share decay^steps of the random initial weights
  * (0.999^1000 = 0.37: most of a 1000-step run's export would be noise); with it the early average follows the
- * weights and the cap is reached after about 10 / (1 - decay) steps.
+ * weights and the cap is reached after about 9 / (1 - decay) steps (9,000 for 0.999).
  */
 export function emaDecayAt(decay: number, step: number): number {
   checkEmaDecay(decay);
