@@ -16,6 +16,8 @@ import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runSte
 
 const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
+/** The EMA decay diffusion and guided get unless --ema says otherwise (the other methods get none by default). */
+const DEFAULT_EMA = 0.999;
 
 const usage = `usage: anadiff pretrain --method diffusion|guided|genesis|contrastive (--phantom | --data DIR) [options]
        anadiff pretrain --resume RUN_DIR [--steps N]
@@ -56,11 +58,15 @@ model and optimisation:
   --positives N (1024; contrastive only)
   --batch B (2)  --steps N (1000)  --lr (3e-4; AdamW, weight decay 1e-6, clip 1, one-cycle with 10% warm-up)
   --seed N (0)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
+  --ema D (${DEFAULT_EMA} for diffusion and guided, 0 = off for genesis and contrastive): an exponential moving
+              average of the weights after every optimizer step, ema = d * ema + (1 - d) * w with d = min(D,
+              (1 + step) / (10 + step)) (diffusers' warm-up, so a short run does not keep its random start); kept
+              in every checkpoint, and best/ is taken from it (its manifest says weights: ema). 0 turns it off.
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
 Not yet: --guidance cond (coordinates as a condition), --coords DIR (maps from \`anadiff coords predict\`),
-vox2vec's augmentations, EMA weights, \`anadiff compare\`.`;
+vox2vec's augmentations, \`anadiff compare\`.`;
 
 function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
@@ -81,6 +87,13 @@ function guidanceFromFlags(method: PretrainMethod, values: { guidance?: string; 
   if (values.coords === undefined) throw new UsageError('--method guided needs --coords oracle (the coordinates `anadiff synth` writes beside each case)');
   if (values.coords !== 'oracle') throw new UsageError(`--coords ${values.coords}: only oracle is built so far (maps from \`anadiff coords predict\` are not yet)`);
   return { mode, weight, coords: 'oracle' };
+}
+
+/** --ema D: the job's EMA decay, undefined for none (0, or a method whose default is none). */
+function emaFromFlag(method: PretrainMethod, value: string | undefined): number | undefined {
+  const decay = numberOption('ema', value) ?? (method === 'diffusion' || method === 'guided' ? DEFAULT_EMA : 0);
+  if (!(decay >= 0 && decay < 1)) throw new UsageError(`--ema must be 0 (off) or a decay in (0, 1), got ${value}`);
+  return decay === 0 ? undefined : decay;
 }
 
 async function sourcesFromFlags(values: { phantom?: boolean; data?: string }): Promise<CtSource[]> {
@@ -104,13 +117,13 @@ export const pretrainCommand: CliCommand = {
         preset: { type: 'string' }, patch: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
         name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, positives: { type: 'string' },
-        guidance: { type: 'string' }, 'guidance-weight': { type: 'string' }, coords: { type: 'string' },
+        guidance: { type: 'string' }, 'guidance-weight': { type: 'string' }, coords: { type: 'string' }, ema: { type: 'string' },
       },
     });
     let config: PretrainRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
-      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir', 'guidance', 'guidance-weight', 'coords'] as const).filter((k) => values[k] !== undefined);
+      const fresh = (['method', 'phantom', 'data', 'spacing', 'preset', 'patch', 'batch', 'positives', 'lr', 'seed', 'run-dir', 'guidance', 'guidance-weight', 'coords', 'ema'] as const).filter((k) => values[k] !== undefined);
       if (fresh.length > 0) throw new UsageError(`--resume continues a run with its own config.json; drop ${fresh.map((k) => `--${k}`).join(', ')}`);
       ({ runDir, config } = resumedStepConfig<PretrainRunConfig>(values.resume, 'anadiff-pretrain-run', values.steps));
       const device = values.device !== undefined ? deviceOption(values.device) : undefined;
@@ -126,6 +139,7 @@ export const pretrainCommand: CliCommand = {
       if (positives !== undefined && method !== 'contrastive') throw new UsageError(`--positives is for --method contrastive, not ${method}`);
       checkDataFlags(values);
       const guidance = guidanceFromFlags(method, values);
+      const ema = emaFromFlag(method, values.ema);
       const preset = values.preset ?? 'small';
       if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
       const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : DEFAULT_PATCH;
@@ -139,7 +153,7 @@ export const pretrainCommand: CliCommand = {
       const spacing = values.spacing !== undefined ? parseTriple('spacing', values.spacing, false) : undefined;
       const job: PretrainJob = {
         kind: 'pretrain', method, preset, patch, batch: positiveIntOption('batch', values.batch) ?? 2, ...(guidance ? { guidance } : {}),
-        optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, steps, { pctStart: 0.1 }),
+        optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, steps, { pctStart: 0.1 }), ...(ema !== undefined ? { ema } : {}),
         ...(method === 'contrastive' ? { positives: positives ?? VOX2VEC_POSITIVES } : {}),
       };
       const name = values.name ?? method;

@@ -6,6 +6,7 @@
  */
 import { CheckpointError, type CheckpointManifest } from './manifest.js';
 import type { SafetensorsDtype } from './safetensors.js';
+import { EMA_PREFIX } from '../optim/ema.js';
 
 export interface TensorSpec {
   readonly name: string;
@@ -26,6 +27,8 @@ export type Misfit =
   | { readonly kind: 'graph'; readonly expected: string; readonly actual: string };
 
 const specText = (t: TensorSpec): string => `${t.dtype} [${t.shape.join(', ')}]`;
+/** An EMA cannot be switched on midway: what it averaged before the checkpoint is gone. */
+const emaHint = ': the checkpoint keeps no EMA of the weights (written without --ema, or before it existed), and a run cannot start one midway';
 
 /** The first tensor that differs, else a differing graph hash (same tensors, other ops or hyper-parameters), else undefined. */
 export function firstMisfit(expected: CheckpointExpectation, graphHash: string, tensors: ReadonlyMap<string, Omit<TensorSpec, 'name'>>): Misfit | undefined {
@@ -56,7 +59,7 @@ export function firstTensorMisfit(expected: readonly TensorSpec[], tensors: Read
 
 export function describeMisfit(m: Misfit): string {
   switch (m.kind) {
-    case 'missing': return `tensor ${m.name} is missing (this graph expects ${specText(m.expected)})`;
+    case 'missing': return `tensor ${m.name} is missing (this graph expects ${specText(m.expected)})${m.name.startsWith(EMA_PREFIX) ? emaHint : ''}`;
     case 'unexpected': return `tensor ${m.name} (${specText(m.actual)}) is not in this graph`;
     case 'dtype':
     case 'shape': return `tensor ${m.name} is ${specText(m.actual)}, this graph expects ${specText(m.expected)}`;

@@ -90,7 +90,8 @@ export function buildGuidedTrainStep(spec: GuidedTrainSpec): TrainStepGraph {
   g.output(f.epsLoss, GUIDED_OUTPUTS.epsLoss);
   g.output(f.coordLoss, GUIDED_OUTPUTS.coordLoss);
   const loss = g.output(f.loss, 'loss');
-  return appendTrainUpdate(g, f.params, loss, spec.optimizer, 'guided diffusion');
+  const terms = { eps: GUIDED_OUTPUTS.epsLoss, coords: GUIDED_OUTPUTS.coordLoss };
+  return { ...appendTrainUpdate(g, f.params, loss, spec.optimizer, 'guided diffusion'), termOutputs: terms };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { Graph, Value } from '../graph/graph.js';
 import { add, div, mul, reduceSum, relu, scalar, sqrt, square, sub } from '../ops/index.js';
+import { appendEma, checkEmaDecay, emaDecayAt } from './ema.js';
 
 export interface AdamWConfig {
   readonly kind: 'adamw';
@@ -36,6 +37,8 @@ export interface OptimizerConfig {
   readonly maxGradNorm?: number;
   /** First matching prefix wins. */
   readonly groups?: readonly ParamGroup[];
+  /** An EMA of the trainable weights with this decay (in (0, 1); ema.ts), carried as state; none when absent. */
+  readonly ema?: number;
 }
 
 export class OptimizerError extends Error {
@@ -58,10 +61,12 @@ export interface CarriedPair {
   readonly input: Value;
   readonly output: Value;
   readonly role: 'param' | 'state';
+  /** State that starts as this parameter's initial value instead of zeros (the EMA of the weights). */
+  readonly initFrom?: string;
 }
 
 /** Graph input names of the hyper-parameters. */
-export const HYPER = { lr: 'optim.lr', bc1: 'optim.bias_correction1', bc2: 'optim.bias_correction2' } as const;
+export const HYPER = { lr: 'optim.lr', bc1: 'optim.bias_correction1', bc2: 'optim.bias_correction2', emaDecay: 'optim.ema_decay' } as const;
 
 /** The name of the updated value of input `name`. */
 export function nextName(name: string): string {
@@ -84,13 +89,15 @@ export function stateNames(cfg: OptimizerConfig, param: string): string[] {
 /** Host-side hyper inputs for optimizer step `step` (1-based, as PyTorch counts) at learning rate `lr`. */
 export function optimizerHyper(cfg: OptimizerConfig, step: number, lr: number): Record<string, number> {
   if (!Number.isInteger(step) || step < 1) throw new OptimizerError(`optimizer step must be an integer >= 1, got ${step}`);
-  if (cfg.rule.kind === 'sgd') return { [HYPER.lr]: lr };
-  return { [HYPER.lr]: lr, [HYPER.bc1]: 1 - cfg.rule.beta1 ** step, [HYPER.bc2]: 1 - cfg.rule.beta2 ** step };
+  const ema = cfg.ema !== undefined ? { [HYPER.emaDecay]: emaDecayAt(cfg.ema, step) } : {};
+  if (cfg.rule.kind === 'sgd') return { [HYPER.lr]: lr, ...ema };
+  return { [HYPER.lr]: lr, [HYPER.bc1]: 1 - cfg.rule.beta1 ** step, [HYPER.bc2]: 1 - cfg.rule.beta2 ** step, ...ema };
 }
 
 /**
  * Appends clipping and the update for `params` (trainable ones only) with gradients `grads` (same order), under the
- * scope `optim`. Returns the carried pairs (each param and its state) and the hyper inputs it created.
+ * scope `optim`, then the EMA of the updated weights when `cfg.ema` asks for it. Returns the carried pairs (each
+ * param and its state) and the hyper inputs it created.
  */
 export function appendOptimizer(
   g: Graph,
@@ -142,6 +149,13 @@ export function appendOptimizer(
         carried.push(carry(g, p, sub(p, mul(direction, lr)), 'param'));
       });
     });
+  }
+  if (cfg.ema !== undefined) {
+    checkEmaDecay(cfg.ema);
+    const decay = g.input(HYPER.emaDecay, 'float32', [], 'hyper');
+    hyper.push(decay);
+    const updated = carried.filter((c) => c.role === 'param').map((c) => ({ param: c.input, next: c.output }));
+    for (const e of appendEma(g, updated, decay)) carried.push({ ...carry(g, e.input, e.next, 'state'), initFrom: e.param });
   }
   return clipped.norm ? { carried, hyper, gradNorm: clipped.norm } : { carried, hyper };
 }

@@ -5,10 +5,14 @@
  * pending until its newline arrives, and a complete line that does not parse is counted and skipped.
  */
 
-/** A training step line: `{"step":12,"loss":0.83,"lr":0.0003,"ms":1840.2}` (ms = session.run time). */
+/**
+ * A training step line: `{"step":12,"loss":0.83,"lr":0.0003,"ms":1840.2}` (ms = session.run time); a loss of several
+ * terms also names them: `"terms":{"eps":0.79,"coords":0.04}` (guided pretraining: loss = eps + weight * coords).
+ */
 export interface StepLine {
   readonly step: number;
   readonly loss: number;
+  readonly terms?: Readonly<Record<string, number>>;
   readonly lr?: number;
   readonly ms?: number;
 }
@@ -43,15 +47,22 @@ export function parseMetricsLine(text: string): MetricsLine | undefined {
   const o = v as Record<string, unknown>;
   if (o.kind === 'validation') {
     if (!isNum(o.step) || !isNum(o.meanDice)) return undefined;
-    const dice: Record<string, number> = {};
-    if (o.dice && typeof o.dice === 'object') for (const [k, d] of Object.entries(o.dice)) if (isNum(d)) dice[k] = d;
     return {
-      kind: 'validation', step: o.step, epoch: isNum(o.epoch) ? o.epoch : 0, meanDice: o.meanDice, dice,
+      kind: 'validation', step: o.step, epoch: isNum(o.epoch) ? o.epoch : 0, meanDice: o.meanDice, dice: numbersOf(o.dice) ?? {},
       cases: Array.isArray(o.cases) ? o.cases.filter((c): c is string => typeof c === 'string') : [], ms: isNum(o.ms) ? o.ms : 0,
     };
   }
   if (o.kind !== undefined || !isNum(o.step) || !isNum(o.loss)) return undefined;
-  return { kind: 'step', step: o.step, loss: o.loss, ...(isNum(o.lr) ? { lr: o.lr } : {}), ...(isNum(o.ms) ? { ms: o.ms } : {}) };
+  const terms = numbersOf(o.terms);
+  return { kind: 'step', step: o.step, loss: o.loss, ...(terms ? { terms } : {}), ...(isNum(o.lr) ? { lr: o.lr } : {}), ...(isNum(o.ms) ? { ms: o.ms } : {}) };
+}
+
+/** The numeric entries of an object (others dropped), or undefined when it is not an object or has none. */
+function numbersOf(v: unknown): Record<string, number> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) if (isNum(x)) out[k] = x;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The lines read so far, as plain data (what a monitor plots). */
@@ -103,7 +114,10 @@ export class MetricsReader {
       const parsed = parseMetricsLine(line);
       if (!parsed) this.history.skipped++;
       else if (parsed.kind === 'validation') validations.push(parsed);
-      else steps.push({ step: parsed.step, loss: parsed.loss, ...(parsed.lr !== undefined ? { lr: parsed.lr } : {}), ...(parsed.ms !== undefined ? { ms: parsed.ms } : {}) });
+      else {
+        const { kind: _, ...step } = parsed;
+        steps.push(step);
+      }
     }
     for (const s of steps) this.history.steps.push(s);
     for (const v of validations) this.history.validations.push(v);

@@ -14,7 +14,7 @@ import type { DType, Shape } from '../graph/types.js';
 import { add, mul, scalar, sigmoid, softmax } from '../ops/index.js';
 import { createNetContext, initParams, type ParamSpec } from '../nn/params.js';
 import { checkSegmenterConfig, segmenter, spatialMultiple, type SegmenterConfig } from '../nn/networks.js';
-import { appendOptimizer, isFrozen, nextName, type OptimizerConfig } from '../optim/optimizer.js';
+import { appendOptimizer, isFrozen, nextName, type CarriedPair, type OptimizerConfig } from '../optim/optimizer.js';
 import type { Rng } from '../random/rng.js';
 import { appendLoss, type DataInputSpec, type LossConfig } from './loss.js';
 
@@ -36,6 +36,8 @@ export interface CarriedNames {
   readonly input: string;
   readonly output: string;
   readonly role: 'param' | 'state';
+  /** State that starts as this parameter's initial value instead of zeros (the EMA of the weights). */
+  readonly initFrom?: string;
 }
 
 export interface BuiltGraph {
@@ -59,6 +61,8 @@ export interface StepGraph extends BuiltGraph {
 
 export interface TrainStepGraph extends StepGraph {
   readonly lossOutput: string;
+  /** Terms of the loss by name (graph outputs of the step's batch, before the update), logged beside the total. */
+  readonly termOutputs?: Readonly<Record<string, string>>;
 }
 
 export class TrainSpecError extends Error {
@@ -120,11 +124,16 @@ export function appendTrainUpdate(g: Graph, params: readonly ParamSpec[], loss: 
     params,
     data: dataSpecs(g),
     trainable: trainable.map((v) => v.name),
-    carried: opt.carried.map((c) => ({ input: c.input.name, output: c.output.name, role: c.role })),
+    carried: opt.carried.map(carriedNamesOf),
     hyper: opt.hyper.map((v) => v.name),
     lossOutput: loss.name,
   };
   return opt.gradNorm ? { ...base, gradNormOutput: g.output(opt.gradNorm, 'optim.grad_norm').name } : base;
+}
+
+function carriedNamesOf(c: CarriedPair): CarriedNames {
+  const names = { input: c.input.name, output: c.output.name, role: c.role };
+  return c.initFrom !== undefined ? { ...names, initFrom: c.initFrom } : names;
 }
 
 /** Forward + loss + backward + optimizer update, one graph, one session run per step. */
@@ -180,7 +189,7 @@ export function buildApplyStep(spec: TrainSpec, microBatches: number): StepGraph
     params,
     data: [],
     trainable: trainable.map((v) => v.name),
-    carried: opt.carried.map((c) => ({ input: c.input.name, output: c.output.name, role: c.role })),
+    carried: opt.carried.map(carriedNamesOf),
     hyper: opt.hyper.map((v) => v.name),
   };
   return opt.gradNorm ? { ...base, gradNormOutput: g.output(opt.gradNorm, 'optim.grad_norm').name } : base;
@@ -220,12 +229,18 @@ export function buildInferenceGraph(net: SegmenterConfig, shape: BatchShape, act
 
 /**
  * Initial values of every input a train step carries: parameters from `rng` (PyTorch's default init), optimizer
- * state and accumulators zero. Frozen parameters are included (they are inputs too).
+ * state and accumulators zero, an EMA of the weights equal to them. Frozen parameters are included (they are inputs too).
  */
 export function initialTrainState(step: StepGraph, rng: Rng): Map<string, Float32Array> {
   const out = initParams(step.params, rng);
   for (const c of step.carried) {
     if (c.role !== 'state' || out.has(c.input)) continue;
+    if (c.initFrom !== undefined) {
+      const from = out.get(c.initFrom);
+      if (!from) throw new TrainSpecError(`carried input ${c.input} starts from ${c.initFrom}, which is not a parameter`);
+      out.set(c.input, Float32Array.from(from));
+      continue;
+    }
     const v = step.graph.inputs.find((i) => i.value.name === c.input)?.value;
     if (!v) throw new TrainSpecError(`carried input ${c.input} is not a graph input`);
     out.set(c.input, new Float32Array(v.shape.reduce((a, b) => a * b, 1)));

@@ -25,6 +25,8 @@ export interface StepProgram {
   readonly carry: readonly CarriedState[];
   /** Name of the scalar loss output. */
   readonly lossOutput: string;
+  /** Scalar outputs of the loss's terms by the name metrics.jsonl gives them (`terms`), when the step has several. */
+  readonly termOutputs?: Readonly<Record<string, string>>;
   /** Initial values of every `carry` input, drawn from `rng` (the init stream). */
   initState(rng: Rng): Map<string, NamedTensor>;
   /** Data and hyper-parameter inputs for `step` (1-based), drawing any randomness from `rng` (the data stream). */

@@ -65,6 +65,8 @@ export class TrainerError extends Error {
 interface MetricsLine {
   readonly step: number;
   readonly loss: number;
+  /** The loss's terms (StepProgram.termOutputs), e.g. guided diffusion's {eps, coords}. */
+  readonly terms?: Readonly<Record<string, number>>;
   readonly lr?: number;
   readonly ms: number;
 }
@@ -153,9 +155,10 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
         state.set(input, next);
       }
       const lr = scalarOf(batch.get(program.lrInput ?? 'lr'));
-      const line: MetricsLine = { step, loss: lastLoss, ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
+      const terms = program.termOutputs ? lossTerms(out, program.termOutputs) : undefined;
+      const line: MetricsLine = { step, loss: lastLoss, ...(terms ? { terms } : {}), ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
       appendLine(metricsPath, JSON.stringify(line));
-      emit({ kind: 'progress', requestId: 0, steps, ...line });
+      emit({ kind: 'progress', requestId: 0, steps, step, loss: line.loss, ...(lr !== undefined ? { lr } : {}), ms: line.ms });
       if (testStepDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, testStepDelayMs));
       if (step % checkpointEvery === 0 || step === steps) {
         checkpoint(step, lastLoss);
@@ -196,6 +199,17 @@ function appendLine(path: string, text: string): void {
   } catch (e) {
     throw Object.assign(new Error(`cannot append to ${path}: ${(e as Error).message}`, { cause: e }), { code: (e as NodeJS.ErrnoException).code });
   }
+}
+
+/** The named scalar outputs of one step (`names`: metrics name -> graph output). */
+function lossTerms(out: Readonly<Record<string, ort.Tensor>>, names: Readonly<Record<string, string>>): Record<string, number> {
+  const terms: Record<string, number> = {};
+  for (const [name, output] of Object.entries(names)) {
+    const t = out[output];
+    if (!t) throw new TrainerError(`step graph has no output "${output}" (the loss term "${name}")`);
+    terms[name] = Number((t.data as Float32Array)[0]);
+  }
+  return terms;
 }
 
 function scalarOf(t: NamedTensor | undefined): number | undefined {

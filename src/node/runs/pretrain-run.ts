@@ -3,9 +3,10 @@
  * (docs/run-folder.md: config.json, metrics.jsonl with the loss of every step, checkpoints/, train.log, report.json,
  * run.lock while it runs), trained by the engine's runTraining, so Ctrl-C stops after a checkpoint and a resumed run
  * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
- * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only; for diffusion with FiLM folded at t = 0
- * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts; for genesis and contrastive as trained), rewritten whenever the run ends (done or
- * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
+ * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only, from the EMA of the weights when the job
+ * keeps one, its manifest config says `weights: 'ema' | 'raw'`; for diffusion with FiLM folded at t = 0 and the
+ * [-1, 1] input range folded into the stem, jobs/pretrain.ts; for genesis and contrastive as trained), rewritten
+ * whenever the run ends (done or stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
  * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -128,6 +129,9 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
   for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm, config.job.method === 'guided' ? config.job.guidance : undefined));
   const program = pretrainProgramFrom(config.job, volumes);
   say(`${config.name}: ${config.job.method} on ${volumes.length} CT(s) at ${config.spacingMm.join('x')} mm, ${config.job.batch} patch(es) of ${config.job.patch.join('x')} per step, ${config.steps} steps`);
+  say(config.job.ema !== undefined
+    ? `EMA of the weights, decay ${config.job.ema} (warming up): best/ is taken from it`
+    : 'no EMA of the weights (--ema 0, or a run begun before --ema existed): best/ is taken from the weights as trained');
 
   const clock = new StepClock();
   clock.startCall();
@@ -152,6 +156,7 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
     mkdirSync(bestDir, { recursive: true });
     const exported: Json = {
       format: 'anadiff-pretrain-backbone', method: config.job.method, preset: config.job.preset, step: latest.manifest.step, input: '[0, 1]',
+      weights: config.job.ema !== undefined ? 'ema' : 'raw', ...(config.job.ema !== undefined ? { emaDecay: config.job.ema } : {}),
       ...(config.job.method !== 'genesis' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
       ...(config.job.guidance && config.job.method === 'guided' ? { guidance: { ...config.job.guidance } } : {}),
     };

@@ -19,6 +19,7 @@ import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../..
 import { buildGuidedTrainStep, GUIDED_INPUTS } from '../../../core/diffusion/guided-step.js';
 import type { Fpn3dSegmenterConfig, SizePreset } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
+import { averagedWeights } from '../../../core/optim/ema.js';
 import { HYPER } from '../../../core/optim/optimizer.js';
 import type { Schedule } from '../../../core/optim/schedules.js';
 import { buildGenesisTrainStep, GENESIS_INPUTS, genesisNetConfig } from '../../../core/pretrain/genesis-step.js';
@@ -65,6 +66,11 @@ export interface PretrainJob {
   readonly guidance?: GuidanceConfig;
   readonly optimizer: OptimizerSpec;
   readonly schedule: Schedule;
+  /**
+   * Decay of the weights' EMA (core/optim/ema.ts: in the step graph, kept in checkpoints), in (0, 1); the backbone in
+   * best/ is taken from it. Absent: no EMA, best/ from the weights as trained (every run written before --ema).
+   */
+  readonly ema?: number;
 }
 
 /** A preprocessed CT as pretraining reads it: intensities in [0, 1] on the training grid, i fastest. */
@@ -137,7 +143,7 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
   if (volumes.length === 0) throw new JobError('pretrain: no training volume');
   const [pi, pj, pk] = job.patch;
   const size = pi * pj * pk;
-  const optimizer = optimizerConfigOf(job.optimizer);
+  const optimizer = { ...optimizerConfigOf(job.optimizer), ...(job.ema !== undefined ? { ema: job.ema } : {}) };
   const shape = { batch: job.batch, spatial: [pk, pj, pi] as [number, number, number] };
   const image = [job.batch, 1, pk, pj, pi];
   let step: TrainStepGraph;
@@ -203,6 +209,7 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
     model: toOnnxModel(step.graph),
     carry: carriedStates(step.graph, step.carried),
     lossOutput: step.lossOutput,
+    ...(step.termOutputs ? { termOutputs: step.termOutputs } : {}),
     lrInput: HYPER.lr,
     initState(rng) {
       const values = initialTrainState(step, rng);
@@ -219,13 +226,14 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
 export const EXPORT_TIMESTEP = 0;
 
 /**
- * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors.
- * Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
+ * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors:
+ * with `job.ema`, the EMA of the weights (`ema.*`, averagedWeights), else the weights as trained. Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
  * stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
  * with the epsilon head). Genesis and contrastive: the backbone as trained (Genesis' reconstruction head and the
  * contrastive projection head are dropped).
  */
-export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
+export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
+  const tensors = job.ema !== undefined ? averagedWeights(checkpoint) : checkpoint;
   const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));
   const params = new Map<string, Float32Array>();
   for (const [name, t] of tensors) {

@@ -16,6 +16,14 @@ test('steps and validation lines are told apart; a line without "kind" is a step
   assert.equal(parseMetricsLine('{"step":1,"lo'), undefined);
 });
 
+test('a step line\'s loss terms (guided pretraining) are kept; entries that are not numbers are dropped', () => {
+  const line = '{"step":4,"loss":0.9,"terms":{"eps":0.8,"coords":0.05,"note":"x"},"lr":0.001,"ms":12}';
+  assert.deepEqual(parseMetricsLine(line), { kind: 'step', step: 4, loss: 0.9, terms: { eps: 0.8, coords: 0.05 }, lr: 0.001, ms: 12 });
+  assert.deepEqual(parseMetricsLine('{"step":4,"loss":0.9,"terms":[1]}'), { kind: 'step', step: 4, loss: 0.9 });
+  const reader = new MetricsReader();
+  assert.deepEqual(reader.feed(enc.encode(`${line}\n`)).steps, [{ step: 4, loss: 0.9, terms: { eps: 0.8, coords: 0.05 }, lr: 0.001, ms: 12 }]);
+});
+
 test('a half-written last line waits for its newline; only new bytes are fed', () => {
   const reader = new MetricsReader();
   const text = stepLine(1) + stepLine(2) + valLine(2, 0.3);

@@ -1,6 +1,8 @@
 // `anadiff pretrain`: diffusion's, Genesis' and the contrastive losses fall on the phantom from a fixed seed, a stopped
-// and resumed run repeats the uninterrupted one exactly (diffusion, contrastive), the exported backbone (best/) is what `train --backbone RUN` loads (diffusion:
-// FiLM folded at t = 0 and the input range folded into the stem), and bad command lines exit 2.
+// and resumed run repeats the uninterrupted one exactly (diffusion with its EMA of the weights, contrastive), the
+// exported backbone (best/) is what `train --backbone RUN` loads (diffusion: the EMA weights, FiLM folded at t = 0 and
+// the input range folded into the stem), a run without EMA (as every run before --ema) resumes as it was made and
+// cannot switch one on midway, and bad command lines exit 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { pretrainCommand } from '../../../../src/cli/commands/pretrain.js';
 import { trainCommand } from '../../../../src/cli/commands/train.js';
 import { EXIT } from '../../../../src/cli/command.js';
 import { foldInputRange, foldTimestep } from '../../../../src/core/diffusion/fold-film.js';
+import { averagedWeights } from '../../../../src/core/optim/ema.js';
 import { oneCycle } from '../../../../src/core/optim/schedules.js';
 import { loadCheckpoint, loadLatestCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
 import { diffusionNetOf, PRETRAIN_OPTIMIZER, type PretrainJob } from '../../../../src/node/engine/jobs/pretrain.js';
@@ -23,16 +26,19 @@ const root = mkdtempSync(join(tmpdir(), 'anadiff-pretrain-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
 
 const STEPS = 30;
-const configOf = (method: PretrainJob['method'], lr = 3e-3): PretrainRunConfig => ({
+/** Diffusion keeps the CLI's default EMA (0.999), genesis and contrastive none, as the CLI's defaults; 0 = none. */
+const DIFFUSION_EMA = 0.999;
+const configOf = (method: PretrainJob['method'], lr = 3e-3, ema = method === 'diffusion' ? DIFFUSION_EMA : 0): PretrainRunConfig => ({
   format: 'anadiff-pretrain-run', version: 1, kind: 'pretrain', name: method,
   job: {
     kind: 'pretrain', method, preset: 'tiny', patch: [16, 16, 8], batch: 2, optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(lr, STEPS, { pctStart: 0.1 }),
-    ...(method === 'contrastive' ? { positives: 64 } : {}),
+    ...(method === 'contrastive' ? { positives: 64 } : {}), ...(ema > 0 ? { ema } : {}),
   },
   train: PRETRAIN_PHANTOM_SEEDS.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })),
   spacingMm: [3, 3, 4], steps: STEPS, checkpointEvery: 10, seed: 0, threads: 1,
 });
 type Line = { step: number; loss: number; lr?: number };
+type BackboneMeta = { weights?: string; emaDecay?: number };
 const metrics = (dir: string): Line[] => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line);
 const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
 const quiet = async <T>(f: () => Promise<T>): Promise<T> => {
@@ -58,6 +64,12 @@ test(`diffusion: the loss falls on the phantom over ${STEPS} steps (fixed seed);
   assert.ok(last < 0.7 * first, `diffusion: ${first} -> ${last}`);
   assert.equal(report.backbone, 'best/step-00000030.json');
   bestOnly(runs.diffusion, report.backbone);
+  const meta = loadCheckpoint(join(runs.diffusion, report.backbone)).manifest.config as BackboneMeta;
+  assert.deepEqual([meta.weights, meta.emaDecay], ['ema', DIFFUSION_EMA]);
+  const raw = loadLatestCheckpoint(join(runs.diffusion, 'checkpoints'))!.tensors;
+  const params = [...raw.keys()].filter((n) => /^(backbone|temb|head)\./.test(n));
+  assert.ok(params.length > 10 && params.every((n) => raw.has(`ema.${n}`)), 'the checkpoint keeps the EMA of every weight');
+  assert.notDeepEqual(raw.get('ema.backbone.stem.weight')?.data, raw.get('backbone.stem.weight')?.data, 'the EMA lags the weights');
 });
 
 // Genesis' per-step loss swings with the corruption drawn (none, in- or out-painting), so the trained run is compared
@@ -114,7 +126,26 @@ test('diffusion: stopped at step 12 and resumed, it repeats the uninterrupted ru
   const second = await pretrainRun(configOf('diffusion'), split);
   assert.equal(second.status, 'done');
   assert.deepEqual(metrics(split).map((l) => [l.step, l.loss, l.lr]), metrics(runs.diffusion).map((l) => [l.step, l.loss, l.lr]));
+  // Every tensor of the last checkpoint, the EMA included, and the backbone exported from it.
+  assert.deepEqual(loadLatestCheckpoint(join(split, 'checkpoints'))!.tensors, loadLatestCheckpoint(join(runs.diffusion, 'checkpoints'))!.tensors);
   assert.deepEqual(loadCheckpoint(resolveBackbone(split)).tensors, loadCheckpoint(resolveBackbone(runs.diffusion)).tensors);
+});
+
+test('a diffusion run without EMA (as every run begun before --ema) resumes as it was made; switching EMA on midway is refused', async () => {
+  const dir = join(root, 'no-ema');
+  const plain = { ...configOf('diffusion', 3e-3, 0), steps: 6, checkpointEvery: 3 };
+  let seen = 0;
+  assert.equal((await pretrainRun(plain, dir, { onProgress: (p) => { seen = p.step; }, shouldStop: () => seen >= 3 })).status, 'stopped');
+  assert.match(readFileSync(join(dir, 'train.log'), 'utf8'), /no EMA of the weights/);
+  await assert.rejects(pretrainRun({ ...plain, job: { ...plain.job, ema: DIFFUSION_EMA } }, dir), /tensor ema\.\S+ is missing .*keeps no EMA of the weights/);
+  const report = await pretrainRun(plain, dir);
+  assert.deepEqual([report.status, report.step], ['done', 6]);
+  const best = loadCheckpoint(resolveBackbone(dir));
+  assert.equal((best.manifest.config as BackboneMeta).weights, 'raw');
+  const raw = loadLatestCheckpoint(join(dir, 'checkpoints'))!.tensors;
+  assert.ok(![...raw.keys()].some((n) => n.startsWith('ema.')));
+  const folded = foldInputRange(foldTimestep(new Map([...raw].map(([n, t]) => [n, t.data as Float32Array])), diffusionNetOf(plain.job), 0));
+  assert.deepEqual(best.tensors.get('backbone.stem.weight')?.data, folded.get('backbone.stem.weight'));
 });
 
 /** A frozen-backbone probe of `backbone` for 2 steps; returns its step-1 checkpoint tensors. */
@@ -127,13 +158,15 @@ async function probe(backbone: string, dir: string): Promise<ReadonlyMap<string,
   return loadCheckpoint(join(dir, 'checkpoints', 'step-00000001.json')).tensors;
 }
 
-test('the diffusion backbone feeds train --mode nonlinear --backbone RUN: folded FiLM and stem, loaded as exported', async () => {
+test('the diffusion backbone feeds train --mode nonlinear --backbone RUN: the EMA weights, folded FiLM and stem, loaded as exported', async () => {
   const loaded = await probe(runs.diffusion, join(root, 'probe-diffusion'));
   const exported = loadCheckpoint(resolveBackbone(runs.diffusion)).tensors;
-  // The fold recomputed from the raw training checkpoint: what best/ must hold.
+  // The fold recomputed from the training checkpoint's EMA weights: what best/ must hold (not the raw weights' fold).
   const raw = loadLatestCheckpoint(join(runs.diffusion, 'checkpoints'))!.tensors;
-  const rawParams = new Map([...raw].map(([n, t]) => [n, t.data as Float32Array]));
+  const rawParams = new Map([...averagedWeights(raw)].map(([n, t]) => [n, t.data as Float32Array]));
   const expected = foldInputRange(foldTimestep(rawParams, diffusionNetOf(configOf('diffusion').job), 0));
+  const unaveraged = foldInputRange(foldTimestep(new Map([...raw].map(([n, t]) => [n, t.data as Float32Array])), diffusionNetOf(configOf('diffusion').job), 0));
+  assert.notDeepEqual(exported.get('backbone.left0.res0.conv1.weight')?.data, unaveraged.get('backbone.left0.res0.conv1.weight'), 'not the raw weights');
   for (const name of ['backbone.stem.weight', 'backbone.left0.res0.norm1.weight', 'backbone.right0.res1.norm2.bias', 'backbone.left0.res0.conv1.weight']) {
     assert.ok(expected.has(name), name);
     assert.deepEqual(loaded.get(name)?.data, expected.get(name), `${name}: loaded = folded export`);
@@ -182,6 +215,9 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   await usage(['--method', 'genesis', '--phantom', '--preset', 'paper'], /--preset must be tiny or small/);
   await usage(['--method', 'genesis', '--phantom', '--patch', '20x16x8'], /multiple of 8/);
   await usage(['--method', 'genesis', '--phantom', '--steps', '0'], /--steps must be a positive integer/);
+  await usage(['--method', 'diffusion', '--phantom', '--ema', '1'], /--ema must be 0 \(off\) or a decay in \(0, 1\), got 1/);
+  await usage(['--method', 'genesis', '--phantom', '--ema', 'x'], /--ema must be a number/);
+  await usage(['--resume', runs.genesis, '--ema', '0.99'], /drop --ema/);
   await usage(['--resume', runs.genesis, '--method', 'diffusion'], /drop --method/);
   const dir = join(root, 'untouched');
   await usage(['--method', 'diffusion', '--phantom', '--data', root, '--run-dir', dir], /exactly one/);
