@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { oneCycle } from '../../core/optim/schedules.js';
-import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
+import { DEFAULT_EMA, defaultEma, PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
 import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
@@ -16,8 +16,6 @@ import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runSte
 
 const METHOD_LIST = `${PRETRAIN_METHODS.slice(0, -1).join(', ')} or ${PRETRAIN_METHODS.at(-1)!}`;
 const DEFAULT_PATCH: readonly [number, number, number] = [64, 64, 32];
-/** The EMA decay diffusion and guided get unless --ema says otherwise (the other methods get none by default). */
-const DEFAULT_EMA = 0.999;
 
 const usage = `usage: anadiff pretrain --method diffusion|guided|genesis|contrastive (--phantom | --data DIR) [options]
        anadiff pretrain --resume RUN_DIR [--steps N]
@@ -91,7 +89,7 @@ function guidanceFromFlags(method: PretrainMethod, values: { guidance?: string; 
 
 /** --ema D: the job's EMA decay, undefined for none (0, or a method whose default is none). */
 function emaFromFlag(method: PretrainMethod, value: string | undefined): number | undefined {
-  const decay = numberOption('ema', value) ?? (method === 'diffusion' || method === 'guided' ? DEFAULT_EMA : 0);
+  const decay = numberOption('ema', value) ?? defaultEma(method) ?? 0;
   if (!(decay >= 0 && decay < 1)) throw new UsageError(`--ema must be 0 (off) or a decay in (0, 1), got ${value}`);
   return decay === 0 ? undefined : decay;
 }

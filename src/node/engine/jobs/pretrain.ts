@@ -50,6 +50,10 @@ export interface GuidanceConfig {
   readonly coords: 'oracle';
 }
 
+/** The EMA decay diffusion and guided get unless told otherwise (`--ema`); the other methods get none by default. */
+export const DEFAULT_EMA = 0.999;
+export const defaultEma = (method: PretrainMethod): number | undefined => (method === 'diffusion' || method === 'guided' ? DEFAULT_EMA : undefined);
+
 export interface PretrainJob {
   readonly kind: 'pretrain';
   readonly method: PretrainMethod;
