@@ -4,7 +4,8 @@
  * run.lock while it runs), trained by the engine's runTraining, so Ctrl-C stops after a checkpoint and a resumed run
  * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
  * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only; for diffusion with FiLM folded at t = 0
- * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts; for genesis and contrastive as trained), rewritten whenever the run ends (done or
+ * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts; for guided cond and both also at the null
+ * condition, the stem cut to its image channel; for genesis and contrastive as trained), rewritten whenever the run ends (done or
  * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
  * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
@@ -12,7 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
-import { standardiseCoords } from '../../core/diffusion/guided-step.js';
+import { isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
 import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
@@ -154,6 +155,8 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
       format: 'anadiff-pretrain-backbone', method: config.job.method, preset: config.job.preset, step: latest.manifest.step, input: '[0, 1]',
       ...(config.job.method !== 'genesis' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
       ...(config.job.guidance && config.job.method === 'guided' ? { guidance: { ...config.job.guidance } } : {}),
+      // cond and both: the backbone read without coordinates, as probing reads it (foldNullCondition).
+      ...(config.job.method === 'guided' && config.job.guidance && isConditioned(config.job.guidance.mode) ? { conditionFoldedAt: 'null (zero coordinates)' } : {}),
     };
     const path = writeCheckpoint(bestDir, {
       step: latest.manifest.step, tensors: pretrainedBackbone(config.job, latest.tensors), rng: latest.manifest.rng,
