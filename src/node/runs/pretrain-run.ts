@@ -5,9 +5,10 @@
  * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
  * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only; for diffusion with FiLM folded at t = 0
  * and the [-1, 1] input range folded into the stem, jobs/pretrain.ts; for guided cond and both also at the null
- * condition, the stem cut to its image channel; for genesis and contrastive as trained), rewritten whenever the run ends (done or
- * stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
- * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
+ * condition, the stem cut to its image channel; for genesis and contrastive as trained), rewritten whenever the run
+ * ends (done or stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is.
+ * checkpoints/ keep the full training state for --resume; segmentation refuses to load a diffusion training
+ * checkpoint (unfolded FiLM).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

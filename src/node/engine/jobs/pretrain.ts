@@ -4,7 +4,8 @@
  * A step draws `batch` patches, each from a CT chosen uniformly and a start uniform over the patch positions inside it
  * (the data stream); then, from the same stream:
  *   diffusion  t uniform over 0..T-1 and the noise (diffusionBatch), on the patch mapped to [-1, 1]
- *   guided     as diffusion, plus the same boxes of the CT's coordinate maps and body mask (no extra draw)
+ *   guided     as diffusion, plus the same boxes of the CT's coordinate maps and body mask (no extra draw); cond and
+ *              both then draw each sample's condition dropout
  *   genesis    the Models Genesis corruption of the patch (genesisSample): input and reconstruction target
  * The contrastive step (vox2vec) draws its own data: one CT chosen uniformly, then `batch` crop pairs of `patch` voxels
  * from it with up to `positives` shared body voxels each (core/pretrain/contrastive.ts).
@@ -240,8 +241,8 @@ function stemShape([channels, , ...kernel]: readonly number[], values: number): 
  * Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
  * stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
  * with the epsilon head). Guided cond and both: first the null condition folded (foldNullCondition: the stem keeps its
- * image channel), as probing reads the backbone without coordinates. Genesis and contrastive: the backbone as trained (Genesis' reconstruction head and the
- * contrastive projection head are dropped).
+ * image channel), as probing reads the backbone without coordinates. Genesis and contrastive: the backbone as trained
+ * (Genesis' reconstruction head and the contrastive projection head are dropped).
  */
 export function pretrainedBackbone(job: PretrainJob, tensors: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
   const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));
