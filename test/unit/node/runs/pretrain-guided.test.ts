@@ -60,7 +60,6 @@ const quiet = async <T>(f: () => Promise<T>): Promise<T> => {
 };
 /** The trained run of each mode (the first tests write them; later tests read them). */
 const runs = { aux: join(root, 'guided'), cond: join(root, 'guided-cond'), both: join(root, 'guided-both') } as const;
-const run = runs.aux;
 
 // The per-step loss swings with the t drawn, so the trained run is compared with an untrained one (lr 1e-9) on the
 // very same batches (the data stream does not depend on the weights).
@@ -103,20 +102,27 @@ for (const guidance of [GUIDANCE.aux, GUIDANCE.cond]) {
   });
 }
 
-test('the guided backbone feeds train --mode nonlinear --backbone RUN: FiLM folded, stem takes [0, 1]', async () => {
-  const dir = join(root, 'probe');
-  const args = ['--phantom', '--preset', 'tiny', '--spacing', '8x8x10', '--patch', '16x16x8', '--batch', '1', '--lr', '3e-3', '--warmup', '1',
-    '--epochs', '1', '--steps-per-epoch', '2', '--checkpoint-every', '1', '--mode', 'nonlinear', '--head', 'fpn', '--backbone', run, '--run-dir', dir];
-  assert.equal(await quiet(() => trainCommand.run(args)), 0);
-  const loaded = loadCheckpoint(join(dir, 'checkpoints', 'step-00000001.json')).tensors;
-  const raw = loadLatestCheckpoint(join(run, 'checkpoints'))!.tensors;
-  const rawParams = new Map([...raw].map(([n, t]) => [n, t.data as Float32Array]));
-  const expected = foldInputRange(foldTimestep(rawParams, diffusionNetOf(configOf().job), 0));
-  for (const name of ['backbone.stem.weight', 'backbone.left0.res0.norm1.weight', 'backbone.right0.res1.norm2.bias']) {
-    assert.deepEqual(loaded.get(name)?.data, expected.get(name), `${name}: loaded = folded export`);
-  }
-  assert.ok(![...loaded.keys()].some((n) => n.startsWith('aux.')), 'no aux head in the segmenter');
-});
+for (const guidance of [GUIDANCE.aux, GUIDANCE.cond]) {
+  const { mode } = guidance;
+  const condition = isConditioned(mode) ? ', null condition folded' : '';
+  test(`the guided ${mode} backbone feeds train --mode nonlinear --backbone RUN: FiLM folded${condition}, stem takes [0, 1]`, async () => {
+    const dir = join(root, `probe-${mode}`);
+    const args = ['--phantom', '--preset', 'tiny', '--spacing', '8x8x10', '--patch', '16x16x8', '--batch', '1', '--lr', '3e-3', '--warmup', '1',
+      '--epochs', '1', '--steps-per-epoch', '2', '--checkpoint-every', '1', '--mode', 'nonlinear', '--head', 'fpn', '--backbone', runs[mode], '--run-dir', dir];
+    assert.equal(await quiet(() => trainCommand.run(args)), 0);
+    const loaded = loadCheckpoint(join(dir, 'checkpoints', 'step-00000001.json')).tensors;
+    const raw = loadLatestCheckpoint(join(runs[mode], 'checkpoints'))!.tensors;
+    const rawParams = new Map([...raw].map(([n, t]) => [n, t.data as Float32Array]));
+    const net = diffusionNetOf(configOf(3e-3, guidance).job);
+    const atT = foldTimestep(rawParams, net, 0);
+    const expected = foldInputRange(isConditioned(mode) ? foldNullCondition(atT, net) : atT);
+    for (const name of ['backbone.stem.weight', 'backbone.left0.res0.norm1.weight', 'backbone.right0.res1.norm2.bias']) {
+      assert.deepEqual(loaded.get(name)?.data, expected.get(name), `${name}: loaded = folded export`);
+    }
+    assert.deepEqual(loaded.get('backbone.stem.weight')?.shape, [4, 1, 3, 3, 3]);
+    assert.ok(![...loaded.keys()].some((n) => n.startsWith('aux.')), 'no aux head in the segmenter');
+  });
+}
 
 /** Every pyramid level of a graph's `x` input, as outputs `level0`, `level1`, ... (finest first). */
 function outputLevels(g: Graph, pyramid: readonly Value[]): void {
