@@ -14,7 +14,8 @@
  *         body centre's standardised value, but a constant map never occurs in a real patch (coordinates change from
  *         voxel to voxel), so the network can tell the null condition apart; and zeros make its export exact.
  *   both  cond's input and aux's head and loss (the head regresses the coordinates, never dropped, from its features:
- *         where they were kept it can read them back, so its loss guides mostly through the dropped samples).
+ *         where they were kept the backbone can pass them through, so the pressure to infer them from the image
+ *         likely comes mostly from the dropped samples; untested).
  * The coordinate MSE averages over the 3 channels of the masked voxels (body voxels; an all-ones mask gives every
  * voxel). aux keeps the backbone image-only, so its export (FiLM folded at t = 0, [-1, 1] folded into the stem) is the
  * diffusion method's; cond and both export the backbone at the null condition (foldNullCondition). The aux head sees
