@@ -3,8 +3,9 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
+import { CONDITION_DROPOUT, GUIDANCE_MODES, type GuidanceMode } from '../../core/diffusion/guided-step.js';
 import { oneCycle } from '../../core/optim/schedules.js';
-import { DEFAULT_EMA, defaultEma, PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
+import { DEFAULT_EMA, defaultEma, oracleGuidance, PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import type { CtSource } from '../../node/runs/coords-run.js';
 import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainRunConfig } from '../../node/runs/pretrain-run.js';
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
@@ -31,18 +32,23 @@ methods:
               folded into its stem, so it takes the segmenter's [0, 1] images.
   genesis     Models Genesis: flip, local pixel shuffle, Bezier intensity, in-/out-painting; sigmoid head, MSE to
               the original patch.
-  guided      diffusion guided by body-part coordinates: with --guidance aux, an auxiliary head (APE's: a 1x1 conv
-              per level, summed top-down) regresses 3 coordinate maps from the backbone's features of x_t;
-              loss = epsilon MSE + w * coordinate MSE over body voxels. The backbone stays image-only: exported
-              as for diffusion. Coordinates are centred on each CT's body centre and divided by 100 mm.
+  guided      diffusion guided by body-part coordinates (centred on each CT's body centre, divided by 100 mm):
+              aux   an auxiliary head (APE's: a 1x1 conv per level, summed top-down) regresses 3 coordinate maps
+                    from the backbone's features of x_t; loss = epsilon MSE + w * coordinate MSE over body voxels.
+                    The backbone stays image-only: exported as for diffusion.
+              cond  the 3 coordinate maps are concatenated to x_t as input channels (the stem takes 1 + 3); per
+                    sample, with probability ${CONDITION_DROPOUT} (condition dropout), they are replaced by the null
+                    condition, zeros; loss = epsilon MSE. Probing reads the backbone at the null condition, so the
+                    exported stem keeps only its image channel (exact: the cut weights only ever saw zeros).
+              both  cond's input (and dropout) with aux's head; loss = epsilon MSE + w * coordinate MSE.
   contrastive vox2vec: two overlapping crops (--patch) of one CT on its grid share an anchor body voxel; up to
               --positives body voxels inside both are positives (the same voxel in both views), every other sampled
               voxel of both views a negative; features of every pyramid level at the voxel, concatenated, through a
               projection head (Linear-BatchNorm-ReLU twice, Linear to 128, L2 norm); symmetric InfoNCE, temperature
               0.1. --batch is the crop pairs per step, all from one CT. The exported backbone is as trained.
 guided:
-  --guidance aux        the auxiliary coordinate head (the only mode so far; conditioning on coordinates is not built)
-  --guidance-weight W   w (default 1)
+  --guidance MODE       aux (default), cond or both: how the coordinates guide (see guided above)
+  --guidance-weight W   w, the coordinate loss's weight (default 1; aux and both only)
   --coords oracle       the generator's exact coordinates: \`anadiff synth\` writes <case>_coords.nii.gz beside each
                         <case>_ct.nii.gz (RAS mm of the source label map); with --phantom, each voxel's own position.
                         Preprocessed as the CT (RAS, body crop, --spacing; linear). Required with guided.
@@ -63,8 +69,7 @@ model and optimisation:
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
-Not yet: --guidance cond (coordinates as a condition), --coords DIR (maps from \`anadiff coords predict\`),
-vox2vec's augmentations, \`anadiff compare\`.`;
+Not yet: --coords DIR (maps from \`anadiff coords predict\`), vox2vec's augmentations.`;
 
 function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
@@ -78,13 +83,13 @@ function guidanceFromFlags(method: PretrainMethod, values: { guidance?: string; 
     return undefined;
   }
   const mode = values.guidance ?? 'aux';
-  if (mode === 'cond') throw new UsageError('--guidance cond (coordinates as a condition) is not built yet; use --guidance aux');
-  if (mode !== 'aux') throw new UsageError(`--guidance must be aux, got ${mode}`);
+  if (!(GUIDANCE_MODES as readonly string[]).includes(mode)) throw new UsageError(`--guidance must be aux, cond or both, got ${mode}`);
+  if (mode === 'cond' && values['guidance-weight'] !== undefined) throw new UsageError('--guidance-weight weighs the coordinate head\'s loss: it applies to --guidance aux or both, not cond');
   const weight = numberOption('guidance-weight', values['guidance-weight']) ?? 1;
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new UsageError(`--guidance-weight must be a number >= 0, got ${values['guidance-weight']}`);
   if (values.coords === undefined) throw new UsageError('--method guided needs --coords oracle (the coordinates `anadiff synth` writes beside each case)');
   if (values.coords !== 'oracle') throw new UsageError(`--coords ${values.coords}: only oracle is built so far (maps from \`anadiff coords predict\` are not yet)`);
-  return { mode, weight, coords: 'oracle' };
+  return oracleGuidance(mode as GuidanceMode, weight);
 }
 
 /** --ema D: the job's EMA decay, undefined for none (0, or a method whose default is none). */

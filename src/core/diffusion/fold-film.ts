@@ -7,6 +7,8 @@
  * folded weights feeds `train --backbone` as any other backbone does.
  * The input range is a separate fold: the denoiser saw images in [-1, 1], a segmenter feeds [0, 1];
  * `foldInputRange` moves the 2x - 1 into the stem conv, exact except on a patch's outermost voxel layer (zero padding).
+ * A coordinate-conditioned denoiser (guided cond and both) is probed at the null condition, zeros in the coordinate
+ * channels: `foldNullCondition` keeps only the stem's image channels, which is exact (see there).
  */
 import type { DiffusionNetConfig } from './network.js';
 import { timestepEmbedding } from './timestep.js';
@@ -79,5 +81,26 @@ export function foldInputRange(params: ReadonlyMap<string, Float32Array>): Map<s
     }
     b[o] = b[o]! - sum;
   }
+  return out;
+}
+
+/**
+ * The stem conv of a denoiser conditioned on extra input channels (cfg.inChannels, the image's cfg.outChannels
+ * first), cut to the image channels: the backbone at the null condition. Exact, padding included: the null condition
+ * is zero in every condition channel at every voxel, and the stem's zero padding is zero too, so the cut weights only
+ * ever multiplied zeros (conv(W, b)([x, 0]) = conv(W[:, :image], b)(x)). Run before foldInputRange, which must see
+ * image channels only. Returns a copy; only `backbone.stem.weight` changes (to [C, cfg.outChannels, k, k, k]).
+ */
+export function foldNullCondition(params: ReadonlyMap<string, Float32Array>, cfg: DiffusionNetConfig): Map<string, Float32Array> {
+  const out = new Map([...params].map(([name, v]) => [name, Float32Array.from(v)]));
+  const w = need(out, 'backbone.stem.weight');
+  const stemChannels = need(out, 'backbone.stem.bias').length;
+  const taps = w.length / (stemChannels * cfg.inChannels);
+  if (!Number.isInteger(taps)) throw new Error(`foldNullCondition: stem weight has ${w.length} values, not ${stemChannels} x ${cfg.inChannels} input channels x taps`);
+  const perOut = cfg.inChannels * taps, kept = cfg.outChannels * taps;
+  const cut = new Float32Array(stemChannels * kept);
+  // [out, in, k, k, k] row-major: the image channels are the first `kept` values of every output channel's row.
+  for (let o = 0; o < stemChannels; o++) cut.set(w.subarray(o * perOut, o * perOut + kept), o * kept);
+  out.set('backbone.stem.weight', cut);
   return out;
 }

@@ -34,23 +34,27 @@ export interface DiffusionTrainSpec {
 /** Graph input names of the data a diffusion step reads. */
 export const DIFFUSION_INPUTS = { x0: 'x0', noise: 'noise', signal: 'signal_scale', noiseScale: 'noise_scale', temb: 'temb' } as const;
 
-function checkShape(net: DiffusionNetConfig, shape: DiffusionStepShape, what: string): void {
+function checkShape(net: DiffusionNetConfig, shape: DiffusionStepShape, what: string, conditionChannels: number): void {
   const m = diffusionSpatialMultiple(net);
   if (!Number.isInteger(shape.batch) || shape.batch < 1) throw new TrainSpecError(`${what}: batch must be a positive integer, got ${shape.batch}`);
   for (const s of shape.spatial) {
     if (!Number.isInteger(s) || s < m || s % m !== 0) throw new TrainSpecError(`${what}: patch size [${shape.spatial.join(', ')}] must be positive multiples of ${m}`);
   }
-  if (net.outChannels !== net.inChannels) throw new TrainSpecError(`${what}: epsilon has ${net.outChannels} channels but the noised image ${net.inChannels}`);
+  if (net.inChannels !== net.outChannels + conditionChannels) {
+    throw new TrainSpecError(`${what}: the network takes ${net.inChannels} channels but the noised image has ${net.outChannels} (epsilon's) and the condition ${conditionChannels}`);
+  }
 }
 
 /**
  * The diffusion step's data inputs (DIFFUSION_INPUTS) and its forward process x_t = signal * x0 + noiseScale * noise,
- * in `g`, after checking the shape (`what` names the step in errors). Shared by the plain and the guided step.
+ * in `g`, after checking the shape (`what` names the step in errors). Shared by the plain and the guided step. The
+ * image has epsilon's channels (net.outChannels); a conditioned step's network takes `conditionChannels` more, which
+ * the caller concatenates to x_t (they are not noised).
  */
-export function diffusionForwardProcess(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShape, what = 'diffusion'): { xt: Value; noise: Value; temb: Value } {
-  checkShape(net, shape, what);
+export function diffusionForwardProcess(g: Graph, net: DiffusionNetConfig, shape: DiffusionStepShape, what = 'diffusion', conditionChannels = 0): { xt: Value; noise: Value; temb: Value } {
+  checkShape(net, shape, what, conditionChannels);
   const { batch, spatial } = shape;
-  const image = [batch, net.inChannels, ...spatial];
+  const image = [batch, net.outChannels, ...spatial];
   const x0 = g.input(DIFFUSION_INPUTS.x0, 'float32', image, 'data');
   const noise = g.input(DIFFUSION_INPUTS.noise, 'float32', image, 'data');
   const signal = g.input(DIFFUSION_INPUTS.signal, 'float32', [batch, 1, 1, 1, 1], 'data');

@@ -26,7 +26,7 @@ import type { CaseSource, ProviderChoice } from '../../protocol/engine.js';
 import { writeTextAtomic } from '../engine/atomic-write.js';
 import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
 import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
-import { defaultEma, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob } from '../engine/jobs/pretrain.js';
+import { defaultEma, oracleGuidance, PRETRAIN_OPTIMIZER, type PretrainJob } from '../engine/jobs/pretrain.js';
 import { listCts } from '../datasets/list-cts.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import { writeSynthCases } from '../synth/generate-files.js';
@@ -234,7 +234,7 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
         optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(p.lr, p.steps, { pctStart: 0.1 }),
         // each method as `anadiff pretrain` runs it by default (diffusion and guided export their weights' EMA)
         ...(defaultEma(def.method) !== undefined ? { ema: defaultEma(def.method)! } : {}),
-        ...(def.guidance ? { guidance: { mode: def.guidance as GuidanceConfig['mode'], weight: p.guidanceWeight, coords: 'oracle' as const } } : {}),
+        ...(def.guidance ? { guidance: oracleGuidance(def.guidance, p.guidanceWeight) } : {}),
         ...(def.method === 'contrastive' ? { positives: p.positives } : {}),
       };
       const runConfig: PretrainRunConfig = {

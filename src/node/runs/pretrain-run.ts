@@ -5,15 +5,16 @@
  * repeats the uninterrupted one exactly. No labels and no validation: what a pretraining run hands on is its backbone.
  * best/ holds that backbone as a plain FPN3d checkpoint (`backbone.*` only, from the EMA of the weights when the job
  * keeps one, its manifest config says `weights: 'ema' | 'raw'`; for diffusion with FiLM folded at t = 0 and the
- * [-1, 1] input range folded into the stem, jobs/pretrain.ts; for genesis and contrastive as trained), rewritten
- * whenever the run ends (done or stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the full
- * training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
+ * [-1, 1] input range folded into the stem, jobs/pretrain.ts; for guided cond and both also at the null condition,
+ * the stem cut to its image channel; for genesis and contrastive as trained), rewritten whenever the run ends (done
+ * or stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the
+ * full training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
-import { standardiseCoords } from '../../core/diffusion/guided-step.js';
+import { isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
 import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
@@ -159,6 +160,8 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
       weights: config.job.ema !== undefined ? 'ema' : 'raw', ...(config.job.ema !== undefined ? { emaDecay: config.job.ema } : {}),
       ...(config.job.method !== 'genesis' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
       ...(config.job.guidance && config.job.method === 'guided' ? { guidance: { ...config.job.guidance } } : {}),
+      // cond and both: the backbone read without coordinates, as probing reads it (foldNullCondition).
+      ...(config.job.method === 'guided' && config.job.guidance && isConditioned(config.job.guidance.mode) ? { conditionFoldedAt: 'null (zero coordinates)' } : {}),
     };
     const path = writeCheckpoint(bestDir, {
       step: latest.manifest.step, tensors: pretrainedBackbone(config.job, latest.tensors), rng: latest.manifest.rng,

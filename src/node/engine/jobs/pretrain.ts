@@ -4,7 +4,8 @@
  * A step draws `batch` patches, each from a CT chosen uniformly and a start uniform over the patch positions inside it
  * (the data stream); then, from the same stream:
  *   diffusion  t uniform over 0..T-1 and the noise (diffusionBatch), on the patch mapped to [-1, 1]
- *   guided     as diffusion, plus the same boxes of the CT's coordinate maps and body mask (no extra draw)
+ *   guided     as diffusion, plus the same boxes of the CT's coordinate maps and body mask (no extra draw); cond and
+ *              both then draw each sample's condition dropout
  *   genesis    the Models Genesis corruption of the patch (genesisSample): input and reconstruction target
  * The contrastive step (vox2vec) draws its own data: one CT chosen uniformly, then `batch` crop pairs of `patch` voxels
  * from it with up to `positives` shared body voxels each (core/pretrain/contrastive.ts).
@@ -12,11 +13,11 @@
  */
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
 import { extractBox, sampleStart } from '../../../core/data/patch.js';
-import { foldInputRange, foldTimestep } from '../../../core/diffusion/fold-film.js';
+import { foldInputRange, foldNullCondition, foldTimestep } from '../../../core/diffusion/fold-film.js';
 import { diffusionPresetConfig, type DiffusionNetConfig } from '../../../core/diffusion/network.js';
 import { noiseSchedule, noiseScheduleConfig, type NoiseScheduleConfig } from '../../../core/diffusion/schedule.js';
 import { buildDiffusionTrainStep, diffusionBatch, toDiffusionRange } from '../../../core/diffusion/train-step.js';
-import { buildGuidedTrainStep, GUIDED_INPUTS } from '../../../core/diffusion/guided-step.js';
+import { buildGuidedTrainStep, CONDITION_DROPOUT, COORD_CHANNELS, drawConditionKeep, GUIDED_INPUTS, hasAuxHead, isConditioned } from '../../../core/diffusion/guided-step.js';
 import type { Fpn3dSegmenterConfig, SizePreset } from '../../../core/nn/networks.js';
 import { toOnnxModel } from '../../../core/onnx/index.js';
 import { averagedWeights } from '../../../core/optim/ema.js';
@@ -40,14 +41,22 @@ export const PRETRAIN_METHODS = ['diffusion', 'guided', 'genesis', 'contrastive'
 export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
 
 /**
- * Guided diffusion's coordinates (issue 11): `aux` regresses them from the backbone's features of x_t with weight
- * `weight` (guided-step.ts). `oracle`: the generator's exact coordinates `anadiff synth` writes next to each case
- * (`<case>_coords.nii.gz`); for the phantom, which is its own atlas, each voxel's own RAS position.
+ * Guided diffusion's coordinates (issue 11, guided-step.ts): `aux` regresses them from the backbone's features of x_t
+ * with weight `weight`; `cond` feeds them to the network as 3 more input channels, each sample dropped to the null
+ * condition with probability `conditionDropout`; `both` does the two. `oracle`: the generator's exact coordinates
+ * `anadiff synth` writes next to each case (`<case>_coords.nii.gz`); for the phantom, which is its own atlas, each
+ * voxel's own RAS position.
  */
-export interface GuidanceConfig {
-  readonly mode: 'aux';
-  readonly weight: number;
-  readonly coords: 'oracle';
+export type GuidanceConfig =
+  | { readonly mode: 'aux'; readonly weight: number; readonly coords: 'oracle' }
+  | { readonly mode: 'cond'; readonly conditionDropout: number; readonly coords: 'oracle' }
+  | { readonly mode: 'both'; readonly weight: number; readonly conditionDropout: number; readonly coords: 'oracle' };
+
+/** A guidance mode with the generator's coordinates: the weight where the mode has the aux head, dropout 0.1 where it conditions. */
+export function oracleGuidance(mode: GuidanceConfig['mode'], weight: number): GuidanceConfig {
+  if (mode === 'aux') return { mode, weight, coords: 'oracle' };
+  if (mode === 'cond') return { mode, conditionDropout: CONDITION_DROPOUT, coords: 'oracle' };
+  return { mode, weight, conditionDropout: CONDITION_DROPOUT, coords: 'oracle' };
 }
 
 /** The EMA decay diffusion and guided get unless told otherwise (`--ema`); the other methods get none by default. */
@@ -93,8 +102,10 @@ export interface PretrainVolume {
 /** AdamW with gradient clipping at norm 1, the optimiser every method shares (issue 11: same optimizer for all arms). */
 export const PRETRAIN_OPTIMIZER: OptimizerSpec = { rule: 'adamw', weightDecay: 1e-6, maxGradNorm: 1 };
 
+/** The denoiser of diffusion and guided jobs; guided cond and both take the coordinates as extra input channels. */
 export function diffusionNetOf(job: PretrainJob): DiffusionNetConfig {
-  return diffusionPresetConfig(job.preset);
+  const conditioned = job.method === 'guided' && job.guidance !== undefined && isConditioned(job.guidance.mode);
+  return conditioned ? diffusionPresetConfig(job.preset, { inChannels: 1 + COORD_CHANNELS }) : diffusionPresetConfig(job.preset);
 }
 
 export function genesisNetOf(job: PretrainJob): Fpn3dSegmenterConfig {
@@ -175,14 +186,17 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
     if (!job.guidance) throw new JobError('pretrain: --method guided needs its guidance (mode, weight, coordinates)');
     const net = diffusionNetOf(job);
     const schedule = noiseSchedule(noiseScheduleConfig(job.noise ?? {}));
-    step = buildGuidedTrainStep({ net, optimizer, shape, guidanceWeight: job.guidance.weight });
+    const guidance = job.guidance;
+    step = buildGuidedTrainStep({ net, optimizer, shape, mode: guidance.mode, ...('weight' in guidance ? { guidanceWeight: guidance.weight } : {}) });
     const shapes = new Map(step.data.map((d) => [d.name, d.shape]));
     data = (rng) => {
       const drawn = drawPretrainBatch(rng, volumes, job.patch, job.batch, true);
       const { feeds } = diffusionBatch(rng, schedule, toDiffusionRange(drawn.image), job.batch, net.timeChannels);
       const out = new Map([...feeds].map(([name, values]) => [name, tensor(shapes.get(name) ?? [values.length], values)]));
       out.set(GUIDED_INPUTS.coords, tensor([job.batch, 3, pk, pj, pi], drawn.coords));
-      out.set(GUIDED_INPUTS.mask, tensor([job.batch, 1, pk, pj, pi], drawn.mask));
+      if (hasAuxHead(guidance.mode)) out.set(GUIDED_INPUTS.mask, tensor([job.batch, 1, pk, pj, pi], drawn.mask));
+      // Drawn last, so a conditioned run sees the patches, t and noise of an aux or diffusion run with the same seed.
+      if ('conditionDropout' in guidance) out.set(GUIDED_INPUTS.keep, tensor([job.batch, 1, 1, 1, 1], drawConditionKeep(rng, job.batch, guidance.conditionDropout)));
       return out;
     };
   } else if (job.method === 'diffusion') {
@@ -229,12 +243,24 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
 /** Timestep at which a diffusion backbone is exported: the clean image, as probing reads it (issue 11). */
 export const EXPORT_TIMESTEP = 0;
 
+/** A denoiser's backbone as a plain FPN3d at the null condition (if conditioned), t = EXPORT_TIMESTEP, taking [0, 1]. */
+function foldedDenoiser(params: ReadonlyMap<string, Float32Array>, net: DiffusionNetConfig): Map<string, Float32Array> {
+  const atT = foldTimestep(params, net, EXPORT_TIMESTEP);
+  return foldInputRange(net.inChannels > net.outChannels ? foldNullCondition(atT, net) : atT);
+}
+
+/** The stem weight's [C, in, k, k, k] for the values it holds now (the null condition's fold cuts `in` to the image's). */
+function stemShape([channels, , ...kernel]: readonly number[], values: number): number[] {
+  return [channels!, values / (channels! * kernel.reduce((a, k) => a * k, 1)), ...kernel];
+}
+
 /**
  * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors:
  * with `job.ema`, the EMA of the weights (`ema.*`, averagedWeights), else the weights as trained. Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
  * stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
- * with the epsilon head). Genesis and contrastive: the backbone as trained (Genesis' reconstruction head and the
- * contrastive projection head are dropped).
+ * with the epsilon head). Guided cond and both: first the null condition folded (foldNullCondition: the stem keeps its
+ * image channel), as probing reads the backbone without coordinates. Genesis and contrastive: the backbone as trained
+ * (Genesis' reconstruction head and the contrastive projection head are dropped).
  */
 export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
   const tensors = job.ema !== undefined ? averagedWeights(checkpoint) : checkpoint;
@@ -245,11 +271,12 @@ export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<str
     if (t.dtype !== 'F32') throw new JobError(`pretrain: ${name} is ${t.dtype}, expected F32`);
     params.set(name, t.data as Float32Array);
   }
-  const plain = job.method === 'diffusion' || job.method === 'guided' ? foldInputRange(foldTimestep(params, diffusionNetOf(job), EXPORT_TIMESTEP)) : params;
+  const plain = job.method === 'diffusion' || job.method === 'guided' ? foldedDenoiser(params, diffusionNetOf(job)) : params;
   const out = new Map<string, NamedTensor>();
   for (const [name, data] of plain) {
     if (!name.startsWith('backbone.')) continue;
-    out.set(name, tensor(shapes.get(name) ?? [data.length], Float32Array.from(data)));
+    const shape = shapes.get(name) ?? [data.length];
+    out.set(name, tensor(name === 'backbone.stem.weight' ? stemShape(shape, data.length) : shape, Float32Array.from(data)));
   }
   if (out.size === 0) throw new JobError('pretrain: the checkpoint holds no backbone.* parameter');
   return out;

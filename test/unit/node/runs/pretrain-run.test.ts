@@ -207,7 +207,10 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   await usage(['--method', 'contrastive', '--phantom', '--positives', '0'], /--positives must be a positive integer/);
   await usage(['--resume', runs.genesis, '--positives', '8'], /drop --positives/);
   await usage(['--method', 'vae', '--phantom'], /--method must be diffusion, guided, genesis or contrastive, got vae/);
-  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance', 'cond'], /--guidance cond .* not built yet/);
+  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance', 'cond', '--guidance-weight', '2'], /--guidance-weight .* aux or both, not cond/);
+  await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance', 'film'], /--guidance must be aux, cond or both, got film/);
+  await usage(['--method', 'diffusion', '--phantom', '--guidance', 'cond'], /--guidance only apply to --method guided/);
+  await usage(['--resume', runs.genesis, '--guidance', 'cond'], /drop --guidance/);
   await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance-weight=-1'], /--guidance-weight must be a number >= 0/);
   await usage(['--method', 'guided', '--phantom', '--coords', root], /only oracle is built/);
   await usage(['--method', 'diffusion', '--phantom', '--coords', 'oracle'], /--coords only apply to --method guided/);
