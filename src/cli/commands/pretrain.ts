@@ -57,7 +57,8 @@ data (CTs only, no labels):
   --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped)
   --spacing 1x1x2       target spacing in mm (default ${DEFAULT_SPACING_MM.join('x')}; ${PHANTOM_SPACING_MM.join('x')} with --phantom, as train --phantom)
 model and optimisation:
-  --preset tiny|small (small): the backbone of \`train --preset\` (probe with the same preset)
+  --preset tiny|small|paper (small): the backbone of \`train --preset\` (probe with the same preset; paper: 16 channels
+              x 6 levels, method.md's, for a GPU)
   --patch IxJxK (${DEFAULT_PATCH.join('x')}, Genesis' cube), multiples of 4 (tiny) or 8 (small)
   --positives N (1024; contrastive only)
   --batch B (2)  --steps N (1000)  --lr (3e-4; AdamW, weight decay 1e-6, clip 1, one-cycle with 10% warm-up)
@@ -144,7 +145,7 @@ export const pretrainCommand: CliCommand = {
       const guidance = guidanceFromFlags(method, values);
       const ema = emaFromFlag(method, values.ema);
       const preset = values.preset ?? 'small';
-      if (preset !== 'tiny' && preset !== 'small') throw new UsageError(`--preset must be tiny or small, got ${preset}`);
+      if (preset !== 'tiny' && preset !== 'small' && preset !== 'paper') throw new UsageError(`--preset must be tiny, small or paper, got ${preset}`);
       const patch = values.patch !== undefined ? parseTriple('patch', values.patch, true) : DEFAULT_PATCH;
       const multiple = spatialMultiple(presetConfig('fpn3d', preset));
       if (patch.some((p) => p % multiple !== 0)) throw new UsageError(`--patch ${patch.join('x')}: every size must be a multiple of ${multiple} (the ${preset} backbone's downsampling)`);

@@ -145,8 +145,9 @@ export function buildGuidedTrainStep(spec: GuidedTrainSpec): TrainStepGraph {
   const f = forwardLoss(g, spec);
   outputAux(g, f);
   const loss = g.output(f.loss, 'loss');
-  const terms = { eps: GUIDED_OUTPUTS.epsLoss, coords: GUIDED_OUTPUTS.coordLoss };
-  return { ...appendTrainUpdate(g, f.params, loss, spec.optimizer, 'guided diffusion'), termOutputs: terms };
+  const step = appendTrainUpdate(g, f.params, loss, spec.optimizer, 'guided diffusion');
+  // cond has one term (its loss is the eps MSE): only the modes with the coordinate head name their terms.
+  return f.aux ? { ...step, termOutputs: { eps: GUIDED_OUTPUTS.epsLoss, coords: GUIDED_OUTPUTS.coordLoss } } : step;
 }
 
 /** The aux head's named losses (GUIDED_OUTPUTS), where the mode has the head. */

@@ -204,13 +204,20 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
     try { return await work(); } finally { seconds[key] = (seconds[key] ?? 0) + Math.round((performance.now() - t0) / 100) / 10; }
   };
 
+  const stopped = (): boolean => hooks.shouldStop?.() === true;
   await timed('synth', async () => {
     for (const s of config.synth) {
+      if (stopped()) return;
       const reports = await writeSynthCases({ labelsPath: resolve(baseDir, s.labels), outDir: resolve(baseDir, s.out), count: s.n, seed: s.seed });
       const made = reports.filter((r) => !r.kept).length;
       say(`synth ${s.out}: ${made} case(s) made, ${reports.length - made} kept, from ${basename(s.labels)}`);
     }
   });
+  if (stopped()) {
+    // Ctrl-C during the synthetic data (a case takes up to a minute): nothing to list or run yet.
+    say('stopped during the synthetic data; rerun the same command to continue (complete cases are kept)');
+    return { status: 'stopped', report: writeReport(config, runDir, seconds) };
+  }
   const pretrainSet = await ctSources(config.data.pretrain, baseDir, say);
   const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((k) => labelledSources(config.data[k], baseDir, k)));
   checkTestUnseen(test!, [...pretrainSet, ...train!, ...val!]);
@@ -219,7 +226,6 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
 
   const cache = new Map<string, PreparedCase>();
   let testCases: PreparedCase[] | undefined;
-  const stopped = (): boolean => hooks.shouldStop?.() === true;
   const progress = (stage: string) => (p: { step: number; steps: number; loss: number; etaSec: number }) => hooks.onProgress?.({ stage, ...p });
 
   const pretrainOf = async (arm: CompareArm, seed: number): Promise<string | undefined> => {

@@ -215,7 +215,8 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   await usage(['--method', 'guided', '--phantom', '--coords', root], /only oracle is built/);
   await usage(['--method', 'diffusion', '--phantom', '--coords', 'oracle'], /--coords only apply to --method guided/);
   await usage(['--method', 'diffusion'], /exactly one of --phantom, --data/);
-  await usage(['--method', 'genesis', '--phantom', '--preset', 'paper'], /--preset must be tiny or small/);
+  await usage(['--method', 'genesis', '--phantom', '--preset', 'huge'], /--preset must be tiny, small or paper, got huge/);
+  await usage(['--method', 'genesis', '--phantom', '--preset', 'paper', '--patch', '64x64x16'], /multiple of 32 \(the paper backbone's downsampling\)/);
   await usage(['--method', 'genesis', '--phantom', '--patch', '20x16x8'], /multiple of 8/);
   await usage(['--method', 'genesis', '--phantom', '--steps', '0'], /--steps must be a positive integer/);
   await usage(['--method', 'diffusion', '--phantom', '--ema', '1'], /--ema must be 0 \(off\) or a decay in \(0, 1\), got 1/);
