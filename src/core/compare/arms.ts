@@ -43,3 +43,9 @@ export function trainingsOf(arm: CompareArm, modes: readonly ProbeMode[]): (Prob
   return ARM_DEFINITIONS[arm].training === 'scratch' ? ['scratch'] : [...modes];
 }
 
+
+/** Arms whose backbone is a denoiser (FiLM of the timestep): the ones the probing timestep sweep applies to. */
+export const isDiffusionArm = (arm: CompareArm): boolean => {
+  const method = ARM_DEFINITIONS[arm].pretrain?.method;
+  return method === 'diffusion' || method === 'guided';
+};

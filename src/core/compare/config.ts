@@ -55,6 +55,11 @@ export interface CompareConfig {
     readonly slabs: number;
     /** Sliding-window overlap for validation and the test set (the protocol's 0.5). */
     readonly overlap: number;
+    /**
+     * Diffusion arms, first seed: also probe the backbone with FiLM folded at each of these timesteps (clean image),
+     * scored on the validation cases only (issue 11's sweep; t = 0 is the main probe). [] = no sweep.
+     */
+    readonly timesteps: readonly number[];
   };
   readonly bootstrap: { readonly resamples: number; readonly seed: number };
 }
@@ -142,6 +147,7 @@ export function parseCompareConfig(value: unknown, where: string): CompareConfig
       augment: probe.augment === undefined ? true : probe.augment === true ? true : probe.augment === false ? false : r.fail('probe.augment', 'true or false', probe.augment),
       slabs: r.num(probe.slabs ?? 0, 'probe.slabs', (x) => x >= 0 && x <= 1, 'a probability in [0, 1]'),
       overlap: r.num(probe.overlap ?? 0.5, 'probe.overlap', (x) => x >= 0 && x < 1, 'in [0, 1)'),
+      timesteps: probe.timesteps === undefined ? [] : r.list(probe.timesteps, 'probe.timesteps', (x, p) => (Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) < 1000 ? (x as number) : r.fail(p, 'an integer timestep in 1..999', x)), 0),
     },
     bootstrap: {
       resamples: r.posInt(boot.resamples ?? 10_000, 'bootstrap.resamples'), seed: r.nonNegInt(boot.seed ?? 0, 'bootstrap.seed'),
@@ -161,6 +167,6 @@ export const SMOKE_CONFIG: CompareConfig = parseCompareConfig({
   arms: [...COMPARE_ARMS], seeds: [0], preset: 'tiny', spacingMm: [3, 3, 4],
   data: { pretrain: [{ phantom: [1, 3] }], train: [{ phantom: [1] }], val: [{ phantom: [2] }], test: [{ phantom: [4, 5] }] },
   pretrain: { steps: 30, batch: 2, patch: [16, 16, 8], lr: 3e-3, positives: 64, checkpointEvery: 10 },
-  probe: { modes: ['nonlinear'], epochs: 2, stepsPerEpoch: 15, batch: 2, patch: [32, 32, 16], lr: 3e-3, checkpointEvery: 15, augment: false, overlap: 0.25 },
+  probe: { modes: ['nonlinear'], epochs: 2, stepsPerEpoch: 15, batch: 2, patch: [32, 32, 16], lr: 3e-3, checkpointEvery: 15, augment: false, overlap: 0.25, timesteps: [10] },
   bootstrap: { resamples: 2000, seed: 0 },
 }, '--smoke');

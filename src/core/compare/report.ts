@@ -46,6 +46,15 @@ export interface ModeTable {
   readonly differences: readonly Difference[];
 }
 
+/** One point of the probing timestep sweep: a diffusion arm's best validation Dice with FiLM folded at t. */
+export interface SweepPoint {
+  readonly arm: CompareArm;
+  readonly seed: number;
+  readonly mode: ProbeMode;
+  readonly t: number;
+  readonly validationDice: number;
+}
+
 export interface CompareReport {
   readonly format: 'anadiff-compare-report';
   readonly name: string;
@@ -54,6 +63,8 @@ export interface CompareReport {
   readonly tables: readonly ModeTable[];
   /** Arms x seeds that have no test scores yet (a compare built over several sittings). */
   readonly missing: readonly string[];
+  /** The probing timestep sweep, validation Dice only (empty without one). */
+  readonly timestepSweep: readonly SweepPoint[];
 }
 
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length);
@@ -70,7 +81,7 @@ function perOrgan(runs: readonly RunScores[], classNames: readonly string[]): Re
   return Object.fromEntries(classNames.map((name, k) => [name, mean(runs.flatMap((r) => r.cases.filter((c) => c.inView.includes(k)).map((c) => c.dice[k]!)))]));
 }
 
-export function buildCompareReport(config: CompareConfig, classNames: readonly string[], all: readonly RunScores[]): CompareReport {
+export function buildCompareReport(config: CompareConfig, classNames: readonly string[], all: readonly RunScores[], timestepSweep: readonly SweepPoint[] = []): CompareReport {
   const tables = config.probe.modes.map((mode): ModeTable => {
     const present = config.arms.filter((arm) => runsFor(all, arm, mode).length > 0);
     const arms = present.map((arm): ArmRow => {
@@ -86,7 +97,7 @@ export function buildCompareReport(config: CompareConfig, classNames: readonly s
   });
   const missing = config.seeds.flatMap((seed) => config.arms.filter((arm) => !all.some((r) => r.arm === arm && r.seed === seed)).map((arm) => `${arm} seed ${seed}`));
   const testCases = [...new Set(all.flatMap((r) => r.cases.map((c) => c.id)))].sort();
-  return { format: 'anadiff-compare-report', name: config.name, classNames, testCases, tables, missing };
+  return { format: 'anadiff-compare-report', name: config.name, classNames, testCases, tables, missing, timestepSweep };
 }
 
 const pct = (x: number): string => (Number.isFinite(x) ? (100 * x).toFixed(1) : '-');
@@ -115,6 +126,20 @@ export function compareMarkdown(report: CompareReport): string {
     for (const row of table.arms) out.push(`| ${row.arm} | ${report.classNames.map((n) => pct(row.perOrgan[n] ?? NaN)).join(' | ')} |`);
     out.push('');
   }
+  if (report.timestepSweep.length > 0) out.push(...sweepMarkdown(report.timestepSweep));
   if (report.missing.length > 0) out.push(`Not yet run: ${report.missing.join(', ')} (rerun the same command to add them).`, '');
   return out.join('\n');
+}
+
+/** The sweep as a table: one row per arm, one column per t, best validation Dice (%) of the probe at that t. */
+function sweepMarkdown(points: readonly SweepPoint[]): string[] {
+  const ts = [...new Set(points.map((p) => p.t))].sort((a, b) => a - b);
+  const arms = [...new Set(points.map((p) => p.arm))];
+  const first = points[0]!;
+  return [
+    `### Probing timestep (seed ${first.seed}, ${first.mode} probing): best validation Dice (%), FiLM folded at t on the clean image`, '',
+    `| arm | ${ts.map((t) => `t = ${t}`).join(' | ')} |`, `|---|${ts.map(() => '---').join('|')}|`,
+    ...arms.map((arm) => `| ${arm} | ${ts.map((t) => pct(points.find((p) => p.arm === arm && p.t === t)?.validationDice ?? NaN)).join(' | ')} |`),
+    '',
+  ];
 }

@@ -38,6 +38,11 @@ export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detai
     detail: 'diffusion plus an auxiliary head regressing body-part coordinates (the generator\'s: synth cases or the phantom)',
     method: 'guided', args: ['--guidance', 'aux', '--coords', 'oracle'],
   },
+  {
+    label: 'Guided diffusion (coordinates as a condition)',
+    detail: 'diffusion with the body-part coordinates as 3 more input channels (condition dropout 0.1; probed without them)',
+    method: 'guided', args: ['--guidance', 'cond', '--coords', 'oracle'],
+  },
   { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis' },
   { label: 'Contrastive (vox2vec)', detail: 'voxel-level InfoNCE between two overlapping crops of one CT, multi-level features', method: 'contrastive' },
 ];

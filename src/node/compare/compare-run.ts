@@ -14,10 +14,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ARM_DEFINITIONS, pretrainRunName, probeRunName, trainingsOf, type CompareArm, type ProbeMode } from '../../core/compare/arms.js';
+import { ARM_DEFINITIONS, isDiffusionArm, pretrainRunName, probeRunName, trainingsOf, type CompareArm, type ProbeMode } from '../../core/compare/arms.js';
 import { CompareConfigError, parseCompareConfig, type CompareConfig, type DataSpec } from '../../core/compare/config.js';
 import { dicePerArmSvg, lossCurvesSvg, movingAverage, perOrganSvg } from '../../core/compare/plots.js';
-import { buildCompareReport, compareMarkdown, type CaseScore, type CompareReport, type RunScores } from '../../core/compare/report.js';
+import { buildCompareReport, compareMarkdown, type CaseScore, type CompareReport, type RunScores, type SweepPoint } from '../../core/compare/report.js';
 import { dicePerClass } from '../../core/metrics/dice.js';
 import { labelVoxels, organsInView } from '../../core/metrics/generalization.js';
 import { oneCycle } from '../../core/optim/schedules.js';
@@ -34,7 +34,7 @@ import type { CtSource } from '../runs/coords-run.js';
 import { resolveBackbone } from '../runs/backbone.js';
 import { listLabelledCases } from '../runs/dataset-cases.js';
 import { inferenceModelOf, openSegmenter } from '../runs/inference.js';
-import { pretrainRun, type PretrainReport, type PretrainRunConfig } from '../runs/pretrain-run.js';
+import { exportBackboneAt, pretrainRun, type PretrainReport, type PretrainRunConfig } from '../runs/pretrain-run.js';
 import { resolveTrainConfig, TRAIN_DEFAULTS } from '../runs/resolve-train.js';
 import { jobOf, type TrainRunConfig } from '../runs/run-config.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
@@ -80,11 +80,11 @@ export class CompareError extends Error {
 }
 
 /** The parts of a config that define the experiment: a folder's runs are only comparable under the same ones. */
-const experimentOf = (c: CompareConfig): unknown => ({ ...c, arms: undefined, seeds: undefined, name: undefined });
+const experimentOf = (c: CompareConfig): unknown => ({ ...c, arms: undefined, seeds: undefined, name: undefined, probe: { ...c.probe, timesteps: undefined } });
 
 /**
- * The config a compare folder already holds, checked against the one given: the same experiment (arms and seeds
- * may differ: a sitting may add seeds or run a subset) or an error naming what changed.
+ * The config a compare folder already holds, checked against the one given: the same experiment (arms, seeds and
+ * the probing timestep sweep may differ: a sitting may add seeds or run a subset) or an error naming what changed.
  */
 function checkSameExperiment(runDir: string, config: CompareConfig): void {
   const path = join(runDir, COMPARE_FILES.config);
@@ -255,33 +255,56 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
     return dir;
   };
 
-  const probeOf = async (arm: CompareArm, seed: number, training: ProbeMode | 'scratch', backboneRun: string | undefined): Promise<'stopped' | undefined> => {
-    const dir = join(runDir, 'probe', probeRunName(arm, seed, training));
-    const scoresPath = join(dir, COMPARE_FILES.testScores);
-    if (existsSync(scoresPath)) return undefined;
+  /** The head training of one (arm, seed, mode): its resolved config and folder (the test set is scored apart). */
+  const headTraining = async (arm: CompareArm, seed: number, training: ProbeMode | 'scratch', backbone: string | undefined, name: string) => {
     const p = config.probe;
     const steps = p.epochs * p.stepsPerEpoch;
-    // best/ only: checkpoints/ hold the training state (diffusion's FiLM unfolded), not a segmenter's backbone.
-    const backbone = backboneRun ? resolveBackbone(join(backboneRun, RUN_FILES.best), 'pretrained backbone') : undefined;
     const runConfig = await resolveTrainConfig({
-      train: train!, val: val!, name: probeRunName(arm, seed, training), seed, mode: training, preset: config.preset,
+      train: train!, val: val!, name, seed, mode: training, preset: config.preset,
       patch: p.patch, batch: p.batch, lr: p.lr, epochs: p.epochs, stepsPerEpoch: p.stepsPerEpoch, checkpointEvery: p.checkpointEvery,
       warmupSteps: Math.min(TRAIN_DEFAULTS.warmupSteps, Math.ceil(0.1 * steps)), spacingMm: config.spacingMm, augment: p.augment, slabProbability: p.slabs, overlap: p.overlap,
       ...(backbone ? { backbone } : {}), ...(options.threads ? { threads: options.threads } : {}),
     }, cache);
-    const done = readJson<TrainReport>(join(dir, RUN_FILES.report));
-    if (done?.status !== 'done') {
-      say(`train ${arm} seed ${seed} (${training}${backbone ? ', frozen pretrained backbone' : training === 'scratch' ? '' : ', frozen random backbone'}): ${steps} steps`);
-      const report = await timed(`train ${arm}`, () => trainRun(runConfig, dir, {
+    const dir = join(runDir, 'probe', name);
+    let report = readJson<TrainReport>(join(dir, RUN_FILES.report));
+    if (report?.status !== 'done') {
+      say(`train ${name} (${training}${backbone ? ', frozen pretrained backbone' : training === 'scratch' ? '' : ', frozen random backbone'}): ${steps} steps`);
+      report = await timed(`train ${arm}`, () => trainRun(runConfig, dir, {
         lockKind: 'compare', preparedCache: cache, onMessage: log, shouldStop: stopped, ...(options.provider ? { provider: options.provider } : {}),
-        onProgress: (q) => hooks.onProgress?.({ stage: `train ${arm} seed ${seed} ${training}`, step: q.step, steps: q.steps, loss: q.loss, etaSec: q.etaSec }),
+        onProgress: (q) => hooks.onProgress?.({ stage: `train ${name}`, step: q.step, steps: q.steps, loss: q.loss, etaSec: q.etaSec }),
       }));
-      if (report.status === 'stopped') return 'stopped';
     }
+    return { runConfig, dir, report };
+  };
+
+  const probeOf = async (arm: CompareArm, seed: number, training: ProbeMode | 'scratch', backboneRun: string | undefined): Promise<'stopped' | undefined> => {
+    const name = probeRunName(arm, seed, training);
+    const scoresPath = join(runDir, 'probe', name, COMPARE_FILES.testScores);
+    if (existsSync(scoresPath)) return undefined;
+    // best/ only: checkpoints/ hold the training state (diffusion's FiLM unfolded), not a segmenter's backbone.
+    const backbone = backboneRun ? resolveBackbone(join(backboneRun, RUN_FILES.best), 'pretrained backbone') : undefined;
+    const { runConfig, dir, report } = await headTraining(arm, seed, training, backbone, name);
+    if (report.status === 'stopped') return 'stopped';
     testCases ??= await Promise.all(test!.map((s) => prepareCached(s, runConfig.labels, runConfig.spacingMm, cache)));
     const cases = await timed(`test ${arm}`, () => scoreTestCases(runConfig, dir, testCases!, options));
     writeJsonAtomic(scoresPath, { format: 'anadiff-compare-test-scores', arm, seed, training, classNames: runConfig.classNames, cases });
     say(`test ${arm} seed ${seed} ${training}: mean Dice ${(cases.reduce((s, c) => s + c.meanDice, 0) / cases.length).toFixed(4)} over ${cases.length} case(s)`);
+    return undefined;
+  };
+
+  /**
+   * The probing timestep sweep (diffusion arms, first seed, first probe mode): the backbone with FiLM folded at each
+   * t, probed like the main run and judged by its best validation Dice only (the test set stays for t = 0).
+   */
+  const sweepOf = async (arm: CompareArm, seed: number, backboneRun: string): Promise<'stopped' | undefined> => {
+    const mode = config.probe.modes[0]!;
+    for (const t of config.probe.timesteps) {
+      const name = `${probeRunName(arm, seed, mode)}-t${t}`;
+      if (readJson<TrainReport>(join(runDir, 'probe', name, RUN_FILES.report))?.status === 'done') continue;
+      const { report } = await headTraining(arm, seed, mode, exportBackboneAt(backboneRun, t), name);
+      if (report.status === 'stopped') return 'stopped';
+      say(`sweep ${arm} seed ${seed} t=${t}: best validation Dice ${report.best?.meanDice.toFixed(4) ?? '-'}`);
+    }
     return undefined;
   };
 
@@ -295,6 +318,7 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
       for (const training of trainingsOf(arm, config.probe.modes)) {
         if ((await probeOf(arm, seed, training, backbone)) === 'stopped') { status = 'stopped'; break outer; }
       }
+      if (backbone && seed === config.seeds[0] && isDiffusionArm(arm) && (await sweepOf(arm, seed, backbone)) === 'stopped') { status = 'stopped'; break outer; }
     }
   }
   if (status === 'stopped') say(`stopped; rerun the same command to continue (finished runs are kept)`);
@@ -332,7 +356,16 @@ function writeReport(config: CompareConfig, runDir: string, seconds: Record<stri
       }
     }
   }
-  const report = { ...buildCompareReport(config, classNames, scores), losses, seconds };
+  const sweep: SweepPoint[] = [];
+  const seed = config.seeds[0]!, mode = config.probe.modes[0]!;
+  for (const arm of config.arms.filter(isDiffusionArm)) {
+    const at = (t: number): number | undefined => readJson<TrainReport>(join(runDir, 'probe', `${probeRunName(arm, seed, mode)}${t === 0 ? '' : `-t${t}`}`, RUN_FILES.report))?.best?.meanDice;
+    for (const t of config.probe.timesteps.length > 0 ? [0, ...config.probe.timesteps] : []) {
+      const dice = at(t);
+      if (dice !== undefined) sweep.push({ arm, seed, mode, t, validationDice: dice });
+    }
+  }
+  const report = { ...buildCompareReport(config, classNames, scores, sweep), losses, seconds };
   writeJsonAtomic(join(runDir, COMPARE_FILES.report), report);
   const replace = { overwrite: true };
   const plots = join(runDir, COMPARE_FILES.plots);

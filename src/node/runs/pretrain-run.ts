@@ -10,7 +10,7 @@
  * or stopped), so `anadiff train --backbone RUN` (which reads best/ first) loads it as it is. checkpoints/ keep the
  * full training state for --resume; segmentation refuses to load a diffusion training checkpoint (unfolded FiLM).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
@@ -19,7 +19,7 @@ import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
 import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
-import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
+import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint-store.js';
 import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type GuidanceConfig, type PretrainJob, type PretrainVolume } from '../engine/jobs/pretrain.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNiftiFile } from '../nifti/read-file.js';
@@ -151,25 +151,7 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
   const stopped = result.stoppedBy === 'cancelled';
 
   const latest = loadLatestCheckpoint(join(runDir, RUN_FILES.checkpoints));
-  let backbone: string | undefined;
-  if (latest) {
-    const bestDir = join(runDir, RUN_FILES.best);
-    mkdirSync(bestDir, { recursive: true });
-    const exported: Json = {
-      format: 'anadiff-pretrain-backbone', method: config.job.method, preset: config.job.preset, step: latest.manifest.step, input: '[0, 1]',
-      weights: config.job.ema !== undefined ? 'ema' : 'raw', ...(config.job.ema !== undefined ? { emaDecay: config.job.ema } : {}),
-      ...(config.job.method !== 'genesis' ? { filmFoldedAt: EXPORT_TIMESTEP } : {}),
-      ...(config.job.guidance && config.job.method === 'guided' ? { guidance: { ...config.job.guidance } } : {}),
-      // cond and both: the backbone read without coordinates, as probing reads it (foldNullCondition).
-      ...(config.job.method === 'guided' && config.job.guidance && isConditioned(config.job.guidance.mode) ? { conditionFoldedAt: 'null (zero coordinates)' } : {}),
-    };
-    const path = writeCheckpoint(bestDir, {
-      step: latest.manifest.step, tensors: pretrainedBackbone(config.job, latest.tensors), rng: latest.manifest.rng,
-      graphHash: latest.manifest.graphHash, config: exported, ...(latest.manifest.loss !== undefined ? { loss: latest.manifest.loss } : {}),
-    });
-    pruneCheckpoints(bestDir, 1);
-    backbone = join(RUN_FILES.best, path.slice(bestDir.length + 1));
-  }
+  const backbone = latest ? writeBackbone(runDir, RUN_FILES.best, config.job, latest, EXPORT_TIMESTEP) : undefined;
   if (stopped) say(`stopped at step ${result.step} (checkpoint written; continue with --resume ${runDir})`);
   const report: PretrainReport = {
     format: 'anadiff-pretrain-report', status: stopped ? 'stopped' : 'done', name: config.name, method: config.job.method,
@@ -179,4 +161,42 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
   writeJsonAtomic(join(runDir, RUN_FILES.report), report);
   say(`${report.status}: step ${report.step}/${config.steps}, loss ${report.lastLoss?.toFixed(4) ?? '-'}${backbone ? `, backbone ${join(runDir, backbone)}` : ''}`);
   return report;
+}
+
+const isDiffusion = (job: PretrainJob): boolean => job.method === 'diffusion' || job.method === 'guided';
+
+/**
+ * The backbone of a checkpoint, exported into `runDir/folder` (its one checkpoint, relative path returned): from the
+ * EMA when the job keeps one; a denoiser's FiLM folded at `timestep` and, for cond and both, at the null condition.
+ */
+function writeBackbone(runDir: string, folder: string, job: PretrainJob, latest: LoadedCheckpoint, timestep: number): string {
+  const dir = join(runDir, folder);
+  mkdirSync(dir, { recursive: true });
+  const exported: Json = {
+    format: 'anadiff-pretrain-backbone', method: job.method, preset: job.preset, step: latest.manifest.step, input: '[0, 1]',
+    weights: job.ema !== undefined ? 'ema' : 'raw', ...(job.ema !== undefined ? { emaDecay: job.ema } : {}),
+    ...(isDiffusion(job) ? { filmFoldedAt: timestep } : {}),
+    ...(job.guidance && job.method === 'guided' ? { guidance: { ...job.guidance } } : {}),
+    // cond and both: the backbone read without coordinates, as probing reads it (foldNullCondition).
+    ...(job.method === 'guided' && job.guidance && isConditioned(job.guidance.mode) ? { conditionFoldedAt: 'null (zero coordinates)' } : {}),
+  };
+  const path = writeCheckpoint(dir, {
+    step: latest.manifest.step, tensors: pretrainedBackbone(job, latest.tensors, timestep), rng: latest.manifest.rng,
+    graphHash: latest.manifest.graphHash, config: exported, ...(latest.manifest.loss !== undefined ? { loss: latest.manifest.loss } : {}),
+  });
+  pruneCheckpoints(dir, 1);
+  return join(folder, path.slice(dir.length + 1));
+}
+
+/**
+ * A finished diffusion or guided run's backbone with FiLM folded at `timestep` instead of 0 (`backbone-t<T>/`, the
+ * manifest path returned): the features of the clean image with the timestep embedding of t, for compare's sweep of
+ * the probing timestep (issue 11: t in {0, 5, 10, 25}, on validation data only).
+ */
+export function exportBackboneAt(runDir: string, timestep: number): string {
+  const config = JSON.parse(readFileSync(join(runDir, RUN_FILES.config), 'utf8')) as PretrainRunConfig;
+  if (!isDiffusion(config.job)) throw new Error(`${runDir}: a ${config.job.method} run has no timestep to fold`);
+  const latest = loadLatestCheckpoint(join(runDir, RUN_FILES.checkpoints));
+  if (!latest) throw new Error(`${runDir}: no checkpoint to export`);
+  return join(runDir, writeBackbone(runDir, `backbone-t${timestep}`, config.job, latest, timestep));
 }

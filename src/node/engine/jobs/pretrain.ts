@@ -243,9 +243,9 @@ export function pretrainProgramFrom(job: PretrainJob, volumes: readonly Pretrain
 /** Timestep at which a diffusion backbone is exported: the clean image, as probing reads it (issue 11). */
 export const EXPORT_TIMESTEP = 0;
 
-/** A denoiser's backbone as a plain FPN3d at the null condition (if conditioned), t = EXPORT_TIMESTEP, taking [0, 1]. */
-function foldedDenoiser(params: ReadonlyMap<string, Float32Array>, net: DiffusionNetConfig): Map<string, Float32Array> {
-  const atT = foldTimestep(params, net, EXPORT_TIMESTEP);
+/** A denoiser's backbone as a plain FPN3d at the null condition (if conditioned), FiLM at `timestep`, taking [0, 1]. */
+function foldedDenoiser(params: ReadonlyMap<string, Float32Array>, net: DiffusionNetConfig, timestep: number): Map<string, Float32Array> {
+  const atT = foldTimestep(params, net, timestep);
   return foldInputRange(net.inChannels > net.outChannels ? foldNullCondition(atT, net) : atT);
 }
 
@@ -262,7 +262,7 @@ function stemShape([channels, , ...kernel]: readonly number[], values: number): 
  * image channel), as probing reads the backbone without coordinates. Genesis and contrastive: the backbone as trained
  * (Genesis' reconstruction head and the contrastive projection head are dropped).
  */
-export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<string, NamedTensor>): Map<string, NamedTensor> {
+export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<string, NamedTensor>, timestep = EXPORT_TIMESTEP): Map<string, NamedTensor> {
   const tensors = job.ema !== undefined ? averagedWeights(checkpoint) : checkpoint;
   const shapes = new Map([...tensors].map(([name, t]) => [name, t.shape]));
   const params = new Map<string, Float32Array>();
@@ -271,7 +271,7 @@ export function pretrainedBackbone(job: PretrainJob, checkpoint: ReadonlyMap<str
     if (t.dtype !== 'F32') throw new JobError(`pretrain: ${name} is ${t.dtype}, expected F32`);
     params.set(name, t.data as Float32Array);
   }
-  const plain = job.method === 'diffusion' || job.method === 'guided' ? foldedDenoiser(params, diffusionNetOf(job)) : params;
+  const plain = job.method === 'diffusion' || job.method === 'guided' ? foldedDenoiser(params, diffusionNetOf(job), timestep) : params;
   const out = new Map<string, NamedTensor>();
   for (const [name, data] of plain) {
     if (!name.startsWith('backbone.')) continue;

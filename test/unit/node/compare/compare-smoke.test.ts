@@ -1,7 +1,8 @@
 // `anadiff compare --smoke`, the whole experiment chain on the phantom as CI runs it: every arm pretrains (where it
-// has pretraining), trains its head, scores the unseen test phantoms; each run's loss falls; the report, its tables
-// and figures are written. A first sitting with one arm is kept by the full run (nothing redone), and a rerun of a
-// finished compare changes no run. Bad command lines and configs are refused before any work.
+// has pretraining), trains its head, scores the unseen test phantoms; each run's loss falls; the diffusion arms' probing
+// timestep sweep; the report, its tables and figures are written. A first sitting with one arm is kept by the full run
+// (nothing redone), and a rerun of a finished compare changes no run. Bad command lines and configs are refused before
+// any work.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { EXIT } from '../../../../src/cli/command.js';
 import { COMPARE_ARMS } from '../../../../src/core/compare/arms.js';
 import { SMOKE_CONFIG } from '../../../../src/core/compare/config.js';
 import type { CompareOutcome } from '../../../../src/node/compare/compare-run.js';
+import { loadCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
+import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
 
 const root = mkdtempSync(join(tmpdir(), 'anadiff-compare-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));
@@ -60,8 +63,14 @@ test('compare --smoke: a first sitting with one arm, then every arm; each loss f
   assert.equal(r.losses.filter((l) => l.run.startsWith('pretrain/')).length, 5);
   assert.equal(r.losses.filter((l) => l.run.startsWith('probe/')).length, 7);
   for (const l of r.losses) assert.ok(l.fell, `${l.run}: ${l.first} -> ${l.last}`);
+  // The probing timestep sweep: each diffusion arm at t = 0 (its main probe) and t = 10, validation Dice only.
+  assert.deepEqual(r.timestepSweep.map((p) => `${p.arm}@${p.t}`), ['guided-aux@0', 'guided-aux@10', 'guided-cond@0', 'guided-cond@10', 'diffusion@0', 'diffusion@10']);
+  for (const p of r.timestepSweep) assert.ok(p.validationDice >= 0 && p.validationDice <= 1, `${p.arm}@${p.t}`);
+  const t10 = loadCheckpoint(resolveBackbone(join(dir, 'pretrain', 'diffusion-seed0', 'backbone-t10'))).manifest.config as { filmFoldedAt?: number };
+  assert.equal(t10.filmFoldedAt, 10, 'the sweep probes a backbone folded at t = 10');
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /Paired differences/);
+  assert.match(md, /Probing timestep .*\n\n\| arm \| t = 0 \| t = 10 \|/);
   for (const f of ['dice-nonlinear.svg', 'organs-nonlinear.svg', 'pretrain-loss.svg']) assert.match(readFileSync(join(dir, 'plots', f), 'utf8'), /^<svg[\s\S]*<\/svg>\n$/, f);
   assert.equal(existsSync(join(dir, 'run.lock')), false, 'the compare lock is released');
 
