@@ -1,8 +1,10 @@
-// The workbench's training side: New Training Run… and Compare Pretraining Methods… from the palette, the Runs tree (running, stopped, done with best
+// The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
 // Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
 // outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
 // and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
 // (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
+// Also from the palette: New Pretraining Run… (stop, resume), Train Coordinate Model…, and Compare Pretraining
+// Methods… on a workspace config (its report opens; the contributed schema marks a bad config in the editor).
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -217,6 +219,30 @@ export const tests: readonly E2eTest[] = [
         await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
       } finally {
         if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    name: 'Train Coordinate Model… from the palette: a coordinate run shows in the Runs tree and ends done',
+    timeoutMs: 300_000,
+    async run({ page, workbench, workspace, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: Train Coordinate Model');
+        await pickQuickInput(page, 'Phantom');
+        await pickQuickInput(page, 'Smoke test');
+        await showRunsView(page);
+        const row = runRow(page, /-coords/);
+        const done = await until('the coordinate run ends done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 240_000);
+        log(`tree: ${done.replace(/\s+/g, ' ')}`);
+        assert.match(done, /30\/30/);
+        const runDir = path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-coords'))!);
+        const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { format: string };
+        assert.equal(config.format, 'anadiff-coords-run');
+        assert.ok(existsSync(path.join(runDir, 'model.onnx')), 'the coordinate model is exported');
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
       }
     },
   },

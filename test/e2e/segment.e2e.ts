@@ -1,7 +1,7 @@
 // Segment Organs from the explorer, as a user does it: right-click a CT, pick the default model, watch the progress
 // notification, get `<name>_seg.nii.gz` on the CT's grid and the viewer with the overlay and the organ table (its
 // numbers checked against the written files, the model's confidence column present); a second right-click (here a
-// multi-selection) asks before overwriting.
+// multi-selection) asks before overwriting. Evaluate Segmentation… from the palette scores a label map against a reference.
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -221,6 +221,29 @@ export const tests: readonly E2eTest[] = [
       await workbench.runCommand('AnaDiff: Segment Organs');
       await title.filter({ hasText: `Segment ${SMALL_CT} with` }).waitFor({ timeout: 20_000 });
       await page.keyboard.press('Escape');
+    },
+  },
+  {
+    name: 'Evaluate Segmentation… from the palette: a prediction without the liver scores liver 0 and the mean 12/13 against the phantom\'s labels',
+    timeoutMs: 120_000,
+    async run({ page, workbench, workspace, skip }) {
+      if (!workspace.files.phantomSeg) return skip('no phantom label map in the workspace');
+      const reference = await readNiftiFile(workspace.files.phantomSeg);
+      const noLiver = Uint8Array.from(reference.data, (v) => (v === 6 ? 0 : v));
+      await writeNiftiFile(path.join(workspace.dir, 'no_liver_seg.nii.gz'), { dims: reference.dims, ijkToRas: reference.ijkToRas, data: noLiver });
+      await workbench.closeAllEditors();
+      await workbench.runCommand('AnaDiff: Evaluate Segmentation');
+      const row = (label: string): Locator => page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+      await row('no_liver_seg.nii.gz').click({ timeout: 30_000 });
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'the reference for no_liver_seg.nii.gz' }).waitFor({ timeout: 20_000 });
+      await row('phantom_ct_seg.nii.gz').click({ timeout: 20_000 });
+      const editor = page.locator('.editor-instance .monaco-editor .view-lines').first();
+      await page.locator('.tabs-container .tab', { hasText: 'Untitled' }).first().waitFor({ timeout: 60_000 });
+      const text = (await editor.innerText()).replace(/\u00a0/g, ' ');
+      assert.match(text, /# Evaluation: no_liver_seg\.nii\.gz against phantom_ct_seg\.nii\.gz/);
+      assert.match(text, /\| 6 liver \| 0\.0 \| n\/a \|/, 'the missing liver scores 0 with no HD95');
+      assert.match(text, /\| 1 spleen \| 100\.0 \| 0\.0 \|/);
+      assert.match(text, /\| \*\*mean\*\* \| \*\*92\.3\*\* \|/, '12 of 13 classes perfect');
     },
   },
 ];

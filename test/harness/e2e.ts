@@ -42,9 +42,9 @@ export async function runE2eTests(server: CodeServer, browser: Browser, workspac
       const workbench = createWorkbench(page);
       await workbench.ready();
       console.log(`    (workbench ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      // ANADIFF_E2E_TEST=text runs only the tests whose name contains it (while working on one test).
-      const only = process.env.ANADIFF_E2E_TEST;
-      for (const test of loaded.tests.filter((t) => !only || t.name.includes(only))) {
+      // ANADIFF_E2E_TEST=text[|text...] runs only the tests whose name contains one of them (while working on a test).
+      const only = process.env.ANADIFF_E2E_TEST?.split('|');
+      for (const test of loaded.tests.filter((t) => !only || only.some((o) => t.name.includes(o)))) {
         const outcome = await runOne(test, { page, workbench, workspace });
         counts[outcome] += 1;
       }

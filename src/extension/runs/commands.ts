@@ -1,5 +1,6 @@
 /**
- * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Compare
+ * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Train
+ * Coordinate Model…, Compare
  * Pretraining Methods… (compare-command.ts), Open Run Monitor, Stop Run,
  * Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs start only in trusted workspaces.
  */
@@ -55,6 +56,17 @@ export const PRETRAIN_LENGTHS = [
     args: ['--steps', '40', '--patch', '32x32x16', '--spacing', '6x6x6', '--checkpoint-every', '5'],
   },
   { label: 'Short: 300 steps', detail: 'the CLI\'s patch and spacing', args: ['--steps', '300'] },
+  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', args: ['--steps', '1000'] },
+] as const;
+
+/** Coordinate-model lengths (`anadiff coords train`; the first is the one-minute check that it and the monitor work). */
+export const COORDS_LENGTHS = [
+  {
+    label: 'Smoke test: 30 steps',
+    detail: '2 crop pairs of 32×32×32 per step, validated every 10 steps: about a minute on a CPU',
+    args: ['--steps', '30', '--pairs', '2', '--patch', '32x32x32', '--validate-every', '10', '--checkpoint-every', '10'],
+  },
+  { label: 'Short: 300 steps', detail: 'the CLI\'s crops (APE\'s, scaled to a CPU)', args: ['--steps', '300'] },
   { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', args: ['--steps', '1000'] },
 ] as const;
 
@@ -152,6 +164,24 @@ async function newPretrainingRun(deps: Deps): Promise<void> {
   startJob(deps, 'pretrain', runDir, args, folder.uri.fsPath);
 }
 
+async function newCoordinateRun(deps: Deps): Promise<void> {
+  if (!requireTrust()) return;
+  const target = runsTarget(deps);
+  if (!target) return;
+  const { root, folder } = target;
+  const dataArgs = await pickData('Train Coordinate Model (1/2): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped); the last one validates', 'Train on this folder');
+  if (!dataArgs) return;
+  const length = await vscode.window.showQuickPick(COORDS_LENGTHS.map((l) => ({ ...l })), { title: 'Train Coordinate Model (2/2): length (preset tiny)', placeHolder: 'Steps' });
+  if (!length) return;
+  const settings = loadRunsSettings();
+  const runDir = path.join(root, runFolderName('coords'));
+  const args = [
+    'coords', 'train', ...dataArgs, '--preset', 'tiny', ...length.args, '--name', 'coords',
+    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
+  ];
+  startJob(deps, 'coords', runDir, args, folder.uri.fsPath);
+}
+
 function startJob(deps: Deps, kind: string, runDir: string, args: readonly string[], cwd: string): void {
   deps.model.ensureRoot();
   const job = deps.jobs.start(kind, runDir, args, cwd);
@@ -241,6 +271,7 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('anadiff.runs.newTrainingRun', guard(() => newTrainingRun(deps))),
     vscode.commands.registerCommand('anadiff.runs.newPretrainingRun', guard(() => newPretrainingRun(deps))),
+    vscode.commands.registerCommand('anadiff.runs.newCoordinateRun', guard(() => newCoordinateRun(deps))),
     vscode.commands.registerCommand('anadiff.compare.run', guard(() => comparePretrainingMethods({ jobs: deps.jobs, requireTrust }))),
     vscode.commands.registerCommand('anadiff.runs.openMonitor', guard(async (arg) => {
       const runDir = await pickRun(deps, arg, undefined, 'Monitor which run?');

@@ -16,6 +16,7 @@ import { isNiftiName, segmentationFileName } from '../../core/viewer/siblings.js
 import { parseProgressLine } from '../../protocol/cli-progress.js';
 import { parseSegmentSummary, type SegmentSummary } from '../../protocol/segment-summary.js';
 import { cliPath, startCli, type CliChild } from '../jobs/cli-child.js';
+import { registerEvaluateCommand } from './evaluate-command.js';
 import type { ViewerApi } from '../viewer/index.js';
 import { segmentationModels, type ModelChoice } from './models.js';
 
@@ -48,7 +49,7 @@ export function registerSegmentCommand(context: vscode.ExtensionContext, viewer:
       return { kind: 'refused', message };
     }
   });
-  return [log, stopAll, command];
+  return [log, stopAll, command, registerEvaluateCommand(context, log)];
 }
 
 async function segmentOrgans(context: vscode.ExtensionContext, viewer: ViewerApi, log: vscode.LogOutputChannel, running: Set<CliChild>, uri: unknown, uris: unknown): Promise<SegmentCommandResult> {

@@ -318,7 +318,11 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
       for (const training of trainingsOf(arm, config.probe.modes)) {
         if ((await probeOf(arm, seed, training, backbone)) === 'stopped') { status = 'stopped'; break outer; }
       }
-      if (backbone && seed === config.seeds[0] && isDiffusionArm(arm) && (await sweepOf(arm, seed, backbone)) === 'stopped') { status = 'stopped'; break outer; }
+    }
+    // The sweep after the seed's main runs: the test table fills first, the validation-only sweep after it.
+    if (seed !== config.seeds[0]) continue;
+    for (const arm of arms.filter(isDiffusionArm)) {
+      if ((await sweepOf(arm, seed, join(runDir, 'pretrain', pretrainRunName(arm, seed)))) === 'stopped') { status = 'stopped'; break outer; }
     }
   }
   if (status === 'stopped') say(`stopped; rerun the same command to continue (finished runs are kept)`);
