@@ -8,6 +8,11 @@ import type { RunSummary } from '../core/runs/summary.js';
 /** The webview panel's view type (no serializer yet: the monitor does not come back after a window reload). */
 export const RUN_MONITOR_VIEW_TYPE = 'anadiff.runMonitor';
 
+/** What the monitor webview keeps with VS Code (setState) so a window reload restores the same runs. */
+export interface MonitorState {
+  readonly runIds: readonly string[];
+}
+
 /** Messages from the host to the monitor. */
 export type HostToMonitor =
   /**

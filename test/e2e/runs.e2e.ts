@@ -3,7 +3,7 @@
 // outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
 // and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
 // (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
-// Also from the palette: New Pretraining Run… (stop, resume), Train Coordinate Model…, and Compare Pretraining
+// Also from the palette: New Pretraining Run… (stop, resume; a run reattached after a window reload), Train Coordinate Model…, and Compare Pretraining
 // Methods… on a workspace config (its report opens; the contributed schema marks a bad config in the editor).
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -219,6 +219,53 @@ export const tests: readonly E2eTest[] = [
         await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
       } finally {
         if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    name: 'a run started from the palette survives a window reload: reattached in the tree, the status bar and the restored monitor, and Stop still reaches it',
+    timeoutMs: 300_000,
+    async run({ page, workbench, workspace, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('AnaDiff: New Pretraining Run');
+        await pickQuickInput(page, 'Models Genesis');
+        await pickQuickInput(page, 'Phantom');
+        await pickQuickInput(page, 'Full: 1000 steps');
+        await showRunsView(page);
+        const row = runRow(page, /-pretrain-genesis/);
+        await until('the run shows as running', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 90_000);
+        const runDir = path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-pretrain-genesis'))!);
+        const stepsDone = (): number => (existsSync(path.join(runDir, 'metrics.jsonl')) ? readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').length : 0);
+        const stepsBefore = await until('the run is training', async () => stepsDone(), (n) => n >= 2, 90_000);
+        await until('the monitor shows it', points(await workbench.webviewFrame(), 'chart-loss'), (n) => n >= 1, 30_000);
+
+        // (the explorer is shown before the reload: the workbench's readiness check looks for its rows)
+        await workbench.runCommand('View: Show Explorer');
+        await workbench.runCommand('Developer: Reload Window');
+        await workbench.ready();
+        // The monitor comes back with the run (the panel's serializer and the webview's state).
+        const monitor = await workbench.webviewFrame();
+        await until('the restored monitor shows the run', () => monitor.locator('.legend .run').count(), (n) => n === 1, 60_000);
+        const shownAfter = await until('and its loss curve', points(monitor, 'chart-loss'), (n) => n > 0, 30_000);
+        await until('the restored monitor gains points', points(monitor, 'chart-loss'), (n) => n > shownAfter, 60_000);
+        await showRunsView(page);
+        const after = runRow(page, /-pretrain-genesis/);
+        await until('after the reload the run shows as running', () => after.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
+        const item = page.locator('.statusbar-item', { hasText: path.basename(runDir) }).first();
+        await item.waitFor({ timeout: 30_000 });
+        await until('the run keeps training after the reload', async () => stepsDone(), (n) => n > stepsBefore + 2, 60_000);
+
+        await contextAction(page, after, 'Stop Run');
+        const stopped = await until('Stop reaches the reattached run', () => after.innerText({ timeout: 1_000 }), (t) => /stopped/.test(t), 120_000);
+        log(`tree: ${stopped.replace(/\s+/g, ' ')}`);
+        const report = JSON.parse(readFileSync(path.join(runDir, 'report.json'), 'utf8')) as { status: string; step: number };
+        assert.equal(report.status, 'stopped');
+        assert.ok(report.step < 1000 && report.step > stepsBefore, `stopped mid-run after the reload (step ${report.step})`);
+        await item.waitFor({ state: 'hidden', timeout: 30_000 });
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
       }
     },
   },

@@ -10,10 +10,11 @@ import uplotCss from 'uplot/dist/uPlot.min.css';
 import type { StepLine, ValidationLine } from '../../src/core/runs/metrics.js';
 import { alignCurves, type Curve } from '../../src/core/runs/align.js';
 import { describeRun, type RunSummary } from '../../src/core/runs/summary.js';
-import type { HostToMonitor, MonitorToHost } from '../../src/protocol/monitor.js';
+import type { HostToMonitor, MonitorState, MonitorToHost } from '../../src/protocol/monitor.js';
 
 interface VsCodeApi {
   postMessage(message: MonitorToHost): void;
+  setState(state: MonitorState): void;
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 const vscode = acquireVsCodeApi();
@@ -222,13 +223,15 @@ function renderTable(shown: ShownRun[]): void {
   }
 }
 
-// Appends can arrive once per step: draw at most once per frame.
+// Appends can arrive once per step: draw at most once per frame. The shown runs are kept with VS Code, so a window
+// reload brings the monitor back with them (the host's serializer reads the state).
 let pending = false;
 function schedule(): void {
   if (pending) return;
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
+    vscode.setState({ runIds: [...runs.keys()] });
     render();
   });
 }

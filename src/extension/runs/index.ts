@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeRun, type RunSummary } from '../../core/runs/summary.js';
 import { JobManager } from '../jobs/job-manager.js';
+import { RUN_MONITOR_VIEW_TYPE } from '../../protocol/monitor.js';
 import { registerRunCommands } from './commands.js';
+import { RunMonitorPanel } from './monitor-panel.js';
 import { RunsModel } from './runs-model.js';
 import { RUNS_VIEW_ID, RunsTreeProvider } from './runs-tree.js';
 
@@ -72,6 +74,9 @@ export function activateRuns(context: vscode.ExtensionContext): RunsApi {
     }),
     model.onDidChange(() => updateStatus()),
     ...registerRunCommands({ extensionUri: context.extensionUri, model, jobs }),
+    vscode.window.registerWebviewPanelSerializer(RUN_MONITOR_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel, state) => { RunMonitorPanel.revive(panel, context.extensionUri, model, state); },
+    }),
   );
   updateStatus();
   return { runsRoot: () => model.runsRoot, summaries: () => model.list().map((r) => r.summary) };

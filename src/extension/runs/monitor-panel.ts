@@ -1,11 +1,12 @@
 /**
  * The run monitor: one webview panel showing one or more runs overlaid (loss, learning rate, validation Dice per
  * organ, the latest Dice table). Open Monitor on another run adds it to the open panel. The host sends each run's
- * history once and then only the lines appended (RunsModel's deltas), after the webview says `ready`.
+ * history once and then only the lines appended (RunsModel's deltas), after the webview says `ready`. A window reload
+ * restores the panel with its runs (`revive`, from the webview's state).
  */
 import * as vscode from 'vscode';
 import { webviewHtml } from '../webview-html.js';
-import { RUN_MONITOR_VIEW_TYPE, type HostToMonitor, type MonitorToHost } from '../../protocol/monitor.js';
+import { RUN_MONITOR_VIEW_TYPE, type HostToMonitor, type MonitorState, type MonitorToHost } from '../../protocol/monitor.js';
 import type { RunChange, RunsModel } from './runs-model.js';
 
 export class RunMonitorPanel implements vscode.Disposable {
@@ -27,15 +28,30 @@ export class RunMonitorPanel implements vscode.Disposable {
 
   private readonly panel: vscode.WebviewPanel;
 
+  /**
+   * The monitor VS Code restores after a window reload (registered as the view type's serializer): the same panel,
+   * its webview reloaded, showing the runs its state names that still exist.
+   */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, model: RunsModel, state: unknown): RunMonitorPanel {
+    RunMonitorPanel.current?.dispose();
+    const monitor = new RunMonitorPanel(extensionUri, model, panel);
+    RunMonitorPanel.current = monitor;
+    const runIds = (state as Partial<MonitorState> | undefined)?.runIds;
+    for (const runDir of Array.isArray(runIds) ? runIds : []) {
+      if (typeof runDir !== 'string') continue;
+      model.refresh(runDir);
+      if (model.get(runDir)) monitor.add(runDir);
+    }
+    return monitor;
+  }
+
   private constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly model: RunsModel,
+    restored?: vscode.WebviewPanel,
   ) {
-    this.panel = vscode.window.createWebviewPanel(RUN_MONITOR_VIEW_TYPE, 'Run Monitor', vscode.ViewColumn.Active, {
-      enableScripts: true,
-      retainContextWhenHidden: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
-    });
+    this.panel = restored ?? vscode.window.createWebviewPanel(RUN_MONITOR_VIEW_TYPE, 'Run Monitor', vscode.ViewColumn.Active, monitorOptions(extensionUri));
+    this.panel.webview.options = monitorOptions(extensionUri);
     this.panel.webview.html = monitorHtml(this.panel.webview, extensionUri);
     this.disposables.push(
       this.panel.webview.onDidReceiveMessage((m: MonitorToHost) => this.onMessage(m)),
@@ -104,6 +120,14 @@ export class RunMonitorPanel implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }
+}
+
+function monitorOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    retainContextWhenHidden: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
 }
 
 /** CSP: the bundle and stylesheet by nonce (uPlot sets element styles through the CSSOM only). */

@@ -12,27 +12,20 @@
  *   RUN_DIR/probe/<arm>-seed<S>-<mode>/  segmentation run folders, plus test-scores.json
  *   RUN_DIR/report.json, report.md, plots/*.svg, compare.log
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ARM_DEFINITIONS, isDiffusionArm, pretrainRunName, probeRunName, trainingsOf, type CompareArm, type ProbeMode } from '../../core/compare/arms.js';
-import { CompareConfigError, parseCompareConfig, type CompareConfig, type DataSpec } from '../../core/compare/config.js';
-import { dicePerArmSvg, lossCurvesSvg, movingAverage, perOrganSvg } from '../../core/compare/plots.js';
-import { buildCompareReport, compareMarkdown, type CaseScore, type CompareReport, type RunScores, type SweepPoint } from '../../core/compare/report.js';
+import { CompareConfigError, parseCompareConfig, type CompareConfig } from '../../core/compare/config.js';
+import type { CaseScore } from '../../core/compare/report.js';
 import { dicePerClass } from '../../core/metrics/dice.js';
 import { labelVoxels, organsInView } from '../../core/metrics/generalization.js';
 import { oneCycle } from '../../core/optim/schedules.js';
-import { parseMetricsLine } from '../../core/runs/metrics.js';
-import type { CaseSource, ProviderChoice } from '../../protocol/engine.js';
-import { writeTextAtomic } from '../engine/atomic-write.js';
+import type { ProviderChoice } from '../../protocol/engine.js';
 import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
 import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
 import { defaultEma, oracleGuidance, PRETRAIN_OPTIMIZER, type PretrainJob } from '../engine/jobs/pretrain.js';
-import { listCts } from '../datasets/list-cts.js';
-import { coordsMapPathFor } from '../datasets/layouts.js';
 import { writeSynthCases } from '../synth/generate-files.js';
-import type { CtSource } from '../runs/coords-run.js';
 import { resolveBackbone } from '../runs/backbone.js';
-import { listLabelledCases } from '../runs/dataset-cases.js';
 import { inferenceModelOf, openSegmenter } from '../runs/inference.js';
 import { exportBackboneAt, pretrainRun, type PretrainReport, type PretrainRunConfig } from '../runs/pretrain-run.js';
 import { resolveTrainConfig, TRAIN_DEFAULTS } from '../runs/resolve-train.js';
@@ -40,8 +33,10 @@ import { jobOf, type TrainRunConfig } from '../runs/run-config.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
 import { withRunLock } from '../runs/run-lock.js';
 import { prepareCached, trainRun, type TrainReport } from '../runs/train-run.js';
+import { checkOracleCoords, checkTestUnseen, CompareError, ctSources, labelledSources } from './compare-data.js';
+import { COMPARE_FILES, readJson, writeReport, type CompareReportFile } from './compare-report.js';
 
-export const COMPARE_FILES = { config: 'compare.json', report: 'report.json', markdown: 'report.md', plots: 'plots', log: 'compare.log', testScores: 'test-scores.json' } as const;
+export { COMPARE_FILES, CompareError };
 
 export interface CompareOptions {
   readonly runDir: string;
@@ -59,24 +54,9 @@ export interface CompareHooks {
   readonly shouldStop?: () => boolean;
 }
 
-/** How far one run's training loss fell: mean of its first and of its last third of steps. */
-export interface LossFall {
-  readonly run: string;
-  readonly first: number;
-  readonly last: number;
-  readonly fell: boolean;
-}
-
 export interface CompareOutcome {
   readonly status: 'done' | 'stopped';
-  readonly report: CompareReport & { readonly losses: readonly LossFall[]; readonly seconds: Readonly<Record<string, number>> };
-}
-
-export class CompareError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CompareError';
-  }
+  readonly report: CompareReportFile;
 }
 
 /** The parts of a config that define the experiment: a folder's runs are only comparable under the same ones. */
@@ -94,75 +74,6 @@ function checkSameExperiment(runDir: string, config: CompareConfig): void {
   const changed = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   if (changed.length > 0) throw new CompareError(`${runDir} holds another experiment (${changed.join(', ')} differ from ${path}); give another --run-dir, or the same config (only arms and seeds may change between sittings)`);
 }
-
-const idOf = (baseDir: string, path: string): string => {
-  const rel = path.startsWith(`${baseDir}/`) ? path.slice(baseDir.length + 1) : path;
-  return rel.replace(/\.nii(\.gz)?$/i, '');
-};
-
-async function ctSources(specs: readonly DataSpec[], baseDir: string, say: (m: string) => void): Promise<CtSource[]> {
-  const out: CtSource[] = [];
-  for (const spec of specs) {
-    if ('phantom' in spec) out.push(...spec.phantom.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })));
-    else if ('dir' in spec) {
-      const cts = (await listCts(resolve(baseDir, spec.dir), (p, why) => say(`skipping ${p}: ${why}`))).slice(0, spec.take);
-      if (cts.length === 0) throw new CompareError(`data.pretrain: no CT under ${resolve(baseDir, spec.dir)}`);
-      out.push(...cts.map((p) => ({ id: idOf(baseDir, p), image: p })));
-    } else out.push({ id: spec.id ?? idOf(baseDir, resolve(baseDir, spec.image)), image: resolve(baseDir, spec.image) });
-  }
-  return out;
-}
-
-async function labelledSources(specs: readonly DataSpec[], baseDir: string, set: string): Promise<CaseSource[]> {
-  const out: CaseSource[] = [];
-  for (const spec of specs) {
-    if ('phantom' in spec) out.push(...spec.phantom.map((seed) => ({ id: `phantom-${seed}`, phantom: { seed } })));
-    else if ('dir' in spec) {
-      const cases = (await listLabelledCases(resolve(baseDir, spec.dir))).slice(0, spec.take);
-      out.push(...cases.map((c) => ('image' in c ? { ...c, id: idOf(baseDir, resolve(c.image)) } : c)));
-    } else {
-      if (spec.labels === undefined) throw new CompareError(`data.${set}: ${spec.image} needs "labels" (a labelled set)`);
-      out.push({ id: spec.id ?? idOf(baseDir, resolve(baseDir, spec.image)), image: resolve(baseDir, spec.image), labels: resolve(baseDir, spec.labels) });
-    }
-  }
-  return out;
-}
-
-/** A case's identity for the overlap check: the image file (real path) or the phantom seed. */
-const identity = (s: CtSource | CaseSource): string => ('phantom' in s ? `phantom:${s.phantom.seed ?? 1}` : realpathSync(s.image));
-
-/** The test set must be unseen: no test image is among the pretraining, probe training or validation images. */
-function checkTestUnseen(test: readonly CaseSource[], seen: readonly (CtSource | CaseSource)[]): void {
-  const used = new Set(seen.map(identity));
-  const leaked = test.filter((t) => used.has(identity(t)));
-  if (leaked.length > 0) throw new CompareError(`test case(s) ${leaked.map((t) => t.id).join(', ')} are also in a training set (pretrain, train or val): the test set must be unseen`);
-}
-
-/** Guided arms read the generator's coordinates beside every pretraining CT: all must be there before any work. */
-function checkOracleCoords(sources: readonly CtSource[]): void {
-  const missing = sources.filter((s) => 'image' in s && !existsSync(coordsMapPathFor(s.image)));
-  if (missing.length > 0) throw new CompareError(`the guided arms need oracle coordinates beside each pretraining CT; missing for ${missing.length} file(s), e.g. ${coordsMapPathFor((missing[0] as { image: string }).image)} (make the pretraining set with \`anadiff synth\`, or leave the guided arms out)`);
-}
-
-function lossesOf(runDir: string): number[] {
-  const path = join(runDir, RUN_FILES.metrics);
-  if (!existsSync(path)) return [];
-  const out: number[] = [];
-  for (const text of readFileSync(path, 'utf8').split('\n')) {
-    const line = parseMetricsLine(text);
-    if (line?.kind === 'step') out[line.step - 1] = line.loss;
-  }
-  return out.filter(Number.isFinite);
-}
-
-function lossFall(run: string, losses: readonly number[]): LossFall {
-  const third = Math.max(1, Math.floor(losses.length / 3));
-  const m = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const first = m(losses.slice(0, third)), last = m(losses.slice(-third));
-  return { run, first, last, fell: last < first };
-}
-
-const readJson = <T>(path: string): T | undefined => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined);
 
 /** Dice of one segmenter on every test case, each case's mean over its organs in view (>= 1 mL in the reference). */
 async function scoreTestCases(config: TrainRunConfig, runDir: string, test: readonly PreparedCase[], options: CompareOptions): Promise<CaseScore[]> {
@@ -328,61 +239,6 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
   if (status === 'stopped') say(`stopped; rerun the same command to continue (finished runs are kept)`);
   const report = writeReport(config, runDir, seconds);
   return { status, report };
-}
-
-/**
- * report.json, report.md and plots/ from every test-scores.json and metrics.jsonl in the folder (this sitting's and
- * earlier ones'), so the report always shows everything run so far.
- */
-function writeReport(config: CompareConfig, runDir: string, seconds: Record<string, number>): CompareOutcome['report'] {
-  const scores: RunScores[] = [];
-  let classNames: readonly string[] = [];
-  const losses: LossFall[] = [];
-  const pretrainCurves: { name: string; losses: number[] }[] = [];
-  for (const seed of config.seeds) {
-    for (const arm of config.arms) {
-      if (ARM_DEFINITIONS[arm].pretrain) {
-        const curve = lossesOf(join(runDir, 'pretrain', pretrainRunName(arm, seed)));
-        if (curve.length > 0) {
-          losses.push(lossFall(`pretrain/${pretrainRunName(arm, seed)}`, curve));
-          if (seed === config.seeds[0]) pretrainCurves.push({ name: arm, losses: movingAverage(curve, Math.max(1, Math.round(curve.length / 20))) });
-        }
-      }
-      for (const training of trainingsOf(arm, config.probe.modes)) {
-        const dir = join(runDir, 'probe', probeRunName(arm, seed, training));
-        const curve = lossesOf(dir);
-        if (curve.length > 0) losses.push(lossFall(`probe/${probeRunName(arm, seed, training)}`, curve));
-        const held = readJson<{ classNames: string[]; cases: CaseScore[] }>(join(dir, COMPARE_FILES.testScores));
-        if (held) {
-          classNames = held.classNames;
-          scores.push({ arm, seed, training, cases: held.cases });
-        }
-      }
-    }
-  }
-  const sweep: SweepPoint[] = [];
-  const seed = config.seeds[0]!, mode = config.probe.modes[0]!;
-  for (const arm of config.arms.filter(isDiffusionArm)) {
-    const at = (t: number): number | undefined => readJson<TrainReport>(join(runDir, 'probe', `${probeRunName(arm, seed, mode)}${t === 0 ? '' : `-t${t}`}`, RUN_FILES.report))?.best?.meanDice;
-    for (const t of config.probe.timesteps.length > 0 ? [0, ...config.probe.timesteps] : []) {
-      const dice = at(t);
-      if (dice !== undefined) sweep.push({ arm, seed, mode, t, validationDice: dice });
-    }
-  }
-  const report = { ...buildCompareReport(config, classNames, scores, sweep), losses, seconds };
-  writeJsonAtomic(join(runDir, COMPARE_FILES.report), report);
-  const replace = { overwrite: true };
-  const plots = join(runDir, COMPARE_FILES.plots);
-  mkdirSync(plots, { recursive: true });
-  for (const table of report.tables) {
-    writeTextAtomic(join(plots, `dice-${table.mode}.svg`), dicePerArmSvg(table, `${config.name}: test Dice per arm, ${table.mode} probing (mean +- sd over seeds)`), replace);
-    writeTextAtomic(join(plots, `organs-${table.mode}.svg`), perOrganSvg(table, classNames, `${config.name}: test Dice per organ, ${table.mode} probing`), replace);
-  }
-  writeTextAtomic(join(plots, 'pretrain-loss.svg'), lossCurvesSvg(pretrainCurves, `${config.name}: pretraining loss, seed ${config.seeds[0]} (moving average)`), replace);
-  const timing = Object.entries(seconds).map(([k, s]) => `${k} ${Math.round(s)} s`).join(', ');
-  const figures = [...report.tables.flatMap((t) => [`dice-${t.mode}.svg`, `organs-${t.mode}.svg`]), 'pretrain-loss.svg'].map((f) => `![${f}](${COMPARE_FILES.plots}/${f})`);
-  writeTextAtomic(join(runDir, COMPARE_FILES.markdown), `${compareMarkdown(report)}\n${timing ? `Wall time this sitting: ${timing}.\n\n` : ''}${figures.join('\n')}\n`, replace);
-  return report;
 }
 
 /** A compare config file: parsed and checked, with the folder its relative paths start from. */
