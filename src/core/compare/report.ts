@@ -75,7 +75,9 @@ function runsFor(all: readonly RunScores[], arm: CompareArm, mode: ProbeMode): R
   return all.filter((r) => r.arm === arm && r.training === training);
 }
 
-const scoresOf = (runs: readonly RunScores[]): ArmScores => new Map(runs.map((r) => [r.seed, new Map(r.cases.map((c) => [c.id, c.meanDice]))]));
+/** seed -> case -> mean Dice; a case with no organ in view (NaN) has nothing to compare and is left out. */
+const scoresOf = (runs: readonly RunScores[]): ArmScores =>
+  new Map(runs.map((r) => [r.seed, new Map(r.cases.filter((c) => Number.isFinite(c.meanDice)).map((c) => [c.id, c.meanDice]))]));
 
 function perOrgan(runs: readonly RunScores[], classNames: readonly string[]): Record<string, number> {
   return Object.fromEntries(classNames.map((name, k) => [name, mean(runs.flatMap((r) => r.cases.filter((c) => c.inView.includes(k)).map((c) => c.dice[k]!)))]));

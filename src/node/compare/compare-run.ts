@@ -72,7 +72,7 @@ function checkSameExperiment(runDir: string, config: CompareConfig): void {
   const held = parseCompareConfig(JSON.parse(readFileSync(path, 'utf8')), path);
   const a = experimentOf(held) as Record<string, unknown>, b = experimentOf(config) as Record<string, unknown>;
   const changed = Object.keys(a).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-  if (changed.length > 0) throw new CompareError(`${runDir} holds another experiment (${changed.join(', ')} differ from ${path}); give another --run-dir, or the same config (only arms and seeds may change between sittings)`);
+  if (changed.length > 0) throw new CompareError(`${runDir} holds another experiment (${changed.join(', ')} differ from ${path}); give another --run-dir, or the same config (only arms, seeds and probe.timesteps may change between sittings)`);
 }
 
 /** Dice of one segmenter on every test case, each case's mean over its organs in view (>= 1 mL in the reference). */
