@@ -296,7 +296,7 @@ export const tests: readonly E2eTest[] = [
   {
     name: 'Compare Pretraining Methods… runs a workspace experiment and opens its report; the schema flags a bad config in the editor',
     timeoutMs: 420_000,
-    async run({ page, workbench, workspace, log }) {
+    async run({ page, workbench, workspace, log, screenshot }) {
       // Two arms, a few steps: the palette path end to end (the whole chain of every arm is the CLI's --smoke test).
       const experiment = {
         ...SMOKE_CONFIG, name: 'palette', arms: ['diffusion', 'random'],
@@ -320,6 +320,7 @@ export const tests: readonly E2eTest[] = [
         const preview = await workbench.webviewFrame();
         await preview.locator('table').first().waitFor({ timeout: 30_000 });
         log(`report preview: ${(await preview.locator('h3').first().innerText()).trim()}`);
+        await screenshot('compare-report', { forDocs: true });
 
         // The contributed JSON schema: an unknown arm in a *.anadiff-compare.json file is marked in the editor.
         await workbench.closeAllEditors();
