@@ -323,6 +323,47 @@ class GuidedNet(DiffusionNet):
         return self.head(pyramid), self.aux(pyramid)
 
 
+PROJECTION_CHANNELS = 128  # contrastive-step.ts: vox2vec's projection width
+
+
+def weighted_batch_norm(x, w, bn):
+    """contrastive-step.ts's BatchNorm1d in training mode over the rows of weight 1 (biased variance, no running
+    statistics); `bn` only holds gamma and beta (proj.bn*.weight, .bias)."""
+    col = w[:, None]
+    n = w.sum() + 1e-12
+    mean = (x * col).sum(0, keepdim=True) / n
+    centred = x - mean
+    variance = (centred * centred * col).sum(0, keepdim=True) / n
+    return centred / torch.sqrt(variance + 1e-5) * bn.weight + bn.bias
+
+
+class ContrastiveNet(nn.Module):
+    """vox2vec's step (src/core/pretrain/contrastive-step.ts): the FPN3d backbone on every crop of the step; each
+    sampled voxel's features of every level (read at index >> l) concatenated; the projection head proj.* (Linear -
+    BN - ReLU - Linear - BN - ReLU - Linear, 128 wide) per view, L2-normalised; symmetric InfoNCE at tau 0.1."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c = PROJECTION_CHANNELS
+        self.backbone = FPN3d(cfg)
+        width = sum(cfg['channels'] * 2 ** l for l in range(cfg['levels']))
+        self.proj = nn.ModuleDict({'fc1': nn.Linear(width, c), 'bn1': nn.BatchNorm1d(c, track_running_stats=False),
+                                   'fc2': nn.Linear(c, c), 'bn2': nn.BatchNorm1d(c, track_running_stats=False),
+                                   'fc3': nn.Linear(c, c)})
+
+    def project(self, x, w):
+        p = self.proj
+        h = F.relu(weighted_batch_norm(p['fc1'](x), w, p['bn1']))
+        h = F.relu(weighted_batch_norm(p['fc2'](h), w, p['bn2']))
+        return F.normalize(p['fc3'](h), dim=1)
+
+    def forward(self, image, idx, weights):
+        """idx: per view, per level, rows of that level's channels-last map flattened over the batch."""
+        rows = [level.permute(0, 2, 3, 4, 1).reshape(-1, level.shape[1]) for level in self.backbone(image)]
+        z1, z2 = (self.project(torch.cat([rows[l][i] for l, i in enumerate(view)], 1), weights) for view in idx)
+        return info_nce(z1, z2, weights, 0.1)
+
+
 def build_net(cfg):
     if cfg['net'] == 'unet':
         return UNet3d(cfg)
@@ -545,11 +586,28 @@ def pretrain_net(method, cfg):
         return DiffusionNet(cfg)
     if method == 'guided':
         return GuidedNet(cfg)
+    if method == 'contrastive':
+        return ContrastiveNet(cfg)
     return build_net(cfg)
+
+
+def contrastive_indices(batch, positives, patch, levels, device):
+    """Per view, per level, the rows anadiff's sampler gives (contrastive.ts levelIndex) for `positives` random voxels
+    of each pair's crops: view 1 reads crop p, view 2 crop batch + p."""
+    pi, pj, pk = patch
+    pair = torch.arange(batch, device=device).repeat_interleave(positives)
+    views = []
+    for view in (0, 1):
+        x, y, z = (torch.randint(0, n, pair.shape, device=device) for n in (pi, pj, pk))
+        crop = view * batch + pair
+        views.append([crop * (pi >> l) * (pj >> l) * (pk >> l) + (x >> l) + (pi >> l) * ((y >> l) + (pj >> l) * (z >> l))
+                      for l in range(levels)])
+    return views
 
 
 def pretrain_loss(args, cfg, net, device):
     """The method's loss as a closure over one fixed batch; diffusion and guided draw t and the noise on every call.
+    contrastive: `batch` crop pairs with `positives` random slots each, all filled (the sampling is the host's part).
     guided: coordinates uniform in [-2, 2] and an all-body mask, as the anadiff side's volume has them."""
     pi, pj, pk = (int(v) for v in args.patch.split('x'))
     shape = (args.batch, 1, pk, pj, pi)
@@ -557,6 +615,11 @@ def pretrain_loss(args, cfg, net, device):
     if args.method == 'genesis':
         target = torch.rand(shape, device=device)
         return lambda: F.mse_loss(torch.sigmoid(net(x0)), target)
+    if args.method == 'contrastive':
+        crops = torch.rand((2 * args.batch, 1, pk, pj, pi), device=device)
+        idx = contrastive_indices(args.batch, args.positives, (pi, pj, pk), cfg['levels'], device)
+        weights = torch.ones(args.batch * args.positives, device=device)
+        return lambda: net(crops, idx, weights)
     abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, device=device), 0)
     coords = 4 * torch.rand((args.batch, COORD_CHANNELS, pk, pj, pi), device=device) - 2
     mask = torch.ones(shape, device=device)
@@ -579,7 +642,7 @@ def run_pretrain_bench(args):
     """One pretraining step as `anadiff pretrain` takes it (bench pretrain's peer): AdamW (wd 1e-6), gradient clipping
     at norm 1, then with --ema the weights' EMA. diffusion: t uniform, q-sample with the linear DDPM schedule (T 1000),
     epsilon MSE; guided (aux): the same plus w * the aux head's masked coordinate MSE; genesis: sigmoid of the FPN3d
-    segmenter with an FPN head, MSE to a target patch."""
+    segmenter with an FPN head, MSE to a target patch; contrastive: vox2vec's InfoNCE (ContrastiveNet)."""
     torch.manual_seed(0)
     device = torch.device(args.device)
     if args.device == 'cpu':
@@ -822,8 +885,9 @@ def main(argv):
     nce.add_argument('--out', required=True)
     nce.add_argument('--tau', type=float, default=0.1)
     pb = sub.add_parser('pretrain-bench')
-    pb.add_argument('--method', choices=['diffusion', 'guided', 'genesis'], required=True)
-    pb.add_argument('--config', required=True, help='JSON network config (diffusionPresetConfig or genesisNetConfig)')
+    pb.add_argument('--method', choices=['diffusion', 'guided', 'genesis', 'contrastive'], required=True)
+    pb.add_argument('--config', required=True, help='JSON network config (diffusionPresetConfig, genesisNetConfig or contrastiveNetConfig)')
+    pb.add_argument('--positives', type=int, default=1024, help='contrastive: positive slots per crop pair')
     pb.add_argument('--guidance-weight', type=float, default=1.0, help='guided (aux): w of the coordinate MSE')
     pb.add_argument('--ema', type=float, default=None, help="decay of the weights' EMA (default none)")
     pb.add_argument('--patch', default='64x64x32', help='IxJxK')
