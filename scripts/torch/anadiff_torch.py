@@ -2,11 +2,12 @@
 """PyTorch peer of anadiff's networks: the same UNet and FPN3d, parameter names equal to anadiff's module paths.
 
 Standalone on purpose: it needs only `torch` (no safetensors, no numpy), so it runs on a GPU machine with no network
-and no Node. Seven modes:
+and no Node. Eight modes:
 
   bench      time a training step (or inference) and print ONE JSON line {"median_ms", "peak_rss_mb", ...}
   conv       time forward, dX and dW of one 3x3x3 conv layer with aten's kernels (anadiff bench conv's peer)
   infer      time MONAI-style sliding-window inference over a raw float32 volume (anadiff bench infer's peer)
+  pretrain-bench  time one pretraining step of a method, its optimizer and EMA (anadiff bench pretrain's peer)
   reference  load weights + a batch from safetensors, write forward output, loss, parameter gradients and the
              parameters after K AdamW steps to a safetensors file (anadiff's reference test compares them)
   ape-loss   APE's coordinate loss (torch.cdist, MSE) and its gradients for the embeddings, in float64
@@ -224,11 +225,11 @@ class FPN3d(nn.Module):
 class LinearHead(nn.Module):
     """vox2vec linear head: a 1x1 conv per level, summed top-down after nearest x2 upsampling."""
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, out_channels=None):
         super().__init__()
         self.levels = cfg['levels']
         for i in range(self.levels):
-            self.add_module(f'level{i}', nn.Conv3d(cfg['channels'] * 2 ** i, cfg['outChannels'], 1))
+            self.add_module(f'level{i}', nn.Conv3d(cfg['channels'] * 2 ** i, out_channels or cfg['outChannels'], 1))
 
     def forward(self, pyramid):
         y = getattr(self, f'level{self.levels - 1}')(pyramid[self.levels - 1])
@@ -297,9 +298,70 @@ class DiffusionNet(nn.Module):
         self.backbone = FPN3d(cfg, cond_dim=t)
         self.head = FPNHead(cfg)
 
-    def forward(self, xt, temb):
+    def features(self, xt, temb):
+        """The backbone's pyramid (finest first) for x_t at the timestep embedding temb."""
         cond = F.silu(self.temb['fc2'](F.silu(self.temb['fc1'](temb))))
-        return self.head(self.backbone(xt, cond))
+        return self.backbone(xt, cond)
+
+    def forward(self, xt, temb):
+        return self.head(self.features(xt, temb))
+
+
+COORD_CHANNELS = 3  # guided-step.ts: the coordinate maps (x, y, z) the aux head regresses
+
+
+class GuidedNet(DiffusionNet):
+    """Guided diffusion's aux mode (src/core/diffusion/guided-step.ts): the denoiser plus `aux.*`, a linear head on the
+    same pyramid regressing the body-part coordinates; returns (epsilon, coordinates)."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        self.aux = LinearHead(cfg, COORD_CHANNELS)
+
+    def forward(self, xt, temb):
+        pyramid = self.features(xt, temb)
+        return self.head(pyramid), self.aux(pyramid)
+
+
+PROJECTION_CHANNELS = 128  # contrastive-step.ts: vox2vec's projection width
+
+
+def weighted_batch_norm(x, w, bn):
+    """contrastive-step.ts's BatchNorm1d in training mode over the rows of weight 1 (biased variance, no running
+    statistics); `bn` only holds gamma and beta (proj.bn*.weight, .bias)."""
+    col = w[:, None]
+    n = w.sum() + 1e-12
+    mean = (x * col).sum(0, keepdim=True) / n
+    centred = x - mean
+    variance = (centred * centred * col).sum(0, keepdim=True) / n
+    return centred / torch.sqrt(variance + 1e-5) * bn.weight + bn.bias
+
+
+class ContrastiveNet(nn.Module):
+    """vox2vec's step (src/core/pretrain/contrastive-step.ts): the FPN3d backbone on every crop of the step; each
+    sampled voxel's features of every level (read at index >> l) concatenated; the projection head proj.* (Linear -
+    BN - ReLU - Linear - BN - ReLU - Linear, 128 wide) per view, L2-normalised; symmetric InfoNCE at tau 0.1."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        c = PROJECTION_CHANNELS
+        self.backbone = FPN3d(cfg)
+        width = sum(cfg['channels'] * 2 ** l for l in range(cfg['levels']))
+        self.proj = nn.ModuleDict({'fc1': nn.Linear(width, c), 'bn1': nn.BatchNorm1d(c, track_running_stats=False),
+                                   'fc2': nn.Linear(c, c), 'bn2': nn.BatchNorm1d(c, track_running_stats=False),
+                                   'fc3': nn.Linear(c, c)})
+
+    def project(self, x, w):
+        p = self.proj
+        h = F.relu(weighted_batch_norm(p['fc1'](x), w, p['bn1']))
+        h = F.relu(weighted_batch_norm(p['fc2'](h), w, p['bn2']))
+        return F.normalize(p['fc3'](h), dim=1)
+
+    def forward(self, image, idx, weights):
+        """idx: per view, per level, rows of that level's channels-last map flattened over the batch."""
+        rows = [level.permute(0, 2, 3, 4, 1).reshape(-1, level.shape[1]) for level in self.backbone(image)]
+        z1, z2 = (self.project(torch.cat([rows[l][i] for l, i in enumerate(view)], 1), weights) for view in idx)
+        return info_nce(z1, z2, weights, 0.1)
 
 
 def build_net(cfg):
@@ -495,36 +557,110 @@ def timestep_embedding(t, dim, max_period=10000):
     return torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
 
 
+def masked_mse(pred, target, mask):
+    """anadiff's mseLoss with a mask (ops/losses.ts): the masked squares' sum over the mask's count across pred's channels."""
+    sq = (pred - target) ** 2
+    return (sq * mask).sum() / (mask.expand_as(sq).sum() + 1e-12)
+
+
+class Ema:
+    """anadiff's weight EMA (src/core/optim/ema.ts), updated after every optimizer step: ema = d_t ema + (1 - d_t) p,
+    d_t = min(decay, (1 + step) / (10 + step)), starting from the initial weights."""
+
+    def __init__(self, params, decay):
+        self.params = list(params)
+        self.decay = decay
+        self.step = 0
+        self.shadow = [p.detach().clone() for p in self.params]
+
+    @torch.no_grad()
+    def update(self):
+        self.step += 1
+        d = min(self.decay, (1 + self.step) / (10 + self.step))
+        torch._foreach_mul_(self.shadow, d)
+        torch._foreach_add_(self.shadow, self.params, alpha=1 - d)
+
+
+def pretrain_net(method, cfg):
+    if method == 'diffusion':
+        return DiffusionNet(cfg)
+    if method == 'guided':
+        return GuidedNet(cfg)
+    if method == 'contrastive':
+        return ContrastiveNet(cfg)
+    return build_net(cfg)
+
+
+def contrastive_indices(batch, positives, patch, levels, device):
+    """Per view, per level, the rows anadiff's sampler gives (contrastive.ts levelIndex) for `positives` random voxels
+    of each pair's crops: view 1 reads crop p, view 2 crop batch + p."""
+    pi, pj, pk = patch
+    pair = torch.arange(batch, device=device).repeat_interleave(positives)
+    views = []
+    for view in (0, 1):
+        x, y, z = (torch.randint(0, n, pair.shape, device=device) for n in (pi, pj, pk))
+        crop = view * batch + pair
+        views.append([crop * (pi >> l) * (pj >> l) * (pk >> l) + (x >> l) + (pi >> l) * ((y >> l) + (pj >> l) * (z >> l))
+                      for l in range(levels)])
+    return views
+
+
+def pretrain_loss(args, cfg, net, device):
+    """The method's loss as a closure over one fixed batch; diffusion and guided draw t and the noise on every call.
+    contrastive: `batch` crop pairs with `positives` random slots each, all filled (the sampling is the host's part).
+    guided: coordinates uniform in [-2, 2] and an all-body mask, as the anadiff side's volume has them."""
+    pi, pj, pk = (int(v) for v in args.patch.split('x'))
+    shape = (args.batch, 1, pk, pj, pi)
+    x0 = torch.rand(shape, device=device)
+    if args.method == 'genesis':
+        target = torch.rand(shape, device=device)
+        return lambda: F.mse_loss(torch.sigmoid(net(x0)), target)
+    if args.method == 'contrastive':
+        crops = torch.rand((2 * args.batch, 1, pk, pj, pi), device=device)
+        idx = contrastive_indices(args.batch, args.positives, (pi, pj, pk), cfg['levels'], device)
+        weights = torch.ones(args.batch * args.positives, device=device)
+        return lambda: net(crops, idx, weights)
+    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, device=device), 0)
+    coords = 4 * torch.rand((args.batch, COORD_CHANNELS, pk, pj, pi), device=device) - 2
+    mask = torch.ones(shape, device=device)
+
+    def loss():
+        t = torch.randint(0, 1000, (args.batch,), device=device)
+        noise = torch.randn(shape, device=device)
+        a = abar[t].view(-1, 1, 1, 1, 1)
+        xt = a.sqrt() * (2 * x0 - 1) + (1 - a).sqrt() * noise
+        temb = timestep_embedding(t, cfg['timeChannels'])
+        if args.method == 'diffusion':
+            return F.mse_loss(net(xt, temb), noise)
+        eps, coords_hat = net(xt, temb)
+        return F.mse_loss(eps, noise) + args.guidance_weight * masked_mse(coords_hat, coords, mask)
+
+    return loss
+
+
 def run_pretrain_bench(args):
     """One pretraining step as `anadiff pretrain` takes it (bench pretrain's peer): AdamW (wd 1e-6), gradient clipping
-    at norm 1. diffusion: t uniform, q-sample with the linear DDPM schedule (T 1000), epsilon MSE; genesis: sigmoid of
-    the FPN3d segmenter with an FPN head, MSE to a target patch."""
+    at norm 1, then with --ema the weights' EMA. diffusion: t uniform, q-sample with the linear DDPM schedule (T 1000),
+    epsilon MSE; guided (aux): the same plus w * the aux head's masked coordinate MSE; genesis: sigmoid of the FPN3d
+    segmenter with an FPN head, MSE to a target patch; contrastive: vox2vec's InfoNCE (ContrastiveNet)."""
     torch.manual_seed(0)
     device = torch.device(args.device)
     if args.device == 'cpu':
         torch.set_num_threads(args.threads)
     cfg = json.loads(args.config)
-    pi, pj, pk = (int(v) for v in args.patch.split('x'))
-    shape = (args.batch, 1, pk, pj, pi)
-    net = (DiffusionNet(cfg) if args.method == 'diffusion' else build_net(cfg)).to(device)
+    net = pretrain_net(args.method, cfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=3e-4, weight_decay=1e-6)
-    x0 = torch.rand(shape, device=device)
-    target = torch.rand(shape, device=device)
-    abar = torch.cumprod(1 - torch.linspace(1e-4, 0.02, 1000, device=device), 0)
+    ema = Ema(net.parameters(), args.ema) if args.ema is not None else None
+    loss_of_batch = pretrain_loss(args, cfg, net, device)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        if args.method == 'diffusion':
-            t = torch.randint(0, 1000, (args.batch,), device=device)
-            noise = torch.randn(shape, device=device)
-            a = abar[t].view(-1, 1, 1, 1, 1)
-            xt = a.sqrt() * (2 * x0 - 1) + (1 - a).sqrt() * noise
-            loss = F.mse_loss(net(xt, timestep_embedding(t, cfg['timeChannels'])), noise)
-        else:
-            loss = F.mse_loss(torch.sigmoid(net(x0)), target)
+        loss = loss_of_batch()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            ema.update()
         return loss
 
     median, loss = time_steps(step, device, args.warmup, args.steps)
@@ -749,8 +885,11 @@ def main(argv):
     nce.add_argument('--out', required=True)
     nce.add_argument('--tau', type=float, default=0.1)
     pb = sub.add_parser('pretrain-bench')
-    pb.add_argument('--method', choices=['diffusion', 'genesis'], required=True)
-    pb.add_argument('--config', required=True, help='JSON network config (diffusionPresetConfig or genesisNetConfig)')
+    pb.add_argument('--method', choices=['diffusion', 'guided', 'genesis', 'contrastive'], required=True)
+    pb.add_argument('--config', required=True, help='JSON network config (diffusionPresetConfig, genesisNetConfig or contrastiveNetConfig)')
+    pb.add_argument('--positives', type=int, default=1024, help='contrastive: positive slots per crop pair')
+    pb.add_argument('--guidance-weight', type=float, default=1.0, help='guided (aux): w of the coordinate MSE')
+    pb.add_argument('--ema', type=float, default=None, help="decay of the weights' EMA (default none)")
     pb.add_argument('--patch', default='64x64x32', help='IxJxK')
     pb.add_argument('--batch', type=int, default=2)
     pb.add_argument('--steps', type=int, default=8)

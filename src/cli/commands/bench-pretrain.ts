@@ -6,8 +6,9 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { createRng, fillUniform } from '../../core/random/rng.js';
-import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, diffusionNetOf, genesisNetOf, pretrainProgramFrom, type PretrainJob, type PretrainMethod } from '../../node/engine/jobs/pretrain.js';
+import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, DEFAULT_EMA, contrastiveNetOf, defaultEma, diffusionNetOf, genesisNetOf, oracleGuidance, pretrainProgramFrom, type PretrainJob, type PretrainMethod, type PretrainVolume } from '../../node/engine/jobs/pretrain.js';
 import { ortTensorOf } from '../../node/engine/ort-tensors.js';
 import { createSession } from '../../node/engine/providers.js';
 import { median, round } from '../../node/bench/stats.js';
@@ -18,10 +19,13 @@ import type * as ort from 'onnxruntime-node';
 
 const usage = `usage: anadiff bench pretrain [options]
 
-Times one step of \`anadiff pretrain\` (its own step graph and batch: forward, loss, backward, AdamW with clipping, one
-onnxruntime session run) and the same network and loss in PyTorch, each in its own process; prints both medians,
-the ratio (anadiff / pytorch) and each side's peak RSS. The host's batch preparation (patch, noise or corruption) is
-timed apart and not in the ratio: PyTorch's side draws its noise on the device.
+Times one step of \`anadiff pretrain\` with its defaults (its own step graph and batch: forward, loss, backward, AdamW
+with clipping, the weights' EMA for diffusion and guided (decay ${DEFAULT_EMA}), one onnxruntime session run) and the same
+network, loss, optimizer and EMA in PyTorch, each in its own process; prints both medians, the ratio
+(anadiff / pytorch) and each side's peak RSS. guided is its aux mode (the coordinate head, weight 1, the coordinates
+of a random volume); contrastive is vox2vec's step on B crop pairs with ${VOX2VEC_POSITIVES} positives each. The host's batch
+preparation (patch, noise, corruption or crop pairs) is timed apart and not in the ratio: PyTorch's side draws its
+noise on the device and reuses one set of crops and random voxel indices.
 
   --method ${PRETRAIN_METHODS.join('|')}  (default diffusion)
   --preset tiny|small   the backbone preset (default small)
@@ -36,22 +40,42 @@ interface Side {
   readonly [extra: string]: unknown;
 }
 
-const METHODS_WITH_PEER: readonly PretrainMethod[] = ['diffusion', 'genesis'];
+/** Guided is benched in its aux mode (the coordinate head) at pretrain's default weight. */
+const BENCH_GUIDANCE = oracleGuidance('aux', 1);
 
+/** The job `anadiff pretrain` runs by default for `method`, EMA included where it has one by default. */
 function benchJob(method: PretrainMethod, preset: 'tiny' | 'small', patch: readonly [number, number, number], batch: number): PretrainJob {
+  const ema = defaultEma(method);
   return {
     kind: 'pretrain', method, preset, patch, batch, optimizer: PRETRAIN_OPTIMIZER,
     schedule: { kind: 'constant', lr: 3e-4 },
+    ...(method === 'guided' ? { guidance: BENCH_GUIDANCE } : {}),
+    ...(ema !== undefined ? { ema } : {}),
   };
 }
 
-/** The anadiff side: the pretraining job's program on a random [0, 1] volume twice the patch, timed per session run. */
-async function anadiffSide(job: PretrainJob, o: { steps: number; warmup: number; threads: number; device: 'cpu' | 'cuda' }): Promise<Side> {
+/**
+ * A random CT twice the patch: intensities uniform in [0, 1], all body, 1 mm voxels (contrastive's crops overlap, so
+ * its pairs share positives); guided's coordinates uniform in [-2, 2] (an abdomen's standardised range, guided-step.ts).
+ */
+function benchVolume(job: PretrainJob): PretrainVolume {
   const dims = [job.patch[0] * 2, job.patch[1] * 2, job.patch[2] * 2] as const;
-  const image = new Float32Array(dims[0] * dims[1] * dims[2]);
+  const voxels = dims[0] * dims[1] * dims[2];
+  const image = new Float32Array(voxels);
   fillUniform(createRng(0, 1), image);
+  const body = new Uint8Array(voxels).fill(1);
+  if (job.method === 'contrastive') return { dims: [...dims], image, body, spacingMm: [1, 1, 1] };
+  if (job.method !== 'guided') return { dims: [...dims], image };
+  const coords = new Float32Array(3 * voxels);
+  fillUniform(createRng(0, 3), coords, -2, 2);
+  return { dims: [...dims], image, coords, body };
+}
+
+/** The anadiff side: the pretraining job's program on benchVolume, timed per session run. */
+async function anadiffSide(job: PretrainJob, o: { steps: number; warmup: number; threads: number; device: 'cpu' | 'cuda' }): Promise<Side> {
+  const volume = benchVolume(job);
   const t0 = performance.now();
-  const program = pretrainProgramFrom(job, [{ dims: [...dims], image }]);
+  const program = pretrainProgramFrom(job, [volume]);
   const buildMs = performance.now() - t0;
   let session: ort.InferenceSession;
   try {
@@ -89,6 +113,23 @@ async function anadiffSide(job: PretrainJob, o: { steps: number; warmup: number;
   };
 }
 
+/** The network the job trains, as the peer builds it. */
+function netOf(job: PretrainJob): object {
+  if (job.method === 'genesis') return genesisNetOf(job);
+  if (job.method === 'contrastive') return contrastiveNetOf(job);
+  return diffusionNetOf(job);
+}
+
+/**
+ * The peer's flags that say which step to build: the job's network, guided's weight, contrastive's positives per
+ * pair, the EMA where the job has one.
+ */
+function peerMethodArgs(job: PretrainJob): string[] {
+  const weight = job.guidance && 'weight' in job.guidance ? ['--guidance-weight', String(job.guidance.weight)] : [];
+  const positives = job.method === 'contrastive' ? ['--positives', String(job.positives ?? VOX2VEC_POSITIVES)] : [];
+  return ['--config', JSON.stringify(netOf(job)), ...weight, ...positives, ...(job.ema !== undefined ? ['--ema', String(job.ema)] : [])];
+}
+
 async function run(argv: readonly string[]): Promise<number> {
   const { values } = parseArgs({
     args: [...argv],
@@ -112,21 +153,18 @@ async function run(argv: readonly string[]): Promise<number> {
   const steps = positiveIntOption('steps', values.steps) ?? 8;
   const warmup = values.warmup === '0' ? 0 : positiveIntOption('warmup', values.warmup) ?? 2;
   const threads = positiveIntOption('threads', values.threads) ?? availableParallelism();
-  if (!METHODS_WITH_PEER.includes(method)) throw new UsageError(`bench pretrain: no PyTorch peer for --method ${method} yet (${METHODS_WITH_PEER.join(', ')})`);
   const job = benchJob(method, preset, patch, batch);
   if (values.child) {
     console.log(JSON.stringify(await anadiffSide(job, { steps, warmup, threads, device })));
     return 0;
   }
-  // Validate the job (patch multiples) here, before either child starts.
-  const net = method === 'diffusion' ? diffusionNetOf(job) : genesisNetOf(job);
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) };
   const common = ['--method', method, '--preset', preset, '--patch', patch.join('x'), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--device', device];
   const cli = resolve(process.argv[1] ?? '');
   const anadiff = only === 'pytorch' ? undefined : runTimedSide<Side>('bench pretrain', 'anadiff', process.execPath, [...process.execArgv, cli, 'bench', 'pretrain', ...common, '--child'], env);
   const pytorch = only === 'anadiff' ? undefined
     : runTimedSide<Side>('bench pretrain', 'pytorch', findPython('bench pretrain', 'torch', values.python), [peerScriptPath('anadiff_torch.py'), 'pretrain-bench',
-      '--method', method, '--config', JSON.stringify(net), '--patch', patch.join('x'), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--device', device], env);
+      '--method', method, ...peerMethodArgs(job), '--patch', patch.join('x'), '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--device', device], env);
   const ratio = anadiff && pytorch ? anadiff.median_ms / pytorch.median_ms : null;
   if (values.json) {
     const side = (r: Side | undefined): Record<string, unknown> | null => (r ? { ...r, median_ms: round(r.median_ms, 2), peak_rss_mb: round(r.peak_rss_mb) } : null);
@@ -147,7 +185,7 @@ async function run(argv: readonly string[]): Promise<number> {
 
 export const benchPretrainCommand: CliCommand = {
   name: 'bench pretrain',
-  summary: 'time a pretraining step (diffusion, genesis) against the same network and loss in PyTorch',
+  summary: 'time a pretraining step (diffusion, guided, genesis, contrastive) against the same network and loss in PyTorch',
   usage,
   run,
 };

@@ -17,7 +17,7 @@ function bench(args: readonly string[]): { status: number | null; stdout: string
 
 interface Side { median_ms: number; peak_rss_mb: number; params: number; loss: number }
 
-for (const method of ['diffusion', 'genesis']) {
+for (const method of ['diffusion', 'guided', 'genesis', 'contrastive']) {
   test(`bench pretrain --method ${method} --json: both sides time the same network (equal parameter counts) and give the ratio`, (t) => {
     const args = ['--method', method, '--preset', 'tiny', '--patch', '16x16x8', '--batch', '1', '--steps', '2', '--warmup', '1', '--threads', '1', '--json'];
     if (!hasTorch) t.diagnostic('/usr/bin/python3 has no torch: anadiff side only');
