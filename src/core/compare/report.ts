@@ -140,6 +140,7 @@ function sweepMarkdown(points: readonly SweepPoint[]): string[] {
   const first = points[0]!;
   return [
     `### Probing timestep (seed ${first.seed}, ${first.mode} probing): best validation Dice (%), FiLM folded at t on the clean image`, '',
+    'Validation Dice as training computes it: the mean over all classes, a class absent from both maps scoring 100.', '',
     `| arm | ${ts.map((t) => `t = ${t}`).join(' | ')} |`, `|---|${ts.map(() => '---').join('|')}|`,
     ...arms.map((arm) => `| ${arm} | ${ts.map((t) => pct(points.find((p) => p.arm === arm && p.t === t)?.validationDice ?? NaN)).join(' | ')} |`),
     '',

@@ -70,7 +70,7 @@ test('compare --smoke: a first sitting with one arm, then every arm; each loss f
   assert.equal(t10.filmFoldedAt, 10, 'the sweep probes a backbone folded at t = 10');
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /Paired differences/);
-  assert.match(md, /Probing timestep .*\n\n\| arm \| t = 0 \| t = 10 \|/);
+  assert.match(md, /Probing timestep .*\n\n.*\n\n\| arm \| t = 0 \| t = 10 \|/);
   for (const f of ['dice-nonlinear.svg', 'organs-nonlinear.svg', 'pretrain-loss.svg']) assert.match(readFileSync(join(dir, 'plots', f), 'utf8'), /^<svg[\s\S]*<\/svg>\n$/, f);
   assert.equal(existsSync(join(dir, 'run.lock')), false, 'the compare lock is released');
 
