@@ -256,8 +256,9 @@ function stemShape([channels, , ...kernel]: readonly number[], values: number): 
 
 /**
  * The plain FPN3d backbone (`backbone.*` only, segmenter names and shapes) in a step graph's checkpoint tensors:
- * with `job.ema`, the EMA of the weights (`ema.*`, averagedWeights), else the weights as trained. Diffusion and guided: FiLM folded at t = EXPORT_TIMESTEP (foldTimestep) and the [-1, 1] input range folded into the
- * stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
+ * with `job.ema`, the EMA of the weights (`ema.*`, averagedWeights), else the weights as trained. Diffusion and
+ * guided: FiLM folded at `timestep` (default EXPORT_TIMESTEP = 0, the clean image; compare's sweep asks others;
+ * foldTimestep) and the [-1, 1] input range folded into the stem (foldInputRange), so a segmenter feeding [0, 1] sees what the denoiser saw (guided's aux.* head stays behind
  * with the epsilon head). Guided cond and both: first the null condition folded (foldNullCondition: the stem keeps its
  * image channel), as probing reads the backbone without coordinates. Genesis and contrastive: the backbone as trained
  * (Genesis' reconstruction head and the contrastive projection head are dropped).
