@@ -5,7 +5,7 @@
  * process (like every job); a notification follows the compare's log and its Cancel stops the job after the current
  * run's checkpoint (the same command continues it). When it ends, the report opens as a Markdown preview.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { SMOKE_CONFIG } from '../../core/compare/config.js';
@@ -21,12 +21,23 @@ interface Deps {
   readonly requireTrust: () => boolean;
 }
 
+/** The first 2 kB of a file (where a compare config names its format), without reading a large JSON file whole. */
+function headOf(path: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(2048);
+    return buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Workspace JSON files that are compare configs (the format field, read from the first 2 kB). */
 async function findConfigs(): Promise<vscode.Uri[]> {
   const files = await vscode.workspace.findFiles('**/*.json', '{**/node_modules/**,**/.anadiff/**}', 500);
   return files.filter((uri) => {
     try {
-      return readFileSync(uri.fsPath, 'utf8').slice(0, 2048).includes(FORMAT);
+      return headOf(uri.fsPath).includes(FORMAT);
     } catch {
       return false;
     }
