@@ -37,7 +37,7 @@ if (!has(/^extension\/dist\/extension\.js$/)) problems.push('dist/extension.js i
 if (!has(/^extension\/dist\/cli\.js$/)) problems.push('dist/cli.js (the jobs the editor starts) is missing');
 // The run monitor's webview bundle and stylesheet, the activity-bar icon of the Runs view, and the compare config's
 // JSON schema (contributes.jsonValidation).
-for (const f of ['dist/webview/monitor.js', 'media/monitor.css', 'media/anadiff-activity.svg', 'schemas/compare-config.schema.json']) {
+for (const f of ['dist/webview/monitor.js', 'media/monitor.css', 'media/anadiff-activity.svg', 'schemas/compare-config.schema.json', 'schemas/job-train.schema.json', 'schemas/job-pretrain.schema.json', 'schemas/job-coords.schema.json']) {
   if (!has(new RegExp(`^extension/${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))) problems.push(`${f} is missing`);
 }
 for (const f of ['model.onnx', 'model.json']) {

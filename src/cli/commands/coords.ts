@@ -7,6 +7,7 @@ import { APE_OPTIMIZER, type CoordsJob } from '../../node/engine/jobs/coords.js'
 import { coordsRun, type CoordsRunConfig, type CtSource } from '../../node/runs/coords-run.js';
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
+import { jobParseOptions, withJobConfig, CONFIG_USAGE } from './job-config-flag.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { matchPoint } from '../../node/coords/match-file.js';
@@ -38,6 +39,7 @@ model and optimisation (defaults: APE's where it fits a CPU):
   --validate-every N (100)  --checkpoint-every N (100)  --threads N  --device auto|cpu|cuda
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+${CONFIG_USAGE}
 Ctrl-C stops after writing a checkpoint; --resume RUN_DIR continues it exactly.`;
 
 /** `--data DIR`'s CTs (node/datasets/list-cts.ts), each skipped file said on stderr; errors name the flag. */
@@ -88,17 +90,8 @@ export const coordsTrainCommand: CliCommand = {
   name: 'coords train',
   summary: 'train a body-part coordinate model on unlabelled CTs (APE) into a run folder',
   usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        phantom: { type: 'boolean' }, data: { type: 'string' }, val: { type: 'string' }, image: { type: 'string', multiple: true },
-        'val-image': { type: 'string', multiple: true }, preset: { type: 'string' }, channels: { type: 'string' }, pairs: { type: 'string' },
-        patch: { type: 'string' }, slots: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' }, 'warmup-frac': { type: 'string' },
-        seed: { type: 'string' }, 'validate-every': { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' },
-        device: { type: 'string' }, 'no-augment': { type: 'boolean' }, name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' },
-      },
-    });
+  run: (argv) => withJobConfig('coords train', argv, async (argv) => {
+    const { values } = parseArgs({ args: [...argv], options: jobParseOptions('coords train') });
     let config: CoordsRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
@@ -140,7 +133,7 @@ export const coordsTrainCommand: CliCommand = {
       console.error(`run folder ${runDir}`);
     }
     return runStepJob(values.json, (hooks) => coordsRun(config, runDir, hooks));
-  },
+  }),
 };
 
 const predictUsage = `usage: anadiff coords predict --input CT --output COORDS.nii.gz [--model RUN_DIR|MODEL.onnx] [options]

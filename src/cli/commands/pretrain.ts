@@ -11,6 +11,7 @@ import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrai
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
+import { jobParseOptions, withJobConfig, CONFIG_USAGE } from './job-config-flag.js';
 import { CliError, UsageError, type CliCommand } from '../command.js';
 import { deviceOption, listCts } from './coords.js';
 import { numberOption, parseTriple, positiveIntOption, resumedStepConfig, runStepJob } from './train-flags.js';
@@ -69,6 +70,7 @@ model and optimisation:
               in every checkpoint, and best/ is taken from it (its manifest says weights: ema). 0 turns it off.
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+${CONFIG_USAGE}
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
 Not yet: --coords DIR (maps from \`anadiff coords predict\`), vox2vec's augmentations.`;
 
@@ -113,17 +115,8 @@ export const pretrainCommand: CliCommand = {
   name: 'pretrain',
   summary: 'pretrain a backbone on unlabelled CTs (diffusion, coordinate-guided diffusion, Models Genesis or vox2vec) into a run folder',
   usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        method: { type: 'string' }, phantom: { type: 'boolean' }, data: { type: 'string' }, spacing: { type: 'string' },
-        preset: { type: 'string' }, patch: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, lr: { type: 'string' },
-        seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
-        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, positives: { type: 'string' },
-        guidance: { type: 'string' }, 'guidance-weight': { type: 'string' }, coords: { type: 'string' }, ema: { type: 'string' },
-      },
-    });
+  run: (argv) => withJobConfig('pretrain', argv, async (argv) => {
+    const { values } = parseArgs({ args: [...argv], options: jobParseOptions('pretrain') });
     let config: PretrainRunConfig;
     let runDir: string;
     if (values.resume !== undefined) {
@@ -176,5 +169,5 @@ export const pretrainCommand: CliCommand = {
       console.error(`run folder ${runDir}`);
     }
     return runStepJob(values.json, (hooks) => pretrainRun(config, runDir, hooks));
-  },
+  }),
 };

@@ -10,6 +10,7 @@ import { resolveTrainConfig, TRAIN_DEFAULTS, type TrainRequest } from '../../nod
 import { checkInputFile, checkOutputFolder } from '../../node/io/output-path.js';
 import { loadRunConfig, trainRun, type TrainReport } from '../../node/runs/train-run.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
+import { jobParseOptions, withJobConfig, CONFIG_USAGE } from './job-config-flag.js';
 import { CliError, EXIT, UsageError, type CliCommand } from '../command.js';
 import { checkTrainFlags, parseTriple, parseIntList, printProgress, stopOnSigint, positiveIntOption, numberOption } from './train-flags.js';
 
@@ -50,6 +51,7 @@ optimisation:
                         (default ${d.slabProbability}; 0 turns it off)  --slab-slices MIN-MAX (slices at --spacing, default ${d.slabSlices.join('-')})
 run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
+${CONFIG_USAGE}
 Ctrl-C (or SIGTERM, the editor's Stop Run) stops after writing a checkpoint; --resume RUN_DIR continues it (same results as an uninterrupted run).`;
 
 async function casesFromFlags(values: Record<string, string | boolean | undefined>): Promise<{ train: CaseSource[]; val: CaseSource[]; spacing?: [number, number, number] }> {
@@ -84,21 +86,8 @@ export const trainCommand: CliCommand = {
   name: 'train',
   summary: 'train a segmentation model (scratch, linear/nonlinear probing or finetuning a backbone) into a run folder',
   usage,
-  async run(argv) {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        data: { type: 'string' }, val: { type: 'string' }, image: { type: 'string' }, label: { type: 'string' },
-        'val-image': { type: 'string' }, 'val-label': { type: 'string' }, phantom: { type: 'boolean' }, labels: { type: 'string' },
-        spacing: { type: 'string' }, mode: { type: 'string' }, backbone: { type: 'string' }, init: { type: 'string' }, net: { type: 'string' },
-        preset: { type: 'string' }, channels: { type: 'string' }, head: { type: 'string' }, loss: { type: 'string' },
-        patch: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'weight-decay': { type: 'string' },
-        warmup: { type: 'string' }, epochs: { type: 'string' }, 'steps-per-epoch': { type: 'string' }, 'unfreeze-epoch': { type: 'string' },
-        seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, overlap: { type: 'string' }, threads: { type: 'string' },
-        name: { type: 'string' }, 'run-dir': { type: 'string' }, resume: { type: 'string' }, json: { type: 'boolean' }, 'no-augment': { type: 'boolean' }, device: { type: 'string' },
-        slabs: { type: 'string' }, 'slab-slices': { type: 'string' },
-      },
-    });
+  run: (argv) => withJobConfig('train', argv, async (argv) => {
+    const { values } = parseArgs({ args: [...argv], options: jobParseOptions('train') });
     const device = enumOption('device', values.device, ['auto', 'cpu', 'cuda'] as const);
     const stop = stopOnSigint();
     let report: TrainReport;
@@ -161,7 +150,7 @@ export const trainCommand: CliCommand = {
     }
     if (values.json) console.log(JSON.stringify(report, null, 2));
     return report.status === 'stopped' ? EXIT.interrupted : EXIT.ok;
-  },
+  }),
 };
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
