@@ -4,7 +4,8 @@
 // and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
 // (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
 // Also from the palette: New Pretraining Run… (stop, resume; a run reattached after a window reload), Train Coordinate Model…, and Compare Pretraining
-// Methods… on a workspace config (its report opens; the contributed schema marks a bad config in the editor).
+// Methods… on a workspace config (its report opens; the contributed schema marks a bad config in the editor); Run Job
+// Config on a pretraining job config (the schema marks a bad one, the command refuses it, a good one runs to done).
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -93,6 +94,13 @@ export const tests: readonly E2eTest[] = [
         const row = runRow(page, /-tiny/);
         await until('the run shows as running in the Runs tree', () => row.innerText({ timeout: 1_000 }), (t) => /running/.test(t), 60_000);
         log(`tree: ${(await row.innerText()).replace(/\s+/g, ' ')}`);
+        // The palette's choices became a job config beside the runs, the recipe the job runs from (--config)
+        const jobsDir = path.join(workspace.dir, '.anadiff', 'jobs');
+        const recipe = readdirSync(jobsDir).find((n) => n.endsWith('-tiny.anadiff-train.json'));
+        assert.ok(recipe, `a job config in ${jobsDir} (found ${readdirSync(jobsDir).join(', ')})`);
+        const written = JSON.parse(readFileSync(path.join(jobsDir, recipe), 'utf8')) as { format: string; job: string; options: Record<string, unknown> };
+        assert.deepEqual([written.format, written.job], ['anadiff-job', 'train']);
+        assert.deepEqual([written.options.phantom, written.options.epochs, written.options['steps-per-epoch'], written.options.patch], [true, 3, 4, [32, 32, 16]]);
 
         // the status-bar item of the editor's job opens the monitor (closed here first)
         const monitorTab = page.locator('.tabs-container .tab', { hasText: 'Run Monitor' }).first();
@@ -341,6 +349,49 @@ export const tests: readonly E2eTest[] = [
         log(`problem: ${(await problems.first().innerText()).replace(/\s+/g, ' ')}`);
       } finally {
         for (const pid of trainPidsUnder(compareDir)) process.kill(pid, 'SIGKILL');
+      }
+    },
+  },
+  {
+    name: 'Run Job Config: the schema flags a bad pretraining config in the editor and the command names it; the explorer\'s Run Job Config runs a good one to done',
+    timeoutMs: 300_000,
+    async run({ page, workbench, workspace, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      const options = { method: 'genesis', phantom: true, preset: 'tiny', steps: 6, patch: [32, 32, 16], spacing: [6, 6, 6], 'checkpoint-every': 3, device: 'cpu', name: 'from-recipe' };
+      writeFileSync(path.join(workspace.dir, 'genesis.anadiff-pretrain.json'), `${JSON.stringify({ format: 'anadiff-job', version: 1, job: 'pretrain', options }, null, 2)}\n`);
+      writeFileSync(path.join(workspace.dir, 'zero.anadiff-pretrain.json'), `${JSON.stringify({ format: 'anadiff-job', version: 1, job: 'pretrain', options: { ...options, steps: 0 } }, null, 2)}\n`);
+      try {
+        await workbench.closeAllEditors();
+        await workbench.runCommand('View: Show Explorer');
+        await workbench.openFileFromExplorer('zero.anadiff-pretrain.json');
+        // The contributed schema (schemas/job-pretrain.schema.json): "steps": 0 is below its minimum
+        await page.locator('.monaco-editor .squiggly-warning, .monaco-editor .squiggly-error').first().waitFor({ state: 'attached', timeout: 60_000 });
+        await workbench.runCommand('View: Focus Problems');
+        const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /minimum/ });
+        await problem.first().waitFor({ timeout: 30_000 });
+        log(`problem: ${(await problem.first().innerText()).replace(/\s+/g, ' ')}`);
+
+        // Run Job Config on it (the editor title's file) is refused before a process starts, naming the key
+        await workbench.runCommand('AnaDiff: Run Job Config');
+        await workbench.runCommand('Notifications: Show Notifications');
+        const refusal = page.locator('.notifications-center .notification-list-item', { hasText: 'options.steps: must be an integer >= 1' }).first();
+        await refusal.waitFor({ timeout: 30_000 });
+        await workbench.runCommand('Notifications: Clear All Notifications');
+        assert.equal(existsSync(runsRoot) && readdirSync(runsRoot).some((n) => n.endsWith('-from-recipe')), false, 'no run folder for the refused config');
+
+        await workbench.closeAllEditors();
+        await workbench.runCommand('View: Show Explorer');
+        await workbench.explorerContextMenu('genesis.anadiff-pretrain.json', 'Run Job Config');
+        await showRunsView(page);
+        const row = runRow(page, /-from-recipe/);
+        const done = await until('the config\'s run ends done', () => row.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 240_000);
+        log(`tree: ${done.replace(/\s+/g, ' ')}`);
+        assert.match(done, /6\/6/);
+        const runDir = path.join(runsRoot, readdirSync(runsRoot).find((n) => n.endsWith('-from-recipe'))!);
+        const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { format: string; steps: number; job: { method: string } };
+        assert.deepEqual([config.format, config.steps, config.job.method], ['anadiff-pretrain-run', 6, 'genesis']);
+      } finally {
+        for (const pid of trainPidsUnder(runsRoot)) process.kill(pid, 'SIGKILL');
       }
     },
   },

@@ -1,14 +1,17 @@
 /**
  * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Train
- * Coordinate Model…, Compare
- * Pretraining Methods… (compare-command.ts), Open Run Monitor, Stop Run,
- * Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs start only in trusted workspaces.
+ * Coordinate Model… (each writes a job config and runs it), Run Job Config, Compare Pretraining Methods…
+ * (compare-command.ts), Open Run Monitor, Stop Run, Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs
+ * start only in trusted workspaces.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resumeCommandOf } from '../../core/runs/resume.js';
 import type { RunStatus } from '../../core/runs/summary.js';
+import { jobConfig, JobConfigError, jobConfigArgs, type JobOptionValue } from '../../core/jobs/job-config.js';
+import { CONFIG_JOBS, configSuffix, jobTag, type ConfigJob } from '../../core/jobs/job-options.js';
+import { writeTextAtomic } from '../../node/engine/atomic-write.js';
 import type { PretrainMethod } from '../../node/engine/jobs/pretrain.js';
 import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
 import type { JobManager } from '../jobs/job-manager.js';
@@ -20,32 +23,39 @@ import { loadRunsSettings } from './settings.js';
 export const UNTRUSTED_MESSAGE =
   'AnaDiff: training is disabled in this untrusted workspace, because a run executes models and writes into the workspace. Trust the workspace (Workspaces: Manage Workspace Trust) to start, stop or resume runs; viewing volumes and run folders still works.';
 
-/** Run lengths offered by New Training Run… (the CLI's flags; the first is the one-minute check that training works). */
+/** A QuickPick choice that sets some of a job's options (job-options.ts; the config keys are the CLI's flags). */
+interface JobChoice {
+  readonly label: string;
+  readonly detail: string;
+  readonly options: Readonly<Record<string, JobOptionValue>>;
+}
+
+/** Run lengths offered by New Training Run… (the first is the one-minute check that training works). */
 export const RUN_LENGTHS = [
   {
     label: 'Smoke test: 3 epochs × 4 steps',
     detail: '32×32×16 patches at 6 mm: about a minute on a CPU; checks that training, validation and the monitor work',
-    args: ['--epochs', '3', '--steps-per-epoch', '4', '--patch', '32x32x16', '--spacing', '6x6x6'],
+    options: { epochs: 3, 'steps-per-epoch': 4, patch: [32, 32, 16], spacing: [6, 6, 6] },
   },
-  { label: 'Short: 5 epochs × 50 steps', detail: 'the preset\'s patch and spacing', args: ['--epochs', '5', '--steps-per-epoch', '50'] },
-  { label: 'Full: 10 epochs × 100 steps', detail: 'the CLI\'s defaults', args: ['--epochs', '10', '--steps-per-epoch', '100'] },
-] as const;
+  { label: 'Short: 5 epochs × 50 steps', detail: 'the preset\'s patch and spacing', options: { epochs: 5, 'steps-per-epoch': 50 } },
+  { label: 'Full: 10 epochs × 100 steps', detail: 'the CLI\'s defaults', options: { epochs: 10, 'steps-per-epoch': 100 } },
+] as const satisfies readonly JobChoice[];
 
 /** Pretraining methods offered by New Pretraining Run… (`anadiff pretrain --method`). */
-export const PRETRAIN_CHOICES: readonly { readonly label: string; readonly detail: string; readonly method: PretrainMethod; readonly args?: readonly string[] }[] = [
-  { label: 'Diffusion', detail: 'DDPM denoising (epsilon MSE) with the timestep as FiLM in the backbone', method: 'diffusion' },
+export const PRETRAIN_CHOICES: readonly (JobChoice & { readonly method: PretrainMethod })[] = [
+  { label: 'Diffusion', detail: 'DDPM denoising (epsilon MSE) with the timestep as FiLM in the backbone', method: 'diffusion', options: { method: 'diffusion' } },
   {
     label: 'Guided diffusion',
     detail: 'diffusion plus an auxiliary head regressing body-part coordinates (the generator\'s: synth cases or the phantom)',
-    method: 'guided', args: ['--guidance', 'aux', '--coords', 'oracle'],
+    method: 'guided', options: { method: 'guided', guidance: 'aux', coords: 'oracle' },
   },
   {
     label: 'Guided diffusion (coordinates as a condition)',
     detail: 'diffusion with the body-part coordinates as 3 more input channels (condition dropout 0.1; probed without them)',
-    method: 'guided', args: ['--guidance', 'cond', '--coords', 'oracle'],
+    method: 'guided', options: { method: 'guided', guidance: 'cond', coords: 'oracle' },
   },
-  { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis' },
-  { label: 'Contrastive (vox2vec)', detail: 'voxel-level InfoNCE between two overlapping crops of one CT, multi-level features', method: 'contrastive' },
+  { label: 'Models Genesis', detail: 'restore the patch from flips, pixel shuffling, Bezier intensity, in- and out-painting', method: 'genesis', options: { method: 'genesis' } },
+  { label: 'Contrastive (vox2vec)', detail: 'voxel-level InfoNCE between two overlapping crops of one CT, multi-level features', method: 'contrastive', options: { method: 'contrastive' } },
 ];
 
 /** Pretraining lengths (the first is the one-minute check that pretraining and the monitor work). */
@@ -53,22 +63,22 @@ export const PRETRAIN_LENGTHS = [
   {
     label: 'Smoke test: 40 steps',
     detail: '32×32×16 patches at 6 mm: under a minute on a CPU',
-    args: ['--steps', '40', '--patch', '32x32x16', '--spacing', '6x6x6', '--checkpoint-every', '5'],
+    options: { steps: 40, patch: [32, 32, 16], spacing: [6, 6, 6], 'checkpoint-every': 5 },
   },
-  { label: 'Short: 300 steps', detail: 'the CLI\'s patch and spacing', args: ['--steps', '300'] },
-  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', args: ['--steps', '1000'] },
-] as const;
+  { label: 'Short: 300 steps', detail: 'the CLI\'s patch and spacing', options: { steps: 300 } },
+  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', options: { steps: 1000 } },
+] as const satisfies readonly JobChoice[];
 
 /** Coordinate-model lengths (`anadiff coords train`; the first is the one-minute check that it and the monitor work). */
 export const COORDS_LENGTHS = [
   {
     label: 'Smoke test: 30 steps',
     detail: '2 crop pairs of 32×32×32 per step, validated every 10 steps: about a minute on a CPU',
-    args: ['--steps', '30', '--pairs', '2', '--patch', '32x32x32', '--validate-every', '10', '--checkpoint-every', '10'],
+    options: { steps: 30, pairs: 2, patch: [32, 32, 32], 'validate-every': 10, 'checkpoint-every': 10 },
   },
-  { label: 'Short: 300 steps', detail: 'the CLI\'s crops (APE\'s, scaled to a CPU)', args: ['--steps', '300'] },
-  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', args: ['--steps', '1000'] },
-] as const;
+  { label: 'Short: 300 steps', detail: 'the CLI\'s crops (APE\'s, scaled to a CPU)', options: { steps: 300 } },
+  { label: 'Full: 1000 steps', detail: 'the CLI\'s defaults', options: { steps: 1000 } },
+] as const satisfies readonly JobChoice[];
 
 interface Deps {
   readonly extensionUri: vscode.Uri;
@@ -102,21 +112,15 @@ async function newTrainingRun(deps: Deps): Promise<void> {
   if (!requireTrust()) return;
   const target = runsTarget(deps);
   if (!target) return;
-  const { root, folder } = target;
-  const dataArgs = await pickData('New Training Run (1/2): data', folder, 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', 'Train on this folder');
-  if (!dataArgs) return;
+  const { folder } = target;
+  const dataOptions = await pickData('New Training Run (1/2): data', folder, 'BTCV (img/ + label/), MSD (imagesTr/ + labelsTr/) or X_ct/X_seg pairs; the last case validates', 'Train on this folder');
+  if (!dataOptions) return;
   const length = await vscode.window.showQuickPick(RUN_LENGTHS.map((l) => ({ ...l })), {
     title: 'New Training Run (2/2): length (mode scratch, preset tiny)',
     placeHolder: 'Epochs',
   });
   if (!length) return;
-  const settings = loadRunsSettings();
-  const runDir = path.join(root, runFolderName('tiny'));
-  const args = [
-    'train', ...dataArgs, '--mode', 'scratch', '--preset', 'tiny', ...length.args, '--name', 'tiny',
-    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
-  ];
-  startJob(deps, 'train', runDir, args, folder.uri.fsPath);
+  startConfiguredJob(deps, 'train', { ...dataOptions, mode: 'scratch', preset: 'tiny', ...length.options, name: 'tiny' });
 }
 
 /** Where a new run goes: the runs root and the workspace folder (a job's cwd); undefined, with a message, without one. */
@@ -129,7 +133,7 @@ function runsTarget(deps: Deps): { root: string; folder: vscode.WorkspaceFolder 
 }
 
 /** Asks for the data a job reads: the built-in phantom, or a folder (its CTs, recursively). */
-async function pickData(title: string, folder: vscode.WorkspaceFolder, folderDetail: string, openLabel: string): Promise<string[] | undefined> {
+async function pickData(title: string, folder: vscode.WorkspaceFolder, folderDetail: string, openLabel: string): Promise<Record<string, JobOptionValue> | undefined> {
   const data = await vscode.window.showQuickPick(
     [
       { label: 'Phantom', detail: 'the built-in CT phantom with 13 organs', id: 'phantom' as const },
@@ -138,48 +142,87 @@ async function pickData(title: string, folder: vscode.WorkspaceFolder, folderDet
     { title, placeHolder: 'Train on' },
   );
   if (!data) return undefined;
-  if (data.id === 'phantom') return ['--phantom'];
+  if (data.id === 'phantom') return { phantom: true };
   const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder.uri, openLabel });
-  return picked?.[0] ? ['--data', picked[0].fsPath] : undefined;
+  return picked?.[0] ? { data: picked[0].fsPath } : undefined;
 }
 
 async function newPretrainingRun(deps: Deps): Promise<void> {
   if (!requireTrust()) return;
   const target = runsTarget(deps);
   if (!target) return;
-  const { root, folder } = target;
+  const { folder } = target;
   const method = await vscode.window.showQuickPick(PRETRAIN_CHOICES.map((c) => ({ ...c })), { title: 'New Pretraining Run (1/3): method', placeHolder: 'Pretrain with' });
   if (!method) return;
-  const dataArgs = await pickData('New Pretraining Run (2/3): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped)', 'Pretrain on this folder');
-  if (!dataArgs) return;
+  const dataOptions = await pickData('New Pretraining Run (2/3): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped)', 'Pretrain on this folder');
+  if (!dataOptions) return;
   const length = await vscode.window.showQuickPick(PRETRAIN_LENGTHS.map((l) => ({ ...l })), { title: 'New Pretraining Run (3/3): length (preset tiny)', placeHolder: 'Steps' });
   if (!length) return;
-  const settings = loadRunsSettings();
-  const name = `pretrain-${method.method}`;
-  const runDir = path.join(root, runFolderName(name));
-  const args = [
-    'pretrain', '--method', method.method, ...(method.args ?? []), ...dataArgs, '--preset', 'tiny', ...length.args, '--name', name,
-    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
-  ];
-  startJob(deps, 'pretrain', runDir, args, folder.uri.fsPath);
+  startConfiguredJob(deps, 'pretrain', { ...method.options, ...dataOptions, preset: 'tiny', ...length.options, name: `pretrain-${method.method}` });
 }
 
 async function newCoordinateRun(deps: Deps): Promise<void> {
   if (!requireTrust()) return;
   const target = runsTarget(deps);
   if (!target) return;
-  const { root, folder } = target;
-  const dataArgs = await pickData('Train Coordinate Model (1/2): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped); the last one validates', 'Train on this folder');
-  if (!dataArgs) return;
+  const { folder } = target;
+  const dataOptions = await pickData('Train Coordinate Model (1/2): data (unlabelled CTs)', folder, 'every CT NIfTI under the folder, recursively (label maps and MRI are skipped); the last one validates', 'Train on this folder');
+  if (!dataOptions) return;
   const length = await vscode.window.showQuickPick(COORDS_LENGTHS.map((l) => ({ ...l })), { title: 'Train Coordinate Model (2/2): length (preset tiny)', placeHolder: 'Steps' });
   if (!length) return;
+  startConfiguredJob(deps, 'coords train', { ...dataOptions, preset: 'tiny', ...length.options, name: 'coords' });
+}
+
+/**
+ * Writes the job's config (`.anadiff/jobs/<run folder>.anadiff-<job>.json`, with the device and threads settings) and
+ * runs `anadiff <job> --config FILE --run-dir RUN`. The config stays as a recipe: edit it (the contributed schema
+ * completes and checks it) and start it again with Run Job Config.
+ */
+function startConfiguredJob(deps: Deps, job: ConfigJob, options: Readonly<Record<string, JobOptionValue>>): void {
+  const target = runsTarget(deps);
+  if (!target) return;
   const settings = loadRunsSettings();
-  const runDir = path.join(root, runFolderName('coords'));
-  const args = [
-    'coords', 'train', ...dataArgs, '--preset', 'tiny', ...length.args, '--name', 'coords',
-    '--device', settings.device, ...(settings.threads ? ['--threads', String(settings.threads)] : []), '--run-dir', runDir,
-  ];
-  startJob(deps, 'coords', runDir, args, folder.uri.fsPath);
+  const runDir = path.join(target.root, runFolderName(String(options.name ?? jobTag(job))));
+  const file = path.join(target.folder.uri.fsPath, '.anadiff', 'jobs', `${path.basename(runDir)}${configSuffix(job)}`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const config = jobConfig(job, { ...options, device: settings.device, ...(settings.threads ? { threads: settings.threads } : {}) });
+  writeTextAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+  startJob(deps, jobTag(job), runDir, [...job.split(' '), '--config', file, '--run-dir', runDir], target.folder.uri.fsPath);
+}
+
+/**
+ * Run Job Config: starts a `*.anadiff-train.json`, `*.anadiff-pretrain.json` or `*.anadiff-coords.json` (the explorer's
+ * or editor's file, else one picked from the workspace). The config is checked here as the CLI checks it, so a
+ * malformed one is named before a process starts; its run folder is its `run-dir`, else a new one under the runs root.
+ */
+async function runJobConfig(deps: Deps, arg: unknown): Promise<void> {
+  if (!requireTrust()) return;
+  const target = runsTarget(deps);
+  if (!target) return;
+  let file = arg instanceof vscode.Uri ? arg.fsPath : vscode.window.activeTextEditor?.document.uri.fsPath;
+  if (!file || !CONFIG_JOBS.some((job) => file!.endsWith(configSuffix(job)))) {
+    const found = await vscode.workspace.findFiles(`**/*{${CONFIG_JOBS.map(configSuffix).join(',')}}`, '**/node_modules/**', 200);
+    if (found.length === 0) {
+      void vscode.window.showInformationMessage(`AnaDiff: no job configs (${CONFIG_JOBS.map((j) => `*${configSuffix(j)}`).join(', ')}) in the workspace; New Training Run… and the other New … commands write one.`);
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(found.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath })), { placeHolder: 'Run which job config?' });
+    if (!picked) return;
+    file = picked.file;
+  }
+  const job = CONFIG_JOBS.find((j) => file!.endsWith(configSuffix(j)))!;
+  let doc: { options?: Record<string, unknown> };
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+    jobConfigArgs(doc, job, path.basename(file), (p) => path.resolve(path.dirname(file!), p));
+  } catch (error) {
+    const why = error instanceof JobConfigError ? error.message : `${path.basename(file)}: ${(error as Error).message}`;
+    void vscode.window.showErrorMessage(`AnaDiff: ${why}`);
+    return;
+  }
+  const ownDir = doc.options?.['run-dir'];
+  const runDir = typeof ownDir === 'string' ? path.resolve(path.dirname(file), ownDir) : path.join(target.root, runFolderName(String(doc.options?.name ?? jobTag(job))));
+  startJob(deps, jobTag(job), runDir, [...job.split(' '), '--config', file, ...(typeof ownDir === 'string' ? [] : ['--run-dir', runDir])], target.folder.uri.fsPath);
 }
 
 function startJob(deps: Deps, kind: string, runDir: string, args: readonly string[], cwd: string): void {
@@ -272,6 +315,7 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
     vscode.commands.registerCommand('anadiff.runs.newTrainingRun', guard(() => newTrainingRun(deps))),
     vscode.commands.registerCommand('anadiff.runs.newPretrainingRun', guard(() => newPretrainingRun(deps))),
     vscode.commands.registerCommand('anadiff.runs.newCoordinateRun', guard(() => newCoordinateRun(deps))),
+    vscode.commands.registerCommand('anadiff.jobs.runConfig', guard((arg) => runJobConfig(deps, arg))),
     vscode.commands.registerCommand('anadiff.compare.run', guard(() => comparePretrainingMethods({ jobs: deps.jobs, requireTrust }))),
     vscode.commands.registerCommand('anadiff.runs.openMonitor', guard(async (arg) => {
       const runDir = await pickRun(deps, arg, undefined, 'Monitor which run?');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { jobConfig, JobConfigError, jobConfigArgs } from '../../../../src/core/jobs/job-config.js';
+import { jobConfig, JobConfigError, jobConfigArgs, type JobOptionValue } from '../../../../src/core/jobs/job-config.js';
 import { CONFIG_JOBS, JOB_OPTIONS, type JobOption } from '../../../../src/core/jobs/job-options.js';
 import { jobConfigSchema, jobSchemaFile } from '../../../../src/core/jobs/job-schema.js';
 import { exampleValue, badValues } from './job-option-values.js';
@@ -44,7 +44,7 @@ test('every option takes its example value and refuses each malformed one, namin
   let refused = 0;
   for (const job of CONFIG_JOBS) {
     for (const [key, option] of Object.entries(JOB_OPTIONS[job]) as [string, JobOption][]) {
-      assert.ok(jobConfigArgs(jobConfig(job, { [key]: exampleValue(option) }), job, 'x.json', abs).includes(`--${key}`), `${job} ${key}`);
+      assert.ok(jobConfigArgs(jobConfig(job, { [key]: exampleValue(option) as JobOptionValue }), job, 'x.json', abs).includes(`--${key}`), `${job} ${key}`);
       for (const bad of badValues(option)) {
         assert.throws(() => jobConfigArgs(jobConfig(job, { [key]: bad as never }), job, 'x.json', abs), (e: Error) => e instanceof JobConfigError && e.message.startsWith(`x.json: options.${key}: must be`), `${job} ${key} = ${JSON.stringify(bad)}`);
         refused++;
