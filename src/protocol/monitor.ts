@@ -36,4 +36,9 @@ export type MonitorToHost =
   /** The script has loaded and listens: the host sends every shown run (`run`), then appends. */
   | { readonly type: 'ready' }
   /** The person closed a run's legend entry: the host stops sending it. */
-  | { readonly type: 'hideRun'; readonly runId: string };
+  | { readonly type: 'hideRun'; readonly runId: string }
+  /**
+   * Save a chart (its PNG or SVG button): the host asks where, then writes the file. `data` is the PNG as base64, or
+   * the SVG text (core/runs/chart-svg.ts); `name` a suggested file name without the extension.
+   */
+  | { readonly type: 'export'; readonly format: 'png' | 'svg'; readonly name: string; readonly data: string };

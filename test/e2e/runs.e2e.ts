@@ -142,6 +142,26 @@ export const tests: readonly E2eTest[] = [
         assert.equal(await points(monitor, 'chart-loss')(), 12, 'after the resume the loss curve has each step once');
         const tableRows = await monitor.locator('#dice-table tr').count();
         assert.ok(tableRows >= 14, `Dice table: header, mean and 13 organs (got ${tableRows} rows)`);
+
+        // Export: the loss chart as PNG and the Dice chart as SVG, through the editor's save dialog (default: the
+        // workspace folder, <run>-<chart>.<ext>)
+        const runName = readdirSync(runsRoot).find((n) => n.endsWith('-tiny'))!;
+        for (const [chart, format] of [['loss', 'png'], ['dice', 'svg']] as const) {
+          const file = path.join(workspace.dir, `${runName}-${chart}.${format}`);
+          await monitor.locator('section.chart', { has: monitor.locator(`#chart-${chart}`) }).locator(`button.export[data-format="${format}"]`).click();
+          const dialog = page.locator('.quick-input-widget');
+          await dialog.waitFor({ state: 'visible', timeout: 30_000 });
+          log(`save dialog: ${await dialog.locator('input').first().inputValue()}`);
+          await page.keyboard.press('Enter');
+          await until(`the ${format.toUpperCase()} export is written`, async () => existsSync(file), (present) => present, 30_000);
+          const bytes = readFileSync(file);
+          if (format === 'png') assert.deepEqual([...bytes.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+          else {
+            const text = bytes.toString('utf8');
+            assert.ok(text.startsWith('<svg') && text.includes('Validation Dice') && text.includes('<polyline'), 'an SVG with the title and the curves');
+          }
+          log(`${path.basename(file)}: ${bytes.length} bytes`);
+        }
         const shot = await screenshot('runs-monitor');
         if (process.env.ANADIFF_DOCS_IMAGES === '1') copyFileSync(shot, path.join(repoRoot, 'docs', 'images', 'runs-monitor.png'));
       } finally {

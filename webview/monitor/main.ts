@@ -9,6 +9,7 @@ import uPlot from 'uplot';
 import uplotCss from 'uplot/dist/uPlot.min.css';
 import type { StepLine, ValidationLine } from '../../src/core/runs/metrics.js';
 import { alignCurves, type Curve } from '../../src/core/runs/align.js';
+import { chartSvg } from '../../src/core/runs/chart-svg.js';
 import { describeRun, type RunSummary } from '../../src/core/runs/summary.js';
 import type { HostToMonitor, MonitorState, MonitorToHost } from '../../src/protocol/monitor.js';
 
@@ -81,17 +82,75 @@ interface ChartSlot {
   key: string;
   /** Tick labels as 3.0e-4 (learning rates). */
   readonly exponent: boolean;
+  /** What the chart shows now (for the PNG and SVG exports). */
+  specs: SeriesSpec[];
 }
 
 function chartSlot(id: string, title: string, exponent: boolean): ChartSlot {
   const wrap = el('section', 'chart');
-  wrap.append(el('h3', undefined, title));
+  const head = el('div', 'chart-head');
+  head.append(el('h3', undefined, title));
   const box = el('div', 'plot');
   box.id = id;
   box.dataset.points = '0';
-  wrap.append(box);
+  wrap.append(head, box);
   charts.append(wrap);
-  return { id, title, box, wrap, plot: undefined, key: '', exponent };
+  const slot: ChartSlot = { id, title, box, wrap, plot: undefined, key: '', exponent, specs: [] };
+  for (const format of ['png', 'svg'] as const) {
+    const button = el('button', 'export', format.toUpperCase());
+    button.dataset.format = format;
+    button.title = `Save this chart as ${format.toUpperCase()}`;
+    button.addEventListener('click', () => exportChart(slot, format));
+    head.append(button);
+  }
+  return slot;
+}
+
+/** The file name a chart is offered under: the shown run (or "runs" for several) and the chart. */
+function exportName(slot: ChartSlot): string {
+  const shown = [...runs.keys()];
+  return `${shown.length === 1 ? short(shown[0]!) : 'runs'}-${slot.id.replace(/^chart-/, '')}`;
+}
+
+/**
+ * PNG: the chart's canvas as drawn (uPlot draws series and axes on it), under its title and above a legend, on the
+ * theme's background. SVG: the same series as a standalone figure (core/runs/chart-svg.ts).
+ */
+function exportChart(slot: ChartSlot, format: 'png' | 'svg'): void {
+  const name = exportName(slot);
+  if (format === 'svg') {
+    const series = slot.specs.map((sp) => ({ label: sp.label, colour: sp.colour, ...(sp.dash ? { dash: sp.dash } : {}), width: sp.width ?? 1.5, x: sp.curve.x, y: sp.curve.y }));
+    vscode.postMessage({ type: 'export', format, name, data: chartSvg({ title: slot.title, xLabel: 'step', series, exponent: slot.exponent }) });
+    return;
+  }
+  const source = slot.plot?.ctx.canvas;
+  if (!source) return;
+  const ratio = source.width / Math.max(1, slot.plot!.width);
+  const lineHeight = Math.round(18 * ratio), titleHeight = Math.round(28 * ratio);
+  const out = document.createElement('canvas');
+  out.width = source.width;
+  out.height = titleHeight + source.height + lineHeight * slot.specs.length + Math.round(8 * ratio);
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = cssVar('--vscode-editor-background', '#1e1e1e');
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.fillStyle = cssVar('--vscode-foreground', '#ccc');
+  ctx.font = `bold ${Math.round(14 * ratio)}px sans-serif`;
+  ctx.fillText(slot.title, Math.round(8 * ratio), Math.round(19 * ratio));
+  ctx.drawImage(source, 0, titleHeight);
+  ctx.font = `${Math.round(12 * ratio)}px sans-serif`;
+  slot.specs.forEach((sp, n) => {
+    const y = titleHeight + source.height + lineHeight * n + Math.round(12 * ratio);
+    ctx.strokeStyle = sp.colour;
+    ctx.lineWidth = Math.max(2, sp.width ?? 1.5) * ratio;
+    ctx.setLineDash((sp.dash ?? []).map((d) => d * ratio));
+    ctx.beginPath();
+    ctx.moveTo(Math.round(8 * ratio), y - Math.round(4 * ratio));
+    ctx.lineTo(Math.round(30 * ratio), y - Math.round(4 * ratio));
+    ctx.stroke();
+    ctx.fillStyle = cssVar('--vscode-foreground', '#ccc');
+    ctx.fillText(sp.label, Math.round(36 * ratio), y);
+  });
+  vscode.postMessage({ type: 'export', format, name, data: out.toDataURL('image/png').replace(/^data:image\/png;base64,/, '') });
 }
 
 const lossChart = chartSlot('chart-loss', 'Loss', false);
@@ -107,6 +166,7 @@ interface SeriesSpec {
 }
 
 function draw(slot: ChartSlot, specs: SeriesSpec[]): void {
+  slot.specs = specs;
   const data = alignCurves(specs.map((s) => s.curve));
   let points = 0;
   for (const s of specs) points += s.curve.x.length;

@@ -2,17 +2,11 @@
  * The compare report's figures as standalone SVG text (no DOM, no chart library: they are written to files and
  * viewed on GitHub or in the editor): Dice per arm with the sd over seeds, a per-organ heat map, and loss curves.
  */
+import { escapeSvg as esc, svgDocument as svg, svgNumber as fmt } from '../svg.js';
 import type { ModeTable } from './report.js';
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fmt = (x: number): string => (Math.round(x * 10) / 10).toString();
 /** Colours that stay apart for up to eight series (Okabe-Ito). */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
-
-function svg(width: number, height: number, body: string[]): string {
-  return [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="white"/>`, ...body, '</svg>', ''].join('\n');
-}
 
 /** Bars of each arm's mean test Dice (over seeds) with +- sd whiskers, 0..1 on the y axis. */
 export function dicePerArmSvg(table: ModeTable, title: string): string {

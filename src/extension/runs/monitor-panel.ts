@@ -4,10 +4,35 @@
  * history once and then only the lines appended (RunsModel's deltas), after the webview says `ready`. A window reload
  * restores the panel with its runs (`revive`, from the webview's state).
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../../node/io/atomic-write.js';
 import { webviewHtml } from '../webview-html.js';
 import { RUN_MONITOR_VIEW_TYPE, type HostToMonitor, type MonitorState, type MonitorToHost } from '../../protocol/monitor.js';
 import type { RunChange, RunsModel } from './runs-model.js';
+
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * A chart the monitor exported: asks where to save it (the workspace folder by default; the save dialog itself asks
+ * before replacing a file), checks that the bytes are what they claim, and writes them atomically.
+ */
+async function saveChart(m: Extract<MonitorToHost, { type: 'export' }>): Promise<void> {
+  const bytes = m.format === 'png' ? Buffer.from(m.data, 'base64') : Buffer.from(m.data, 'utf8');
+  const valid = m.format === 'png' ? bytes.subarray(0, 8).equals(PNG_MAGIC) : /^<svg[\s>]/.test(m.data);
+  if (!valid) throw new Error(`the monitor sent no ${m.format.toUpperCase()} image`);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const safeName = m.name.replace(/[^\w.-]+/g, '-') || 'chart';
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(path.join(folder, `${safeName}.${m.format}`)),
+    filters: { [m.format.toUpperCase()]: [m.format] },
+    title: `Save the chart as ${m.format.toUpperCase()}`,
+  });
+  if (!target) return;
+  if (target.scheme !== 'file') throw new Error(`${target.toString()}: only local files can be written`);
+  writeFileAtomic(target.fsPath, [bytes], { overwrite: true });
+  vscode.window.setStatusBarMessage(`AnaDiff: saved ${target.fsPath}`, 5000);
+}
 
 export class RunMonitorPanel implements vscode.Disposable {
   private static current: RunMonitorPanel | undefined;
@@ -71,6 +96,9 @@ export class RunMonitorPanel implements vscode.Disposable {
         this.shown.delete(message.runId);
         this.sent.delete(message.runId);
         this.updateTitle();
+        return;
+      case 'export':
+        void saveChart(message).catch((error: unknown) => vscode.window.showErrorMessage(`AnaDiff: the chart was not saved: ${(error as Error).message}`));
         return;
       default: {
         const never: never = message;
