@@ -19,7 +19,6 @@ const common = {
 const nodeEntries = {
   extension: 'src/extension/extension.ts',
   cli: 'src/cli/main.ts',
-  'worker-train': 'src/node/workers/train-worker.ts',
   'worker-viewer-decode': 'src/node/viewer/decode-worker.ts',
   'test-integration': 'test/integration/index.ts',
 };

@@ -103,7 +103,7 @@ pack() {
   stage=$(mktemp -d) || die "mktemp"
   mkdir -p "$stage/app/dist" "$stage/app/node_modules/onnxruntime-node/$bin_dir" "$stage/app/node_modules/onnxruntime-common"
   cp "$(command -v node)" "$stage/app/node"
-  cp "$ROOT"/dist/cli.js "$ROOT"/dist/worker-train.js "$stage/app/dist/"
+  cp "$ROOT"/dist/cli.js "$stage/app/dist/"
   (cd "$ort" && cp -r package.json dist lib "$stage/app/node_modules/onnxruntime-node/" && cp "$bin_dir"/* "$stage/app/node_modules/onnxruntime-node/$bin_dir/")
   (cd "$ROOT/node_modules/onnxruntime-common" && cp -r package.json dist "$stage/app/node_modules/onnxruntime-common/")
   say "packing node $(node --version), onnxruntime-node $(node -p "require('$ort/package.json').version") (linux x64), dist/ (xz -$XZ_LEVEL)"

@@ -10,13 +10,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makePhantom } from '../../src/core/phantom/index.js';
-import { prepareVolume } from '../../src/node/engine/jobs/segmentation-data.js';
-import { segmentationProgramFrom } from '../../src/node/engine/jobs/segmentation.js';
+import { prepareVolume } from '../../src/node/train/jobs/segmentation-data.js';
+import { segmentationProgramFrom } from '../../src/node/train/jobs/segmentation.js';
 import { runTraining } from '../../src/node/engine/trainer.js';
 import { writeNiftiFile } from '../../src/node/nifti/index.js';
 import { CliError } from '../../src/cli/command.js';
 import { segmentCommand } from '../../src/cli/commands/segment.js';
-import type { SegmentationJob, TrainRequestParams } from '../../src/protocol/engine.js';
+import type { SegmentationJob } from '../../src/node/train/jobs/job-spec.js';
+import type { TrainRequestParams } from '../../src/node/engine/trainer.js';
 import { nibabelUnavailable, PYTHON, REPO_ROOT } from './nibabel-helpers.js';
 
 const job: SegmentationJob = {
@@ -51,8 +52,8 @@ test('segment --model RUN_DIR writes a label map nibabel reads with the CT\'s af
   const dir = mkdtempSync(join(tmpdir(), 'anadiff-segment-ref-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const runDir = join(dir, 'run');
-  const params: TrainRequestParams = { job, runDir, steps: 2, checkpointEvery: 2, seed: 1, resume: false, provider: 'cpu', threads: 1, exportOnnx: true };
-  await runTraining(segmentationProgramFrom(job, await prepareVolume(job)), { ...params, config: JSON.parse(JSON.stringify(params)) });
+  const params: TrainRequestParams = { runDir, steps: 2, checkpointEvery: 2, seed: 1, resume: false, provider: 'cpu', threads: 1, exportOnnx: true };
+  await runTraining(segmentationProgramFrom(job, await prepareVolume(job)), { ...params, config: JSON.parse(JSON.stringify({ job, ...params })) });
 
   const input = join(dir, 'ct.nii.gz');
   await writeNiftiFile(input, centralBlock(), { compressionLevel: 1 });

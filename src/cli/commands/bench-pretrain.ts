@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { createRng, fillUniform } from '../../core/random/rng.js';
-import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, DEFAULT_EMA, contrastiveNetOf, defaultEma, diffusionNetOf, genesisNetOf, oracleGuidance, pretrainProgramFrom, type PretrainJob, type PretrainMethod, type PretrainVolume } from '../../node/engine/jobs/pretrain.js';
+import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, DEFAULT_EMA, contrastiveNetOf, defaultEma, diffusionNetOf, genesisNetOf, oracleGuidance, pretrainProgramFrom, type PretrainJob, type PretrainMethod, type PretrainVolume } from '../../node/train/jobs/pretrain.js';
 import { ortTensorOf } from '../../node/engine/ort-tensors.js';
 import { createSession } from '../../node/engine/providers.js';
 import { median, round } from '../../node/bench/stats.js';

@@ -1,10 +1,10 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveBackbone } from '../../node/runs/backbone.js';
-import { protocolTable, runBtcvProtocol } from '../../node/runs/protocol-btcv.js';
-import { TRAIN_MODES, type TrainMode } from '../../node/runs/run-config.js';
+import { resolveBackbone } from '../../node/train/backbone.js';
+import { protocolTable, runBtcvProtocol } from '../../node/train/protocol-btcv.js';
+import { TRAIN_MODES, type TrainMode } from '../../node/train/run-config.js';
 import { defaultRunsRoot, runFolderName } from '../../node/runs/run-folder.js';
-import { TRAIN_DEFAULTS } from '../../node/runs/resolve-train.js';
+import { TRAIN_DEFAULTS } from '../../node/train/resolve-train.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
 import { checkTrainFlags, numberOption, parseIntList, parseTriple, positiveIntOption, printProgress, stopOnSigint } from './train-flags.js';

@@ -1,8 +1,8 @@
 /** Flag parsing and terminal output shared by `train` and `protocol`. */
-import type { TrainProgress } from '../../node/runs/train-run.js';
+import type { TrainProgress } from '../../node/train/train-run.js';
 import { formatDuration } from '../../core/runs/summary.js';
-import { checkTrainNumbers, type TrainRequest } from '../../node/runs/resolve-train.js';
-import { RunConfigError } from '../../node/runs/run-config.js';
+import { checkTrainNumbers, type TrainRequest } from '../../node/train/resolve-train.js';
+import { RunConfigError } from '../../node/train/run-config.js';
 import { join, resolve } from 'node:path';
 import type { Schedule } from '../../core/optim/schedules.js';
 import { loadJsonFile, RUN_FILES } from '../../node/runs/run-folder.js';

@@ -1,6 +1,6 @@
 /** The Runs and jobs settings (package.json contributes.configuration), read in one place with their defaults. */
 import * as vscode from 'vscode';
-import type { ProviderChoice } from '../../protocol/engine.js';
+import type { ProviderChoice } from '../../node/engine/providers.js';
 
 export interface RunsSettings {
   /** Runs root, relative to the first workspace folder unless absolute. */

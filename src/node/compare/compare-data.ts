@@ -6,11 +6,11 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DataSpec } from '../../core/compare/config.js';
-import type { CaseSource } from '../../protocol/engine.js';
+import type { CaseSource } from '../train/jobs/job-spec.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import { listCts } from '../datasets/list-cts.js';
-import type { CtSource } from '../runs/coords-run.js';
-import { listLabelledCases } from '../runs/dataset-cases.js';
+import type { CtSource } from '../train/coords-run.js';
+import { listLabelledCases } from '../datasets/dataset-cases.js';
 
 export class CompareError extends Error {
   constructor(message: string) {

@@ -9,9 +9,9 @@ import type { CompareConfig } from '../../core/compare/config.js';
 import { dicePerArmSvg, lossCurvesSvg, movingAverage, perOrganSvg } from '../../core/compare/plots.js';
 import { buildCompareReport, compareMarkdown, type CaseScore, type CompareReport, type RunScores, type SweepPoint } from '../../core/compare/report.js';
 import { parseMetricsLine } from '../../core/runs/metrics.js';
-import { writeTextAtomic } from '../engine/atomic-write.js';
+import { writeTextAtomic } from '../io/atomic-write.js';
 import { RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
-import type { TrainReport } from '../runs/train-run.js';
+import type { TrainReport } from '../train/train-run.js';
 
 export const COMPARE_FILES = { config: 'compare.json', report: 'report.json', markdown: 'report.md', plots: 'plots', log: 'compare.log', testScores: 'test-scores.json' } as const;
 

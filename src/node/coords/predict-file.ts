@@ -14,7 +14,7 @@ import { checkInputFile, checkOutputFile } from '../io/output-path.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
 import type { NiftiImage } from '../../core/nifti/decode.js';
 import { writeNiftiFile } from '../nifti/write-file.js';
-import type { CoordsModelInfo } from '../runs/coords-run.js';
+import type { CoordsModelInfo } from '../train/coords-run.js';
 import { loadJsonFile, RUN_FILES } from '../runs/run-folder.js';
 import { decodeOnnxModel } from '../segment/model-metadata.js';
 import { defaultModelRoots } from '../segment/resolve-model.js';

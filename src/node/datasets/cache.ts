@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedTensor } from '../../core/checkpoint/safetensors.js';
 import { preprocessCase, type PreprocessOptions, type PreprocessedCase } from '../../core/preprocess/index.js';
 import type { Mat4 } from '../../core/volume/index.js';
 import { readNiftiFile, readNiftiLabelFile } from '../nifti/index.js';
 import type { DatasetCase } from './layouts.js';
+import { isAtomicTempFile, writeFileAtomicAsync } from '../io/atomic-write.js';
 
 /**
  * A cache of preprocessed cases. An entry is `<key>.safetensors` (image f32, labels u8, body mask u8) plus
@@ -15,7 +16,7 @@ import type { DatasetCase } from './layouts.js';
  * file, parameter or format misses, whatever the file names or timestamps say.
  *
  * Both files are written to temporary names and renamed into place, tensors first; the JSON's presence marks a
- * complete entry. A run killed mid-write leaves at most a `.tmp` file (ignored, removed by `cleanCache`) or tensors
+ * complete entry (io/atomic-write.ts). A run killed mid-write leaves at most a temporary file (ignored, removed by `cleanCache`) or tensors
  * without JSON (a miss, rewritten on the next run): never an entry that reads back wrong.
  */
 
@@ -135,20 +136,8 @@ async function writeEntry(dir: string, key: string, c: DatasetCase, options: Pre
     toSourceIjk: value.toSourceIjk, source: value.source, box: value.box,
   };
   const p = paths(dir, key);
-  await replaceAtomic(p.tensors, encodeSafetensors(tensors, { format: CACHE_FORMAT, key }));
-  await replaceAtomic(p.meta, `${JSON.stringify(meta, null, 1)}\n`);
-}
-
-/** Temp file in the same folder, then rename: readers see the old file or the new one, never half of one. */
-async function replaceAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, bytes, { flag: 'wx' });
-    await rename(temp, path);
-  } catch (e) {
-    await unlink(temp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomicAsync(p.tensors, encodeSafetensors(tensors, { format: CACHE_FORMAT, key }), { overwrite: true });
+  await writeFileAtomicAsync(p.meta, new TextEncoder().encode(`${JSON.stringify(meta, null, 1)}\n`), { overwrite: true });
 }
 
 /** Removes temporary files left by interrupted writes (older than `minAgeMs`, so live writers are not disturbed). */
@@ -156,7 +145,7 @@ export async function cleanCache(dir: string, minAgeMs = 60_000): Promise<number
   let removed = 0;
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!name.endsWith('.tmp')) continue;
+    if (!isAtomicTempFile(name)) continue;
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info && Date.now() - info.mtimeMs >= minAgeMs) {

@@ -2,8 +2,8 @@
  * Labelled cases of a dataset folder (node/datasets' openDataset: MSD/nnU-Net, BTCV, imagesTr/labelsTr, X_ct/X_seg
  * pairs) as the engine's CaseSources (paths only; nothing is decoded here).
  */
-import { DatasetError, openDataset, type Dataset } from '../datasets/index.js';
-import type { CaseSource } from '../../protocol/engine.js';
+import { DatasetError, openDataset, type Dataset } from './index.js';
+import type { CaseSource } from '../train/jobs/job-spec.js';
 
 /** Every labelled case, sorted by id; a folder without labels is an error (it is for pretraining, not training). */
 export async function listLabelledCases(dir: string): Promise<CaseSource[]> {

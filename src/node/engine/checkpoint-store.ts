@@ -12,7 +12,7 @@ import {
 import { decodeSafetensors, planSafetensors, SafetensorsError, type NamedTensor } from '../../core/checkpoint/safetensors.js';
 import type { RngState } from '../../core/random/rng.js';
 import { ANADIFF_VERSION } from '../version.js';
-import { sha256Hex, writeFileAtomic } from './atomic-write.js';
+import { sha256Hex, writeFileAtomic } from '../io/atomic-write.js';
 
 export interface CheckpointContent {
   readonly step: number;

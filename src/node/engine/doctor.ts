@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { locateLibraries, suggestedLdLibraryPath, expectedCudaLibraries, type LibraryLocation } from './cuda-libs.js';
 import { readElfInfo } from './elf.js';
 import { cudaMarkerFile, onnxruntimeVersion } from './install-cuda.js';
-import { toyLinearProgram } from './jobs/toy-linear.js';
+import { toyLinearProgram } from '../train/jobs/toy-linear.js';
 import { createEngineSession, cudaProviderFiles, defaultThreads, onnxruntimeLibDir } from './providers.js';
 
 /** The onnxruntime-node version this project pins; the CUDA providers must match it exactly. */

@@ -5,7 +5,7 @@
 import { onnx } from 'onnx-proto';
 import type { NamedTensor, SafetensorsDtype } from '../../core/checkpoint/safetensors.js';
 import { elementCount } from '../../core/checkpoint/safetensors.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export class ExportError extends Error {
   constructor(message: string) {

@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, renam
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { writeTextAtomic } from './atomic-write.js';
+import { writeTextAtomic } from '../io/atomic-write.js';
 import { elfMachineOfArch, fileContains, readElfInfo } from './elf.js';
 import { cudaProviderFiles, onnxruntimeLibDir, onnxruntimePackageDir } from './providers.js';
 

@@ -7,7 +7,9 @@ import * as ort from 'onnxruntime-node';
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ProviderChoice } from '../../protocol/engine.js';
+
+/** The execution provider asked for: auto (CUDA when its provider libraries are installed, else CPU), cpu or cuda. */
+export type ProviderChoice = 'auto' | 'cpu' | 'cuda';
 
 export interface EngineSession {
   readonly session: ort.InferenceSession;

@@ -12,8 +12,8 @@ import { CheckpointError, type Json } from '../../core/checkpoint/manifest.js';
 import type { NamedTensor } from '../../core/checkpoint/safetensors.js';
 import { assertCheckpointFits, describeMisfit, firstTensorMisfit, type CheckpointExpectation } from '../../core/checkpoint/fit.js';
 import { createRng, restoreRng, saveRng, type Rng, type RngState } from '../../core/random/rng.js';
-import type { TrainerEvent, TrainRequestParams, TrainResult } from '../../protocol/engine.js';
-import { removeTempFiles, sha256Hex, writeTextAtomic } from './atomic-write.js';
+import type { ProviderChoice } from './providers.js';
+import { removeTempFiles, sha256Hex, writeTextAtomic } from '../io/atomic-write.js';
 import { ANADIFF_VERSION } from '../version.js';
 import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from './checkpoint-store.js';
 import { exportInferenceModel } from './export-onnx.js';
@@ -43,15 +43,73 @@ export interface ResumePoint {
   readonly source: string;
 }
 
+/** What a training run is asked to do (TrainOptions adds the callbacks). */
+export interface TrainRequestParams {
+  /** Folder for config.json, metrics.jsonl, checkpoints/ and model.onnx. */
+  readonly runDir: string;
+  /** Total optimizer steps of the run (a resumed run continues up to this). */
+  readonly steps: number;
+  /** Write a checkpoint every this many steps (and always at the end). */
+  readonly checkpointEvery: number;
+  /** Checkpoints kept on disk (newest first); default 3. */
+  readonly keepCheckpoints?: number;
+  readonly seed: number;
+  /** Continue from the newest checkpoint in runDir when there is one. */
+  readonly resume: boolean;
+  readonly provider?: ProviderChoice;
+  /** Intra-op threads; default: every core. */
+  readonly threads?: number;
+  /** onnxruntime's CPU memory arena (default on for training: 1.7x faster steps on the 2-core VM; see providers.ts). */
+  readonly memArena?: boolean;
+  /** Write runDir/model.onnx (weights as initializers) when the run finishes. */
+  readonly exportOnnx?: boolean;
+}
+
+export interface TrainResult {
+  /** Steps completed (including those before a resume). */
+  readonly step: number;
+  readonly stoppedBy: 'done' | 'cancelled';
+  readonly lastLoss: number | undefined;
+  /** Step the run resumed from, 0 for a fresh run. */
+  readonly resumedFrom: number;
+  readonly provider: 'cpu' | 'cuda';
+  readonly modelPath?: string;
+}
+
+/** One finished training step. */
+export interface ProgressEvent {
+  readonly kind: 'progress';
+  readonly step: number;
+  readonly steps: number;
+  readonly loss: number;
+  readonly lr?: number;
+  /** Wall time of session.run for this step. */
+  readonly ms: number;
+}
+
+export interface CheckpointEvent {
+  readonly kind: 'checkpoint';
+  readonly step: number;
+  readonly manifestPath: string;
+}
+
+/** Something a person should read: e.g. why CUDA was not used. */
+export interface LogEvent {
+  readonly kind: 'log';
+  readonly level: 'info' | 'warn';
+  readonly message: string;
+}
+
+export type TrainerEvent = ProgressEvent | CheckpointEvent | LogEvent;
+
 /** What a run needs: the worker's train request (less the job, already built into a StepProgram) plus host hooks. */
-export interface TrainOptions extends Omit<TrainRequestParams, 'job'> {
+export interface TrainOptions extends TrainRequestParams {
   /** With `resume`: start here instead of the newest checkpoint as it is. */
   readonly resumeFrom?: ResumePoint;
   /** Stored in config.json and every manifest. */
   readonly config: Json;
   /** Polled between steps; true stops the run after writing a checkpoint. */
   readonly shouldStop?: () => boolean;
-  /** Events carry requestId 0 here; the worker rewrites it. */
   readonly onEvent?: (event: TrainerEvent) => void;
 }
 
@@ -96,7 +154,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
     pruneCheckpoints(ckptDir, Number.POSITIVE_INFINITY, startStep);
     removeTempFiles(ckptDir);
     truncateMetrics(metricsPath, startStep);
-    emit({ kind: 'log', requestId: 0, level: 'info', message: `resuming from step ${startStep} (${resumeFrom.source})` });
+    emit({ kind: 'log', level: 'info', message: `resuming from step ${startStep} (${resumeFrom.source})` });
   } else {
     mkdirSync(ckptDir, { recursive: true });
     if (listCheckpointSteps(ckptDir).length > 0) {
@@ -116,7 +174,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
     // one is freshly mapped and page-faulted (1.7x slower steps on the 2-core VM; providers.ts, memArena).
     memArena: options.memArena ?? true,
   });
-  if (opened.fallbackReason) emit({ kind: 'log', requestId: 0, level: 'warn', message: `using CPU: ${opened.fallbackReason}` });
+  if (opened.fallbackReason) emit({ kind: 'log', level: 'warn', message: `using CPU: ${opened.fallbackReason}` });
   const session = opened.session;
 
   const checkpoint = (step: number, loss: number | undefined): void => {
@@ -125,7 +183,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
       ...(loss !== undefined ? { loss } : {}),
     });
     pruneCheckpoints(ckptDir, options.keepCheckpoints ?? 3);
-    emit({ kind: 'checkpoint', requestId: 0, step, manifestPath });
+    emit({ kind: 'checkpoint', step, manifestPath });
   };
 
   // 3. The loop.
@@ -158,7 +216,7 @@ export async function runTraining(program: StepProgram, options: TrainOptions): 
       const terms = program.termOutputs ? lossTerms(out, program.termOutputs) : undefined;
       const line: MetricsLine = { step, loss: lastLoss, ...(terms ? { terms } : {}), ...(lr !== undefined ? { lr } : {}), ms: Math.round(ms * 100) / 100 };
       appendLine(metricsPath, JSON.stringify(line));
-      emit({ kind: 'progress', requestId: 0, steps, step, loss: line.loss, ...(lr !== undefined ? { lr } : {}), ms: line.ms });
+      emit({ kind: 'progress', steps, step, loss: line.loss, ...(lr !== undefined ? { lr } : {}), ms: line.ms });
       if (testStepDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, testStepDelayMs));
       if (step % checkpointEvery === 0 || step === steps) {
         checkpoint(step, lastLoss);

@@ -1,10 +1,25 @@
 /**
- * Atomic file writes: write a temporary file in the same folder, fsync it, rename it over the target, fsync the
- * folder. A crash (or SIGKILL) at any point leaves either the old file or the complete new one, never half of one.
+ * The one atomic file writer: write a temporary file in the same folder, then move it into place, so a crash (or
+ * SIGKILL) at any point leaves either the old file or the complete new one, never half of one. Two forms:
+ * - writeFileAtomic (sync; checkpoints, configs, reports, model.onnx): fsyncs the file, renames it, fsyncs the folder.
+ * - writeFileAtomicAsync (NIfTI outputs, which can be hundreds of MB: the event loop keeps running): without
+ *   `overwrite` the temporary file is hard-linked to the target, which fails if the target appeared meanwhile, so an
+ *   existing file is never replaced even by a race.
+ * Both refuse an existing target unless `overwrite`, with an error of code EEXIST naming it.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { link, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** The error for a target that exists when `overwrite` was not given. */
+export class FileExistsError extends Error {
+  readonly code = 'EEXIST';
+  constructor(readonly path: string) {
+    super(`${path} already exists; pass overwrite to replace it`);
+    this.name = 'FileExistsError';
+  }
+}
 
 /** Writes `chunks` in order to `path` atomically; returns the byte count and sha256 of what was written. */
 export function writeFileAtomic(
@@ -12,7 +27,7 @@ export function writeFileAtomic(
   chunks: Iterable<Uint8Array>,
   options: { overwrite?: boolean } = {},
 ): { bytes: number; sha256: string } {
-  if (!options.overwrite && existsSync(path)) throw new Error(`refusing to overwrite existing file ${path}`);
+  if (!options.overwrite && existsSync(path)) throw new FileExistsError(path);
   const tmp = join(dirname(path), `${TEMP_PREFIX}${basename(path)}.tmp-${process.pid}`);
   const hash = createHash('sha256');
   let bytes = 0;
@@ -41,13 +56,55 @@ export function writeFileAtomic(
   return { bytes, sha256: hash.digest('hex') };
 }
 
-/** Temporary files of unfinished atomic writes start with this (`.name.tmp-<pid>`). */
+/**
+ * Writes `bytes` to `path` atomically without blocking the event loop. Without `overwrite`, an existing target (even
+ * one created while this wrote) is an error: the temporary file is linked into place, and link() never replaces.
+ */
+export async function writeFileAtomicAsync(path: string, bytes: Uint8Array, options: { overwrite?: boolean } = {}): Promise<void> {
+  if (!options.overwrite) await refuseExisting(path);
+  // pid and a random tag: several async writes of one process may be in flight at once
+  const temp = join(dirname(path), `${TEMP_PREFIX}${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(temp, bytes, { flag: 'wx' });
+  try {
+    if (options.overwrite) await rename(temp, path);
+    else await linkNoClobber(temp, path);
+  } finally {
+    await unlink(temp).catch(() => undefined); // already renamed away, or the link left the temp name behind
+  }
+}
+
+async function linkNoClobber(temp: string, path: string): Promise<void> {
+  try {
+    await link(temp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new FileExistsError(path);
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
+      await refuseExisting(path); // file systems without hard links: best effort
+      await rename(temp, path);
+      return;
+    }
+    throw err;
+  }
+}
+
+async function refuseExisting(path: string): Promise<void> {
+  const exists = await stat(path).then(() => true, () => false);
+  if (exists) throw new FileExistsError(path);
+}
+
+/** Temporary files of unfinished atomic writes start with this (`.name.tmp-<pid>`, async: `.name.tmp-<pid>-<tag>`). */
 const TEMP_PREFIX = '.';
+
+/** Whether a file name is an atomic write's temporary file (of a write in progress, or of a killed writer). */
+export function isAtomicTempFile(name: string): boolean {
+  return name.startsWith(TEMP_PREFIX) && /\.tmp-\d+(-[0-9a-f]{8})?$/.test(name);
+}
 
 /** Removes `dir`'s temporary files left by writers that were killed mid-write (call only while holding the folder). */
 export function removeTempFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  const stale = readdirSync(dir).filter((f) => f.startsWith(TEMP_PREFIX) && /\.tmp-\d+$/.test(f));
+  const stale = readdirSync(dir).filter(isAtomicTempFile);
   for (const f of stale) rmSync(join(dir, f), { force: true });
   return stale;
 }

@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseMetricsLine, type ValidationLine } from '../../core/runs/metrics.js';
-import { writeTextAtomic } from '../engine/atomic-write.js';
+import { writeTextAtomic } from '../io/atomic-write.js';
 
 export const RUN_FILES = {
   config: 'config.json',

@@ -2,7 +2,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toLabelArray, presentClasses } from '../../core/preprocess/index.js';
 import { guessVocabulary, synthesizeCase, type ClassVocabulary, type SynthOptions, type SynthParams } from '../../core/synth/index.js';
-import { readNiftiFile, writeFileAtomic, writeNiftiFile } from '../nifti/index.js';
+import { readNiftiFile, writeNiftiFile } from '../nifti/index.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 
 export interface SynthFilesOptions {
@@ -77,7 +78,7 @@ export async function writeSynthCases(options: SynthFilesOptions): Promise<Synth
     if (!present[0]) await writeNiftiFile(imagePath, result.image, { overwrite, description });
     if (!present[1]) await writeNiftiFile(segPath, result.labels, { overwrite, description: `BTCV-13 labels, ${description}` });
     if (!present[2]) await writeNiftiFile(coordsPath, { ...coords, frames: 3 }, { overwrite, description: `RAS mm in source, ${description}` });
-    if (!present[3]) await writeFileAtomic(paramsPath, new TextEncoder().encode(paramsJson(result.params, options.labelsPath)), overwrite);
+    if (!present[3]) await writeFileAtomicAsync(paramsPath, new TextEncoder().encode(paramsJson(result.params, options.labelsPath)), { overwrite });
     const report = {
       index, imagePath, labelsPath: segPath, coordsPath, dims: result.image.dims, phase: result.params.intensities.phase,
       synthMs, totalMs: performance.now() - t0, kept: false,

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { listCheckpointSteps, manifestPathFor } from '../engine/checkpoint-store.js';
-import { RUN_FILES } from './run-folder.js';
+import { RUN_FILES } from '../runs/run-folder.js';
 
 export class BackboneError extends Error {
   constructor(message: string) {

@@ -19,18 +19,18 @@ import { toOnnxModel } from '../../core/onnx/index.js';
 import { makePhantom } from '../../core/phantom/index.js';
 import { createRng } from '../../core/random/rng.js';
 import { reorientToRas } from '../../core/volume/orientation.js';
-import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import type { TrainerEvent, TrainResult } from '../engine/trainer.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
 import { bakeParameters } from '../engine/export-onnx.js';
-import { writeFileAtomic } from '../engine/atomic-write.js';
-import { coordsNetOf, coordsProgramFrom, type CoordsJob } from '../engine/jobs/coords.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { coordsNetOf, coordsProgramFrom, type CoordsJob } from './jobs/coords.js';
 import { createSession } from '../engine/providers.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNamedNiftiFile } from '../nifti/read-file.js';
 import { ctInputProblems } from '../../core/infer/ct-input.js';
 import { StepClock } from './step-clock.js';
-import { withRunLock } from './run-lock.js';
-import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
+import { withRunLock } from '../runs/run-lock.js';
+import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
 
 /** A CT the run reads: a NIfTI file, or the built-in phantom (demos and tests). */
 export type CtSource = { readonly id: string; readonly image: string } | { readonly id: string; readonly phantom: { readonly seed: number } };

@@ -9,10 +9,11 @@ import { argmaxLabels, labelsFromProbabilities, slidingWindowInference, type Win
 import { dicePerClass } from '../../core/metrics/index.js';
 import { toOnnxModel } from '../../core/onnx/index.js';
 import { buildInferenceGraph } from '../../core/train/step.js';
-import type { ProviderChoice, SegmentationJob } from '../../protocol/engine.js';
+import type { ProviderChoice } from '../engine/providers.js';
+import type { SegmentationJob } from './jobs/job-spec.js';
 import { bakeParameters } from '../engine/export-onnx.js';
-import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
-import { networkConfigOf } from '../engine/jobs/segmentation.js';
+import type { PreparedCase } from './jobs/segmentation-cases.js';
+import { networkConfigOf } from './jobs/segmentation.js';
 import { createSession } from '../engine/providers.js';
 
 export interface InferenceModel {

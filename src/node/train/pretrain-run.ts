@@ -18,14 +18,14 @@ import { isConditioned, standardiseCoords } from '../../core/diffusion/guided-st
 import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
-import type { TrainerEvent, TrainResult } from '../../protocol/engine.js';
+import type { TrainerEvent, TrainResult } from '../engine/trainer.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint-store.js';
-import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type GuidanceConfig, type PretrainJob, type PretrainVolume } from '../engine/jobs/pretrain.js';
+import { EXPORT_TIMESTEP, pretrainedBackbone, pretrainProgramFrom, type GuidanceConfig, type PretrainJob, type PretrainVolume } from './jobs/pretrain.js';
 import { runTraining } from '../engine/trainer.js';
 import { readNiftiFile } from '../nifti/read-file.js';
 import type { CtSource } from './coords-run.js';
-import { withRunLock } from './run-lock.js';
-import { createRunLog, RUN_FILES, writeJsonAtomic } from './run-folder.js';
+import { withRunLock } from '../runs/run-lock.js';
+import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
 import { StepClock } from './step-clock.js';
 
 export interface PretrainRunConfig {

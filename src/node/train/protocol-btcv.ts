@@ -4,17 +4,17 @@
  * by sliding window, and score Dice per class on the 1x1x2 mm grid (mean over 13 classes, then over test cases).
  * Reports mean +- sd over folds (population sd, as np.std).
  */
-import type { CaseSource } from '../../protocol/engine.js';
+import type { CaseSource } from './jobs/job-spec.js';
 import { join } from 'node:path';
 import btcvFolds from '../../../data/btcv-folds.json';
 import { meanSd, type MeanSd } from '../../core/metrics/index.js';
 import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
-import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
-import { btcvCases } from './dataset-cases.js';
+import type { PreparedCase } from './jobs/segmentation-cases.js';
+import { btcvCases } from '../datasets/dataset-cases.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { jobOf, type TrainMode } from './run-config.js';
-import { RUN_FILES, writeJsonAtomic } from './run-folder.js';
-import { withRunLock } from './run-lock.js';
+import { RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
+import { withRunLock } from '../runs/run-lock.js';
 import { resolveTrainConfig, type TrainRequest } from './resolve-train.js';
 import { prepareCached, trainRun, type TrainHooks } from './train-run.js';
 

@@ -5,8 +5,8 @@
 import { DEFAULT_SLAB_SLICES } from '../../core/data/patch.js';
 import { DEFAULT_HU_WINDOW } from '../../core/preprocess/intensity.js';
 import { DEFAULT_SPACING_MM } from '../../core/preprocess/resample.js';
-import type { CaseSource } from '../../protocol/engine.js';
-import type { PreparedCase } from '../engine/jobs/segmentation-cases.js';
+import type { CaseSource } from './jobs/job-spec.js';
+import type { PreparedCase } from './jobs/segmentation-cases.js';
 import { maxThreads } from '../engine/providers.js';
 import { BTCV13_NAMES, clampPatch, RunConfigError, strideOf, type TrainMode, type TrainRunConfig } from './run-config.js';
 import { prepareCached } from './train-run.js';

@@ -4,8 +4,8 @@
  */
 import type { Json } from '../../core/checkpoint/manifest.js';
 import { spatialMultiple } from '../../core/nn/networks.js';
-import type { CaseSource, SegmentationJob } from '../../protocol/engine.js';
-import { networkConfigOf } from '../engine/jobs/segmentation.js';
+import type { CaseSource, SegmentationJob } from './jobs/job-spec.js';
+import { networkConfigOf } from './jobs/segmentation.js';
 
 export type TrainMode = 'scratch' | 'linear' | 'nonlinear' | 'finetune';
 export const TRAIN_MODES: readonly TrainMode[] = ['scratch', 'linear', 'nonlinear', 'finetune'];

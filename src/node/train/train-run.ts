@@ -8,20 +8,22 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CaseSource, ProviderChoice, TrainerEvent, TrainResult } from '../../protocol/engine.js';
-import { writeFileAtomic } from '../engine/atomic-write.js';
+import type { CaseSource } from './jobs/job-spec.js';
+import type { ProviderChoice } from '../engine/providers.js';
+import type { TrainerEvent, TrainResult } from '../engine/trainer.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { listCheckpointSteps, loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint } from '../engine/checkpoint-store.js';
-import { prepareCase, type PreparedCase } from '../engine/jobs/segmentation-cases.js';
-import { segmentationProgramFrom } from '../engine/jobs/segmentation.js';
+import { prepareCase, type PreparedCase } from './jobs/segmentation-cases.js';
+import { segmentationProgramFrom } from './jobs/segmentation.js';
 import type { StepProgram } from '../engine/step-program.js';
 import { embedMetadata, type SegmentModelMetadata } from '../segment/model-metadata.js';
 import { expectationOf, resumePointOf, runTraining, type ResumePoint } from '../engine/trainer.js';
 import { diceOfCases, inferenceModelOf, openSegmenter } from './inference.js';
 import { configJson, frozenAtEpoch, jobOf, parseRunConfig, type TrainRunConfig } from './run-config.js';
 import { StepClock } from './step-clock.js';
-import { withRunLock } from './run-lock.js';
+import { withRunLock } from '../runs/run-lock.js';
 import { unfreezeResumePoint } from './unfreeze.js';
-import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from './run-folder.js';
+import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from '../runs/run-folder.js';
 
 export interface TrainProgress {
   readonly epoch: number;

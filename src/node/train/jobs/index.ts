@@ -1,6 +1,6 @@
 /** Job kinds the worker can build from a JobSpec (plain data) into a StepProgram. One case per kind. */
-import type { JobSpec } from '../../../protocol/engine.js';
-import type { StepProgram } from '../step-program.js';
+import type { JobSpec } from './job-spec.js';
+import type { StepProgram } from '../../engine/step-program.js';
 import { segmentationProgram } from './segmentation.js';
 import { toyLinearProgram } from './toy-linear.js';
 

@@ -8,7 +8,7 @@ import { indexClassVoxels } from '../../../core/data/patch.js';
 import { makePhantom } from '../../../core/phantom/index.js';
 import { gridSpacing, preprocessCase, type PreprocessedCase } from '../../../core/preprocess/index.js';
 import { nextInt, type Rng } from '../../../core/random/rng.js';
-import type { CaseSource, SegmentationJob } from '../../../protocol/engine.js';
+import type { CaseSource, SegmentationJob } from './job-spec.js';
 import { readNiftiFile, readNiftiLabelFile } from '../../nifti/read-file.js';
 import { drawBatch, JobError, prepareVolume, type PreparedVolume } from './segmentation-data.js';
 

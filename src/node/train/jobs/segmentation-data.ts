@@ -9,7 +9,7 @@ import { indexClassVoxels, samplePatch, type ClassVoxels, type TrainingVolume } 
 import { makePhantom } from '../../../core/phantom/index.js';
 import { gridSpacing } from '../../../core/preprocess/index.js';
 import type { Rng } from '../../../core/random/rng.js';
-import type { SegmentationJob } from '../../../protocol/engine.js';
+import type { SegmentationJob } from './job-spec.js';
 import { readNiftiFile } from '../../nifti/read-file.js';
 
 export class JobError extends Error {

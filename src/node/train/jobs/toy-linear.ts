@@ -5,8 +5,8 @@
  */
 import type { NamedTensor } from '../../../core/checkpoint/safetensors.js';
 import { fillNormal, nextNormal, type Rng } from '../../../core/random/rng.js';
-import type { JobSpec } from '../../../protocol/engine.js';
-import type { StepProgram } from '../step-program.js';
+import type { JobSpec } from './job-spec.js';
+import type { StepProgram } from '../../engine/step-program.js';
 import { handModelBytes, type HandModel } from './onnx-hand.js';
 
 /** Defaults: 16 features, 64 samples per step, lr 0.05 (decaying as lr / (1 + 0.01 (step - 1))), momentum 0.9. */

@@ -14,7 +14,7 @@ import { COMPARE_ARMS } from '../../../../src/core/compare/arms.js';
 import { SMOKE_CONFIG } from '../../../../src/core/compare/config.js';
 import type { CompareOutcome } from '../../../../src/node/compare/compare-run.js';
 import { loadCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
-import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
+import { resolveBackbone } from '../../../../src/node/train/backbone.js';
 
 const root = mkdtempSync(join(tmpdir(), 'anadiff-compare-'));
 test.after(() => rmSync(root, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { oneCycle } from '../../../../src/core/optim/schedules.js';
-import { APE_OPTIMIZER } from '../../../../src/node/engine/jobs/coords.js';
-import { coordsRun, type CoordsRunConfig } from '../../../../src/node/runs/coords-run.js';
+import { APE_OPTIMIZER } from '../../../../src/node/train/jobs/coords.js';
+import { coordsRun, type CoordsRunConfig } from '../../../../src/node/train/coords-run.js';
 import { readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.js';
 import { resolveCoordsModel } from '../../../../src/node/coords/predict-file.js';
 

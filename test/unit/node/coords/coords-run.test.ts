@@ -7,8 +7,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { oneCycle } from '../../../../src/core/optim/schedules.js';
-import { APE_OPTIMIZER } from '../../../../src/node/engine/jobs/coords.js';
-import { coordsRun, type CoordsRunConfig } from '../../../../src/node/runs/coords-run.js';
+import { APE_OPTIMIZER } from '../../../../src/node/train/jobs/coords.js';
+import { coordsRun, type CoordsRunConfig } from '../../../../src/node/train/coords-run.js';
 import { acquireRunLock, RunLockedError } from '../../../../src/node/runs/run-lock.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
 

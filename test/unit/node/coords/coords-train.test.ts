@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { coordsVolumeOf } from '../../../../src/core/coords/volume.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
-import { coordsProgramFrom, APE_OPTIMIZER, type CoordsJob } from '../../../../src/node/engine/jobs/coords.js';
+import { coordsProgramFrom, APE_OPTIMIZER, type CoordsJob } from '../../../../src/node/train/jobs/coords.js';
 import { runTraining } from '../../../../src/node/engine/trainer.js';
 import { loadLatestCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
 import { createEngineSession } from '../../../../src/node/engine/providers.js';

@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { cacheKey, cleanCache, preprocessCached, type DatasetCase } from '../../../../src/node/datasets/index.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/index.js';
+import { isAtomicTempFile } from '../../../../src/node/io/atomic-write.js';
 
 const root = mkdtempSync(join(tmpdir(), 'anadiff-cache-'));
 const cacheDir = join(root, 'cache');
@@ -63,7 +64,7 @@ test('an interrupted write never reads back: leftovers miss, are rewritten, and 
   const tensors = join(cacheDir, `${key}.safetensors`), meta = join(cacheDir, `${key}.json`);
   // Killed between the two renames: tensors without JSON, plus a temp file from a write in progress.
   unlinkSync(meta);
-  writeFileSync(join(cacheDir, `${key}.json.123.abcd.tmp`), '{"partial":');
+  writeFileSync(join(cacheDir, `.${key}.json.tmp-123-abcd0123`), '{"partial":');
   const afterCrash = await preprocessCached(cacheDir, c, options);
   assert.equal(afterCrash.hit, false);
   assert.equal((await preprocessCached(cacheDir, c, options)).hit, true);
@@ -73,5 +74,5 @@ test('an interrupted write never reads back: leftovers miss, are rewritten, and 
   assert.equal(repaired.hit, false);
   assert.equal((await preprocessCached(cacheDir, c, options)).hit, true);
   assert.equal(await cleanCache(cacheDir, 0), 1);
-  assert.ok(readdirSync(cacheDir).every((n) => !n.endsWith('.tmp')));
+  assert.ok(readdirSync(cacheDir).every((n) => !isAtomicTempFile(n)));
 });

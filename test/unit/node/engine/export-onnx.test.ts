@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadLatestCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
 import { bakeParameters, ExportError } from '../../../../src/node/engine/export-onnx.js';
-import { toyLinearProgram } from '../../../../src/node/engine/jobs/toy-linear.js';
+import { toyLinearProgram } from '../../../../src/node/train/jobs/toy-linear.js';
 import { runTraining } from '../../../../src/node/engine/trainer.js';
 
 test('model.onnx runs in a fresh process with nothing but onnxruntime-node and matches the trained weights', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toyLinearProgram } from '../../../../src/node/engine/jobs/toy-linear.js';
+import { toyLinearProgram } from '../../../../src/node/train/jobs/toy-linear.js';
 import { runTraining, type TrainOptions } from '../../../../src/node/engine/trainer.js';
 import { CheckpointError } from '../../../../src/core/checkpoint/manifest.js';
 

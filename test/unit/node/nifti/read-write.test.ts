@@ -6,6 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import { encodeNifti, NiftiError } from '../../../../src/core/nifti/index.js';
 import { readNiftiBytes, readNiftiFile, writeNiftiFile } from '../../../../src/node/nifti/index.js';
+import { isAtomicTempFile } from '../../../../src/node/io/atomic-write.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anadiff-nifti-rw-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +37,7 @@ test('writes are atomic and never replace an existing file unless asked', async 
   assert.deepEqual(readFileSync(path), first, 'the existing file is untouched');
   await writeNiftiFile(path, other, { overwrite: true });
   assert.equal((await readNiftiFile(path)).data[0], 7);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files are left behind');
+  assert.deepEqual(readdirSync(dir).filter(isAtomicTempFile), [], 'no temporary files are left behind');
 });
 
 test('corrupt and truncated gzip give NiftiError("corrupt-gzip"); a missing file keeps its ENOENT', async () => {

@@ -15,7 +15,7 @@ import { CheckpointMismatchError } from '../../../../src/core/checkpoint/fit.js'
 import type { NamedTensor } from '../../../../src/core/checkpoint/safetensors.js';
 import { trainCommand } from '../../../../src/cli/commands/train.js';
 import { loadCheckpoint, loadLatestCheckpoint, writeCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
-import { toyLinearProgram } from '../../../../src/node/engine/jobs/toy-linear.js';
+import { toyLinearProgram } from '../../../../src/node/train/jobs/toy-linear.js';
 import { runTraining, type TrainOptions } from '../../../../src/node/engine/trainer.js';
 import { acquireRunLock, RunLockedError, RUN_LOCK_FILE } from '../../../../src/node/runs/run-lock.js';
 
@@ -103,7 +103,7 @@ test('kill -9 at six byte offsets of a checkpoint write: the trainer resumes exa
   // tensor file (renamed, no manifest yet), inside the manifest.
   const offsets = [0, 40, Math.floor(size * 0.61), size - 1, size, size + 40];
   const script = (runDir: string): string => `
-    Promise.all([import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/node/engine/trainer.ts')).href)}), import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/node/engine/jobs/toy-linear.ts')).href)})])
+    Promise.all([import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/node/engine/trainer.ts')).href)}), import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/node/train/jobs/toy-linear.ts')).href)})])
       .then(([t, j]) => (t.runTraining ?? t.default.runTraining)((j.toyLinearProgram ?? j.default.toyLinearProgram)(${JSON.stringify(toyJob)}), ${JSON.stringify(options(runDir))}));`;
   for (const offset of offsets) {
     const dir = join(root, `toy-crash-${offset}`);

@@ -27,11 +27,11 @@ import { oneCycle } from '../../../../src/core/optim/schedules.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import type { Mat4 } from '../../../../src/core/volume/mat4.js';
 import { loadCheckpoint, loadLatestCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
-import { diffusionNetOf, drawPretrainPatches, EXPORT_TIMESTEP, PRETRAIN_OPTIMIZER, type GuidanceConfig } from '../../../../src/node/engine/jobs/pretrain.js';
+import { diffusionNetOf, drawPretrainPatches, EXPORT_TIMESTEP, PRETRAIN_OPTIMIZER, type GuidanceConfig } from '../../../../src/node/train/jobs/pretrain.js';
 import { runGraph, type Fetches } from '../../../../src/node/ort/run-graph.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/index.js';
-import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
-import { loadPretrainVolume, pretrainRun, PRETRAIN_PHANTOM_SEEDS, type PretrainRunConfig } from '../../../../src/node/runs/pretrain-run.js';
+import { resolveBackbone } from '../../../../src/node/train/backbone.js';
+import { loadPretrainVolume, pretrainRun, PRETRAIN_PHANTOM_SEEDS, type PretrainRunConfig } from '../../../../src/node/train/pretrain-run.js';
 import { writeSynthCases } from '../../../../src/node/synth/generate-files.js';
 
 const root = mkdtempSync(join(tmpdir(), 'anadiff-guided-'));

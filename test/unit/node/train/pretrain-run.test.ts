@@ -17,9 +17,9 @@ import { foldInputRange, foldTimestep } from '../../../../src/core/diffusion/fol
 import { averagedWeights } from '../../../../src/core/optim/ema.js';
 import { oneCycle } from '../../../../src/core/optim/schedules.js';
 import { loadCheckpoint, loadLatestCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
-import { diffusionNetOf, PRETRAIN_OPTIMIZER, type PretrainJob } from '../../../../src/node/engine/jobs/pretrain.js';
-import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
-import { pretrainRun, PRETRAIN_PHANTOM_SEEDS, type PretrainRunConfig } from '../../../../src/node/runs/pretrain-run.js';
+import { diffusionNetOf, PRETRAIN_OPTIMIZER, type PretrainJob } from '../../../../src/node/train/jobs/pretrain.js';
+import { resolveBackbone } from '../../../../src/node/train/backbone.js';
+import { pretrainRun, PRETRAIN_PHANTOM_SEEDS, type PretrainRunConfig } from '../../../../src/node/train/pretrain-run.js';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
 const root = mkdtempSync(join(tmpdir(), 'anadiff-pretrain-'));

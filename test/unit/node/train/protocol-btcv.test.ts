@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
 import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
-import { protocolTable, ProtocolError, runBtcvProtocol } from '../../../../src/node/runs/protocol-btcv.js';
+import { protocolTable, ProtocolError, runBtcvProtocol } from '../../../../src/node/train/protocol-btcv.js';
 import { acquireRunLock, RunLockedError, RUN_LOCK_FILE } from '../../../../src/node/runs/run-lock.js';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');

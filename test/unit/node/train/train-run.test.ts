@@ -9,8 +9,8 @@ import { protocolCommand } from '../../../../src/cli/commands/protocol.js';
 import { trainCommand } from '../../../../src/cli/commands/train.js';
 import { loadCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
 import { loadInitTensors } from '../../../../src/node/engine/init-weights.js';
-import { resolveBackbone } from '../../../../src/node/runs/backbone.js';
-import { loadRunConfig, trainRun } from '../../../../src/node/runs/train-run.js';
+import { resolveBackbone } from '../../../../src/node/train/backbone.js';
+import { loadRunConfig, trainRun } from '../../../../src/node/train/train-run.js';
 import { readEmbeddedMetadata } from '../../../../src/node/segment/model-metadata.js';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');

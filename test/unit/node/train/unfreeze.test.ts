@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { CheckpointMismatchError } from '../../../../src/core/checkpoint/fit.js';
 import { CheckpointError } from '../../../../src/core/checkpoint/manifest.js';
 import type { NamedTensor } from '../../../../src/core/checkpoint/safetensors.js';
-import { sha256Hex } from '../../../../src/node/engine/atomic-write.js';
+import { sha256Hex } from '../../../../src/node/io/atomic-write.js';
 import type { LoadedCheckpoint } from '../../../../src/node/engine/checkpoint-store.js';
 import type { CarriedState, StepProgram } from '../../../../src/node/engine/step-program.js';
-import { unfreezeResumePoint } from '../../../../src/node/runs/unfreeze.js';
+import { unfreezeResumePoint } from '../../../../src/node/train/unfreeze.js';
 
 /** A step program reduced to what a checkpoint check reads: its graph bytes and carried state. */
 const program = (tag: string, carry: readonly [string, 'param' | 'state', number][]): StepProgram => ({

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makePhantom } from '../../../../src/core/phantom/index.js';
-import { createRng } from '../../../../src/core/random/rng.js';
-import { JobError, drawBatch, prepareVolume } from '../../../../src/node/engine/jobs/segmentation-data.js';
-import { segmentationProgramFrom } from '../../../../src/node/engine/jobs/segmentation.js';
-import { writeNiftiFile } from '../../../../src/node/nifti/write-file.js';
-import type { SegmentationJob } from '../../../../src/protocol/engine.js';
+import { makePhantom } from '../../../../../src/core/phantom/index.js';
+import { createRng } from '../../../../../src/core/random/rng.js';
+import { JobError, drawBatch, prepareVolume } from '../../../../../src/node/train/jobs/segmentation-data.js';
+import { segmentationProgramFrom } from '../../../../../src/node/train/jobs/segmentation.js';
+import { writeNiftiFile } from '../../../../../src/node/nifti/write-file.js';
+import type { SegmentationJob } from '../../../../../src/node/train/jobs/job-spec.js';
 
 const base: SegmentationJob = {
   kind: 'segmentation', net: 'unet', preset: 'tiny', patch: [16, 16, 8], loss: 'softmax-ce',

@@ -1,7 +1,8 @@
 /**
- * The segmentation job with the real networks (tiny presets, small patches of the phantom): through the worker the
- * loss falls; stop + resume and SIGKILL + resume reproduce the uninterrupted loss sequence exactly; the exported
- * model.onnx runs in a fresh plain-Node process and matches the trained weights.
+ * The segmentation job with the real networks (tiny presets, small patches of the phantom): built from its plain-data
+ * spec (buildStepProgram, as a run's config.json rebuilds it) the loss falls; stop + resume reproduces the
+ * uninterrupted loss sequence exactly; the exported model.onnx runs in a fresh plain-Node process and matches the
+ * trained weights. (kill -9 + resume of `anadiff train` itself: test/unit/node/runs/run-faults.test.ts.)
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,17 +11,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { createRng } from '../../../../src/core/random/rng.js';
-import { loadLatestCheckpoint, listCheckpointSteps } from '../../../../src/node/engine/checkpoint-store.js';
-import { EngineClient } from '../../../../src/node/engine/engine-client.js';
-import { ortTensorOf } from '../../../../src/node/engine/ort-tensors.js';
-import { createSession } from '../../../../src/node/engine/providers.js';
-import { drawBatch, prepareVolume } from '../../../../src/node/engine/jobs/segmentation-data.js';
-import { segmentationProgramFrom } from '../../../../src/node/engine/jobs/segmentation.js';
-import { runTraining, type TrainOptions } from '../../../../src/node/engine/trainer.js';
-import type { SegmentationJob, TrainerEvent, TrainRequestParams } from '../../../../src/protocol/engine.js';
+import { createRng } from '../../../../../src/core/random/rng.js';
+import { loadLatestCheckpoint } from '../../../../../src/node/engine/checkpoint-store.js';
+import { buildStepProgram } from '../../../../../src/node/train/jobs/index.js';
+import { ortTensorOf } from '../../../../../src/node/engine/ort-tensors.js';
+import { createSession } from '../../../../../src/node/engine/providers.js';
+import { drawBatch, prepareVolume } from '../../../../../src/node/train/jobs/segmentation-data.js';
+import { segmentationProgramFrom } from '../../../../../src/node/train/jobs/segmentation.js';
+import { runTraining, type TrainerEvent, type TrainOptions, type TrainRequestParams } from '../../../../../src/node/engine/trainer.js';
+import type { SegmentationJob } from '../../../../../src/node/train/jobs/job-spec.js';
 
-const root = join(__dirname, '../../../..');
+const root = join(__dirname, '../../../../..');
 
 // Liver against everything else on the phantom, in a soft-tissue window (liver 60 HU vs muscle 50-55 HU: the CT
 // window [-1350, 1000] would leave a 0.004 contrast), patches anchored on the liver 70% of the time.
@@ -47,16 +48,13 @@ function losses(runDir: string): number[] {
   return readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
 }
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const request = (job: SegmentationJob, runDir: string, over: Partial<TrainRequestParams> = {}): TrainRequestParams =>
-  ({ job, runDir, steps: 60, checkpointEvery: 20, seed: 7, resume: true, provider: 'cpu', threads: 2, ...over });
+const request = (runDir: string, over: Partial<TrainRequestParams> = {}): TrainRequestParams =>
+  ({ runDir, steps: 60, checkpointEvery: 20, seed: 7, resume: true, provider: 'cpu', threads: 2, ...over });
 
-test('through the worker the UNet loss falls, and model.onnx runs in a fresh process with the trained weights', async (t) => {
-  const dir = tempDir(t, 'worker');
+test('built from its spec the UNet loss falls, and model.onnx runs in a fresh process with the trained weights', async (t) => {
+  const dir = tempDir(t, 'spec');
   const events: TrainerEvent[] = [];
-  const client = new EngineClient({ onEvent: (e) => events.push(e) });
-  t.after(() => client.dispose());
-  const result = await client.request('train', request(unetJob, dir, { exportOnnx: true }));
-  await client.shutdown();
+  const result = await runTraining(await buildStepProgram(unetJob), { ...request(dir, { exportOnnx: true }), config: { job: 'unet' }, onEvent: (e) => events.push(e) });
   assert.equal(result.step, 60);
   const l = losses(dir);
   const progress = events.filter((e) => e.kind === 'progress');
@@ -125,34 +123,4 @@ test('FPN3d + bce-dice + SGD: stop and resume reproduce the uninterrupted loss s
   assert.equal(l.length, 20);
   assert.ok(l.every(Number.isFinite));
   assert.deepEqual(l, losses(whole));
-});
-
-test('SIGKILL of the worker process mid-run loses at most the steps since the last checkpoint; resume matches', async (t) => {
-  const job: SegmentationJob = { ...unetJob, channels: 4, batch: 1, patch: [16, 16, 8] };
-  const killed = tempDir(t, 'killed');
-  const whole = tempDir(t, 'whole');
-  const params = (runDir: string): TrainRequestParams => request(job, runDir, { steps: 40, checkpointEvery: 5 });
-
-  // The uninterrupted reference, in this process: same ORT, same threads, same numbers.
-  const p = params(whole);
-  await runTraining(segmentationProgramFrom(job, await prepareVolume(job)), { ...p, config: null });
-
-  const victim = new EngineClient({
-    mode: 'process',
-    onEvent: (e) => { if (e.kind === 'progress' && e.step >= 17) victim.child?.kill('SIGKILL'); },
-  });
-  t.after(() => victim.dispose());
-  await assert.rejects(victim.request('train', params(killed)), /exited \(SIGKILL\)/);
-  const doneSteps = losses(killed).length;
-  const lastCheckpoint = listCheckpointSteps(join(killed, 'checkpoints')).at(-1) ?? 0;
-  assert.ok(doneSteps >= 17 && doneSteps < 40, `killed mid-run (after ${doneSteps} steps)`);
-  assert.ok(doneSteps - lastCheckpoint <= 5, `lost ${doneSteps - lastCheckpoint} steps, checkpoint every 5`);
-
-  const resumer = new EngineClient({ mode: 'process' });
-  t.after(() => resumer.dispose());
-  const result = await resumer.request('train', params(killed));
-  await resumer.shutdown();
-  assert.equal(result.resumedFrom, lastCheckpoint);
-  assert.equal(result.step, 40);
-  assert.deepEqual(losses(killed), losses(whole));
 });
