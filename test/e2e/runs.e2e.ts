@@ -209,7 +209,7 @@ export const tests: readonly E2eTest[] = [
     },
   },
   {
-    name: 'a run started from a terminal appears in the Runs tree; Open Config, Reveal Folder and Delete act on it',
+    name: 'a run started from a terminal appears in the Runs tree; Open Config, Export ONNX, Segment with This Model, Reveal Folder and Delete act on it',
     timeoutMs: 300_000,
     async run({ page, workbench, workspace, log }) {
       const runDir = path.join(workspace.dir, '.anadiff', 'runs', 'from-terminal');
@@ -233,6 +233,26 @@ export const tests: readonly E2eTest[] = [
 
         await contextAction(page, row, 'Open Run Config');
         await page.locator('.tabs-container .tab', { hasText: 'config.json' }).first().waitFor({ timeout: 30_000 });
+
+        // Export ONNX…: the run's model.onnx, byte for byte, where the save dialog says (default <workspace>/<run>.onnx)
+        const exported = path.join(workspace.dir, 'from-terminal.onnx');
+        await contextAction(page, row, 'Export ONNX');
+        await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 30_000 });
+        await page.keyboard.press('Enter');
+        await until('the exported model is written', async () => existsSync(exported), (present) => present, 30_000);
+        assert.ok(readFileSync(exported).equals(readFileSync(path.join(runDir, 'model.onnx'))), 'the export is the run\'s model.onnx');
+
+        // Segment with This Model…: the volume open in the viewer, segmented with this run's model (no model pick)
+        const ct = path.join(workspace.dir, 'terminal_ct.nii.gz');
+        copyFileSync(workspace.files.phantomCt!, ct);
+        await workbench.runCommand('View: Show Explorer');
+        await workbench.openFileFromExplorer('terminal_ct.nii.gz');
+        await (await workbench.webviewFrame()).locator('canvas').first().waitFor({ timeout: 60_000 });
+        await showRunsView(page);
+        await contextAction(page, row, 'Segment with This Model');
+        await until('the volume is segmented with the run\'s model', async () => existsSync(path.join(workspace.dir, 'terminal_ct_seg.nii.gz')), (present) => present, 180_000);
+        assert.equal(await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Default model' }).count(), 0, 'no model was asked for');
+        await workbench.closeAllEditors();
 
         // The context menu's click is sometimes lost on a busy machine (the menu closes, nothing runs): once more then.
         const revealed = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'from-terminal' }).first();

@@ -1,7 +1,8 @@
 /**
  * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Train
  * Coordinate Model… (each writes a job config and runs it), Run Job Config, Compare Pretraining Methods…
- * (compare-command.ts), Open Run Monitor, Stop Run, Resume Run, Reveal Folder, Open Config, Delete Run, Refresh. Jobs
+ * (compare-command.ts), Open Run Monitor, Stop Run, Resume Run, Reveal Folder, Open Config, Segment with This Model,
+ * Export ONNX, Delete Run, Refresh. Jobs
  * start only in trusted workspaces.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { resumeCommandOf } from '../../core/runs/resume.js';
 import type { RunStatus } from '../../core/runs/summary.js';
 import { jobConfig, JobConfigError, jobConfigArgs, type JobOptionValue } from '../../core/jobs/job-config.js';
 import { CONFIG_JOBS, configSuffix, jobTag, type ConfigJob } from '../../core/jobs/job-options.js';
-import { writeTextAtomic } from '../../node/io/atomic-write.js';
+import { writeFileAtomic, writeTextAtomic } from '../../node/io/atomic-write.js';
+import { SEGMENT_COMMAND } from '../segment/command.js';
 import type { PretrainMethod } from '../../node/train/jobs/pretrain.js';
 import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
 import type { JobManager } from '../jobs/job-manager.js';
@@ -286,6 +288,49 @@ async function resumeRun(deps: Deps, arg: unknown): Promise<void> {
   }
 }
 
+/** A finished run's exported model.onnx, or undefined with a message (still running, or a pretraining run). */
+function exportedModel(runDir: string): string | undefined {
+  const model = path.join(runDir, RUN_FILES.model);
+  if (existsSync(model)) return model;
+  void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(runDir)} has no model.onnx: a training or coordinate run exports one when it finishes (a pretraining run keeps its backbone in best/).`);
+  return undefined;
+}
+
+/** Segment with This Model: Segment Organs (its inputs, overwrite question and progress) with this run's model. */
+async function segmentWithRun(deps: Deps, arg: unknown): Promise<void> {
+  const runDir = await pickRun(deps, arg, ['done'], 'Segment with the model of which run?');
+  if (!runDir) return;
+  const modelPath = exportedModel(runDir);
+  if (!modelPath) return;
+  await vscode.commands.executeCommand(SEGMENT_COMMAND, undefined, undefined, { label: path.basename(runDir), description: 'finished run', modelPath });
+}
+
+/**
+ * Export ONNX: copies the run's model.onnx where the person says (a segmentation model carries its metadata inside,
+ * so the file stands alone; a coordinate model's model.json goes beside it, as `coords predict --model` reads it).
+ */
+async function exportRunModel(deps: Deps, arg: unknown): Promise<void> {
+  const runDir = await pickRun(deps, arg, ['done'], 'Export the model of which run?');
+  if (!runDir) return;
+  const modelPath = exportedModel(runDir);
+  if (!modelPath) return;
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(runDir);
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: vscode.Uri.file(path.join(folder, `${path.basename(runDir)}.onnx`)), filters: { ONNX: ['onnx'] }, title: `Export the model of ${path.basename(runDir)}`,
+  });
+  if (!target) return;
+  if (target.scheme !== 'file') throw new Error(`${target.toString()}: only local files can be written`);
+  const sidecar = deps.model.get(runDir)?.summary.kind === 'coords' ? path.join(runDir, RUN_FILES.modelInfo) : undefined;
+  const sidecarTarget = path.join(path.dirname(target.fsPath), RUN_FILES.modelInfo);
+  if (sidecar && existsSync(sidecarTarget)) {
+    const answer = await vscode.window.showWarningMessage(`${sidecarTarget} exists. A coordinate model needs its model.json beside it: replace it?`, { modal: true }, 'Replace');
+    if (answer !== 'Replace') return;
+  }
+  writeFileAtomic(target.fsPath, [readFileSync(modelPath)], { overwrite: true }); // the save dialog asked before replacing
+  if (sidecar) writeFileAtomic(sidecarTarget, [readFileSync(sidecar)], { overwrite: true });
+  vscode.window.setStatusBarMessage(`AnaDiff: exported ${target.fsPath}${sidecar ? ' and model.json' : ''}`, 5000);
+}
+
 async function deleteRun(deps: Deps, arg: unknown): Promise<void> {
   const runDir = await pickRun(deps, arg, undefined, 'Delete which run?');
   if (!runDir) return;
@@ -334,6 +379,8 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
       if (runDir) await vscode.window.showTextDocument(vscode.Uri.file(path.join(runDir, RUN_FILES.config)), { preview: true });
     })),
     vscode.commands.registerCommand('anadiff.runs.delete', guard((arg) => deleteRun(deps, arg))),
+    vscode.commands.registerCommand('anadiff.runs.segmentWith', guard((arg) => segmentWithRun(deps, arg))),
+    vscode.commands.registerCommand('anadiff.runs.exportOnnx', guard((arg) => exportRunModel(deps, arg))),
     vscode.commands.registerCommand('anadiff.runs.refresh', () => deps.model.refreshAll()),
   ];
 }

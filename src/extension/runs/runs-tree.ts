@@ -1,6 +1,8 @@
 /** The Runs tree (view `anadiff.runs` in the AnaDiff activity-bar container): one row per run folder, newest first. */
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { RUN_FILES } from '../../node/runs/run-folder.js';
 import { describeRun, formatDuration, type RunStatus } from '../../core/runs/summary.js';
 import type { RunsModel, RunState } from './runs-model.js';
 
@@ -41,7 +43,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
     const s = state.summary;
     item.description = describeRun(s);
     item.iconPath = ICONS[s.status];
-    item.contextValue = `anadiff.run.${s.status}`;
+    item.contextValue = `anadiff.run.${s.status}${s.status === 'done' ? exportedModelTag(runDir, s.kind) : ''}`;
     item.tooltip = tooltipOf(state);
     item.command = { command: 'anadiff.runs.openMonitor', title: 'Open Run Monitor', arguments: [runDir] };
     return item;
@@ -63,4 +65,13 @@ function tooltipOf(state: RunState): vscode.MarkdownString {
   if (s.holder) lines.push(`run.lock: ${s.holder.kind}, pid ${s.holder.pid} on ${s.holder.host} since ${s.holder.startedAt}`);
   lines.push('', state.runDir);
   return new vscode.MarkdownString(lines.join('  \n'));
+}
+
+/**
+ * What a finished run exported, for the context menu: `.model` (a segmentation model.onnx: Segment with This Model,
+ * Export ONNX), `.coords` (a coordinate model: Export ONNX), or nothing (pretraining runs keep a backbone in best/).
+ */
+function exportedModelTag(runDir: string, kind: string): string {
+  if (!existsSync(path.join(runDir, RUN_FILES.model))) return '';
+  return kind === 'coords' ? '.coords' : '.model';
 }

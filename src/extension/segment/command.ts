@@ -39,9 +39,10 @@ export function registerSegmentCommand(context: vscode.ExtensionContext, viewer:
   const log = vscode.window.createOutputChannel('AnaDiff Segment', { log: true });
   const running = new Set<CliChild>();
   const stopAll = new vscode.Disposable(() => { for (const child of running) child.stop(2000); });
-  const command = vscode.commands.registerCommand(SEGMENT_COMMAND, async (uri?: unknown, uris?: unknown): Promise<SegmentCommandResult> => {
+  // `model`: a model chosen already (the Runs view's Segment with This Model), else the person picks one.
+  const command = vscode.commands.registerCommand(SEGMENT_COMMAND, async (uri?: unknown, uris?: unknown, model?: ModelChoice): Promise<SegmentCommandResult> => {
     try {
-      return await segmentOrgans(context, viewer, log, running, uri, uris);
+      return await segmentOrgans(context, viewer, log, running, uri, uris, model);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.error(message);
@@ -52,7 +53,7 @@ export function registerSegmentCommand(context: vscode.ExtensionContext, viewer:
   return [log, stopAll, command, registerEvaluateCommand(context, log)];
 }
 
-async function segmentOrgans(context: vscode.ExtensionContext, viewer: ViewerApi, log: vscode.LogOutputChannel, running: Set<CliChild>, uri: unknown, uris: unknown): Promise<SegmentCommandResult> {
+async function segmentOrgans(context: vscode.ExtensionContext, viewer: ViewerApi, log: vscode.LogOutputChannel, running: Set<CliChild>, uri: unknown, uris: unknown, chosen: ModelChoice | undefined): Promise<SegmentCommandResult> {
   if (!vscode.workspace.isTrusted) {
     const message = 'Segmentation runs a model on your files, so it is disabled in an untrusted workspace (Restricted Mode). Viewing volumes still works; trust this workspace to segment.';
     void vscode.window.showWarningMessage(`AnaDiff: ${message}`, 'Manage Workspace Trust').then((picked) => {
@@ -63,15 +64,8 @@ async function segmentOrgans(context: vscode.ExtensionContext, viewer: ViewerApi
   const inputs = await chooseInputs(uri, uris);
   if (inputs.length === 0) return { kind: 'cancelled' };
 
-  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
-  const models = segmentationModels(context.extensionPath, folders);
-  if (models.length === 0) {
-    const message = 'no segmentation model: the default model is missing from the extension (models/default/model.onnx) and no training run in .anadiff/runs has finished.';
-    void vscode.window.showErrorMessage(`AnaDiff: ${message}`);
-    return { kind: 'refused', message };
-  }
-  const what = inputs.length === 1 ? path.basename(inputs[0]!.fsPath) : `${inputs.length} volumes`;
-  const model = await vscode.window.showQuickPick(models.map((m) => ({ ...m, choice: m })), { title: `Segment ${what} with`, placeHolder: 'Model' });
+  const model = chosen ?? (await pickModel(context, inputs));
+  if (typeof model === 'string') return { kind: 'refused', message: model };
   if (!model) return { kind: 'cancelled' };
 
   const jobs: FileJob[] = inputs.map((input) => {
@@ -88,7 +82,21 @@ async function segmentOrgans(context: vscode.ExtensionContext, viewer: ViewerApi
     );
     if (answer !== overwrite) return { kind: 'cancelled' };
   }
-  return runJobs(context, viewer, log, running, jobs, model.choice);
+  return runJobs(context, viewer, log, running, jobs, model);
+}
+
+/** The default model or a finished run of the workspace; a message (shown already) when there is none. */
+async function pickModel(context: vscode.ExtensionContext, inputs: readonly vscode.Uri[]): Promise<ModelChoice | string | undefined> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath);
+  const models = segmentationModels(context.extensionPath, folders);
+  if (models.length === 0) {
+    const message = 'no segmentation model: the default model is missing from the extension (models/default/model.onnx) and no training run in .anadiff/runs has finished.';
+    void vscode.window.showErrorMessage(`AnaDiff: ${message}`);
+    return message;
+  }
+  const what = inputs.length === 1 ? path.basename(inputs[0]!.fsPath) : `${inputs.length} volumes`;
+  const picked = await vscode.window.showQuickPick(models.map((m) => ({ ...m, choice: m })), { title: `Segment ${what} with`, placeHolder: 'Model' });
+  return picked?.choice;
 }
 
 /** The explorer's selection (multi-select passes every file), the viewer's file, the active tab, or an open dialog. */
