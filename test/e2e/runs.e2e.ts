@@ -8,7 +8,7 @@
 // Config on a pretraining job config (the schema marks a bad one, the command refuses it, a good one runs to done).
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { SMOKE_CONFIG } from '../../src/core/compare/config.js';
@@ -274,6 +274,40 @@ export const tests: readonly E2eTest[] = [
         await until('the deleted run leaves the tree and the disk', async () => existsSync(runDir) || (await runRow(page, 'from-terminal').count()) > 0, (present) => !present, 30_000);
       } finally {
         if (terminalRun.exitCode === null) terminalRun.kill('SIGTERM');
+      }
+    },
+  },
+  {
+    name: 'Add Runs Folder… shows the run folders of a folder outside the runs root, and follows new ones there',
+    timeoutMs: 180_000,
+    async run({ page, workbench, workspace, log }) {
+      const runsRoot = path.join(workspace.dir, '.anadiff', 'runs');
+      const finished = readdirSync(runsRoot).find((n) => n.endsWith('-tiny'));
+      if (!finished) throw new Error(`no finished palette run under ${runsRoot} to copy (the first test of this file makes it)`);
+      const extra = path.join(path.dirname(workspace.dir), `more-runs-${process.pid}`);
+      mkdirSync(extra, { recursive: true });
+      cpSync(path.join(runsRoot, finished), path.join(extra, 'copied-run'), { recursive: true });
+      const settingsFile = path.join(workspace.dir, '.vscode', 'settings.json');
+      const settingsBefore = existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : undefined;
+      try {
+        await workbench.runCommand('AnaDiff: Add Runs Folder');
+        const input = page.locator('.quick-input-widget input').first();
+        await input.waitFor({ state: 'visible', timeout: 30_000 });
+        await input.fill(`${extra}/`);
+        await sleep(500);
+        await page.keyboard.press('Enter');
+        const saved = await until('the folder is kept in the workspace settings', async () => (existsSync(settingsFile) ? readFileSync(settingsFile, 'utf8') : ''), (text) => text.includes('more-runs-'), 30_000);
+        log(`settings: ${saved.replace(/\s+/g, ' ')}`);
+        await showRunsView(page);
+        const copied = runRow(page, 'copied-run');
+        await until('the added folder\'s run shows, done', () => copied.innerText({ timeout: 1_000 }), (t) => /done/.test(t), 30_000);
+        // a run folder appearing there later shows up too (the added folder is watched)
+        cpSync(path.join(runsRoot, finished), path.join(extra, 'later-run'), { recursive: true });
+        await until('a run folder created later in the added folder shows', () => runRow(page, 'later-run').innerText({ timeout: 1_000 }), (t) => /done/.test(t), 30_000);
+      } finally {
+        if (settingsBefore === undefined) rmSync(settingsFile, { force: true });
+        else writeFileSync(settingsFile, settingsBefore);
+        rmSync(extra, { recursive: true, force: true });
       }
     },
   },

@@ -331,6 +331,26 @@ async function exportRunModel(deps: Deps, arg: unknown): Promise<void> {
   vscode.window.setStatusBarMessage(`AnaDiff: exported ${target.fsPath}${sidecar ? ' and model.json' : ''}`, 5000);
 }
 
+/** Add Runs Folder…: a folder of run folders (a cluster's scratch, another checkout) joins the Runs view. */
+async function addRunsFolder(): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    void vscode.window.showErrorMessage('AnaDiff: open a folder first: added run folders are kept in its settings.');
+    return;
+  }
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, defaultUri: folder.uri, openLabel: 'Show its runs', title: 'A folder of run folders' });
+  const dir = picked?.[0];
+  if (!dir) return;
+  if (dir.scheme !== 'file') throw new Error(`${dir.toString()}: only local folders can be watched`);
+  const config = vscode.workspace.getConfiguration('anadiff', folder.uri);
+  const current = config.get<string[]>('runs.extraFolders', []) ?? [];
+  if (current.some((f) => path.resolve(folder.uri.fsPath, f) === dir.fsPath)) return;
+  // Inside the workspace the setting keeps a relative path, so it travels with the folder.
+  const rel = path.relative(folder.uri.fsPath, dir.fsPath);
+  const value = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir.fsPath;
+  await config.update('runs.extraFolders', [...current, value], vscode.ConfigurationTarget.WorkspaceFolder);
+}
+
 async function deleteRun(deps: Deps, arg: unknown): Promise<void> {
   const runDir = await pickRun(deps, arg, undefined, 'Delete which run?');
   if (!runDir) return;
@@ -382,5 +402,6 @@ export function registerRunCommands(deps: Deps): vscode.Disposable[] {
     vscode.commands.registerCommand('anadiff.runs.segmentWith', guard((arg) => segmentWithRun(deps, arg))),
     vscode.commands.registerCommand('anadiff.runs.exportOnnx', guard((arg) => exportRunModel(deps, arg))),
     vscode.commands.registerCommand('anadiff.runs.refresh', () => deps.model.refreshAll()),
+    vscode.commands.registerCommand('anadiff.runs.addFolder', guard(() => addRunsFolder())),
   ];
 }

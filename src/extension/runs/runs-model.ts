@@ -1,8 +1,9 @@
 /**
  * The run folders under the runs root (setting `anadiff.runs.folder`, default `.anadiff/runs` in the first workspace
- * folder), each read by a RunReader, kept current by one FileSystemWatcher (no polling loop): an event inside
- * `<root>/<run>/` rereads that run after a short debounce, reading only the bytes appended to its metrics.jsonl.
- * The Runs tree, the monitor and the status bar all listen to this one model.
+ * folder) and under the folders the person added (`anadiff.runs.extraFolders`), each read by a RunReader, kept current
+ * by a FileSystemWatcher per root (no polling loop): an event inside `<root>/<run>/` rereads that run after a short
+ * debounce, reading only the bytes appended to its metrics.jsonl. New runs go to the runs root only. The Runs tree,
+ * the monitor and the status bar all listen to this one model.
  */
 import { existsSync, mkdirSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -40,6 +41,8 @@ export class RunsModel implements vscode.Disposable {
   /** The real path events arrive under (the root's, or where it will be). */
   private watchedRoot: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** The added folders that exist, each watched by its real path. */
+  private extras: { readonly root: string; readonly real: string; readonly watcher: vscode.FileSystemWatcher }[] = [];
 
   constructor(
     private readonly isJobRunning: (runDir: string) => boolean,
@@ -47,7 +50,7 @@ export class RunsModel implements vscode.Disposable {
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('anadiff.runs.folder')) this.reload();
+        if (e.affectsConfiguration('anadiff.runs.folder') || e.affectsConfiguration('anadiff.runs.extraFolders')) this.reload();
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.reload()),
     );
@@ -95,8 +98,30 @@ export class RunsModel implements vscode.Disposable {
   }
 
   private scan(): string[] {
-    if (!this.root || !existsSync(this.root)) return [];
-    return readdirSync(this.root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(this.root!, d.name));
+    const roots = [...(this.root ? [this.root] : []), ...this.extras.map((e) => e.root)];
+    return roots.filter((r) => existsSync(r)).flatMap((r) => readdirSync(r, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(r, d.name)));
+  }
+
+  /** The added folders (setting `anadiff.runs.extraFolders`): each one that exists is watched; the others are logged. */
+  private watchExtras(folder: vscode.WorkspaceFolder): void {
+    for (const e of this.extras) e.watcher.dispose();
+    this.extras = [];
+    for (const given of loadRunsSettings(folder.uri).extraFolders) {
+      const root = path.resolve(folder.uri.fsPath, given);
+      if (root === this.root || this.extras.some((e) => e.root === root)) continue;
+      if (!existsSync(root) || !statSync(root).isDirectory()) {
+        this.log.warn(`anadiff.runs.extraFolders: ${root} is not a folder; not shown`);
+        continue;
+      }
+      const real = realpathSync(root);
+      const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(real), '**'));
+      const onEvent = (uri: vscode.Uri): void => this.scheduleUnder(root, real, uri.fsPath);
+      watcher.onDidCreate(onEvent);
+      watcher.onDidChange(onEvent);
+      watcher.onDidDelete(onEvent);
+      this.extras.push({ root, real, watcher });
+      this.log.info(`watching ${real} ** for run folders under ${root} (an added folder)`);
+    }
   }
 
   private reload(): void {
@@ -111,6 +136,7 @@ export class RunsModel implements vscode.Disposable {
     this.root = folder ? path.resolve(folder.uri.fsPath, loadRunsSettings(folder.uri).folder) : undefined;
     if (!this.root || !folder) return;
     this.watch(folder);
+    this.watchExtras(folder);
     for (const dir of this.scan()) this.refresh(dir);
   }
 
@@ -162,10 +188,14 @@ export class RunsModel implements vscode.Disposable {
 
   /** `file` is under the watched (real) root: its run folder is read again soon. */
   private schedule(file: string): void {
-    if (!this.root || !this.watchedRoot) return;
-    const rel = path.relative(this.watchedRoot, file);
+    if (this.root && this.watchedRoot) this.scheduleUnder(this.root, this.watchedRoot, file);
+  }
+
+  /** `file` is under `real` (the real path of `root`): the run folder holding it is read again soon. */
+  private scheduleUnder(root: string, real: string, file: string): void {
+    const rel = path.relative(real, file);
     if (!rel || rel.startsWith('..')) return;
-    const runDir = path.join(this.root, rel.split(path.sep)[0]!);
+    const runDir = path.join(root, rel.split(path.sep)[0]!);
     if (this.timers.has(runDir)) return;
     this.timers.set(runDir, setTimeout(() => {
       try {
@@ -178,6 +208,7 @@ export class RunsModel implements vscode.Disposable {
 
   dispose(): void {
     this.watcher?.dispose();
+    for (const e of this.extras) e.watcher.dispose();
     for (const t of this.timers.values()) clearTimeout(t);
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();

@@ -5,6 +5,8 @@ import type { ProviderChoice } from '../../node/engine/providers.js';
 export interface RunsSettings {
   /** Runs root, relative to the first workspace folder unless absolute. */
   readonly folder: string;
+  /** More folders of run folders to show (a cluster's scratch, another checkout), relative or absolute. */
+  readonly extraFolders: readonly string[];
   /** Execution provider passed to `train --device`. */
   readonly device: ProviderChoice;
   /** `train --threads`; undefined: the CLI's default (every core). */
@@ -18,6 +20,7 @@ export function loadRunsSettings(scope: vscode.Uri | null = vscode.workspace.wor
   const threads = c.get<number>('jobs.threads', 0);
   return {
     folder: c.get<string>('runs.folder', '.anadiff/runs') || '.anadiff/runs',
+    extraFolders: (c.get<unknown[]>('runs.extraFolders', []) ?? []).filter((f): f is string => typeof f === 'string' && f !== ''),
     device: device === 'cpu' || device === 'cuda' ? device : 'auto',
     threads: Number.isInteger(threads) && threads > 0 ? threads : undefined,
   };
