@@ -1,7 +1,8 @@
 // The workbench's training side: New Training Run… from the palette, the Runs tree (running, stopped, done with best
 // Dice), the run monitor's curves gaining points, Stop and Resume from the tree's context menu, and a run started
-// outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Reveal Folder
-// and Delete (modal confirmation) on it; the job's status-bar item opens the monitor. The run is the smoke-test length
+// outside the editor (as from a terminal) appearing in the tree and overlaid on the monitor; Open Config, Export ONNX,
+// Segment with This Model, Reveal Folder and Delete (modal confirmation) on it; the job's status-bar item opens the
+// monitor; the monitor's PNG and SVG exports; Add Runs Folder… on a folder outside the workspace. The run is the smoke-test length
 // (3 epochs x 4 steps, 32x32x16 patches at 6 mm on the phantom): about a minute of training on a busy 2-core machine.
 // Also from the palette: New Pretraining Run… (stop, resume; a run reattached after a window reload), Train Coordinate Model…, and Compare Pretraining
 // Methods… on a workspace config (its report opens; the contributed schema marks a bad config in the editor); Run Job
