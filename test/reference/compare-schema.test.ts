@@ -5,35 +5,21 @@
  * exactly the fields the parser fills, so neither can gain a field the other lacks.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { CompareConfigError, parseCompareConfig, SMOKE_CONFIG } from '../../src/core/compare/config.js';
+import { jsonschemaMissing, validateWithJsonschema } from './jsonschema.js';
 
-const PYTHON = '/usr/bin/python3';
 const ROOT = resolve(__dirname, '../..');
 const SCHEMA_PATH = join(ROOT, 'schemas', 'compare-config.schema.json');
 const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 
-/** jsonschema's verdict on each document: '' when valid, else the first error's message. */
-function validate(docs: readonly unknown[]): string[] {
-  const script = `import json, sys, jsonschema
-schema = json.load(open(sys.argv[1]))
-jsonschema.Draft202012Validator.check_schema(schema)
-v = jsonschema.Draft202012Validator(schema)
-for doc in json.load(sys.stdin):
-    errs = sorted(v.iter_errors(doc), key=lambda e: list(e.path))
-    print(json.dumps(errs[0].message if errs else ''))`;
-  const r = spawnSync(PYTHON, ['-c', script, SCHEMA_PATH], { input: JSON.stringify(docs), encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as string);
-}
-
 test('committed configs and the smoke config are valid for the schema and the parser; refused configs are refused by both', (t) => {
-  if (spawnSync(PYTHON, ['-c', 'import jsonschema']).status !== 0) return t.skip(`${PYTHON} lacks jsonschema (apt-get install python3-jsonschema)`);
+  const missing = jsonschemaMissing();
+  if (missing) return t.skip(missing);
   const good = [SMOKE_CONFIG, ...['compare-cpu.json', 'compare-paper.json'].map((f) => JSON.parse(readFileSync(join(ROOT, 'configs', f), 'utf8')) as object)];
-  assert.deepEqual(validate(good), good.map(() => ''));
+  assert.deepEqual(validateWithJsonschema(SCHEMA_PATH, good), good.map(() => ''));
   const s = SMOKE_CONFIG;
   const bad: Record<string, unknown>[] = [
     { ...s, format: 'x' }, { ...s, arms: ['genesis'] }, { ...s, arms: ['genesis', 'vae'] }, { ...s, seeds: [0, 0] }, { ...s, preset: 'huge' },
@@ -41,7 +27,7 @@ test('committed configs and the smoke config are valid for the schema and the pa
     { ...s, probe: { ...s.probe, modes: ['finetune'] } }, { ...s, probe: { ...s.probe, overlap: 1 } }, { ...s, probe: { ...s.probe, slabs: 2 } },
     { ...s, data: { ...s.data, test: [] } }, { ...s, data: { ...s.data, val: [{ file: 'x' }] } }, { ...s, synth: [{ labels: 'l', n: 0, seed: 1, out: 'o' }] },
   ];
-  const verdicts = validate(bad);
+  const verdicts = validateWithJsonschema(SCHEMA_PATH, bad);
   bad.forEach((doc, n) => {
     assert.notEqual(verdicts[n], '', `schema accepts bad config ${n}`);
     assert.throws(() => parseCompareConfig(doc, 'bad.json'), CompareConfigError, `parser accepts bad config ${n}`);
