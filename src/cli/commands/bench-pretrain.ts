@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { createRng, fillUniform } from '../../core/random/rng.js';
-import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, DEFAULT_EMA, contrastiveNetOf, defaultEma, diffusionNetOf, genesisNetOf, oracleGuidance, pretrainProgramFrom, type PretrainJob, type PretrainMethod, type PretrainVolume } from '../../node/train/jobs/pretrain.js';
+import { PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, DEFAULT_EMA, contrastiveNetOf, defaultEma, diffusionNetOf, genesisNetOf, guidanceConfig, pretrainProgramFrom, type PretrainJob, type PretrainMethod, type PretrainVolume } from '../../node/train/jobs/pretrain.js';
 import { ortTensorOf } from '../../node/engine/ort-tensors.js';
 import { createSession } from '../../node/engine/providers.js';
 import { median, round } from '../../node/bench/stats.js';
@@ -41,7 +41,7 @@ interface Side {
 }
 
 /** Guided is benched in its aux mode (the coordinate head) at pretrain's default weight. */
-const BENCH_GUIDANCE = oracleGuidance('aux', 1);
+const BENCH_GUIDANCE = guidanceConfig('aux', 1);
 
 /** The job `anadiff pretrain` runs by default for `method`, EMA included where it has one by default. */
 function benchJob(method: PretrainMethod, preset: 'tiny' | 'small', patch: readonly [number, number, number], batch: number): PretrainJob {

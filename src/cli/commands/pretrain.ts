@@ -5,9 +5,10 @@ import { presetConfig, spatialMultiple } from '../../core/nn/networks.js';
 import { VOX2VEC_POSITIVES } from '../../core/pretrain/contrastive.js';
 import { CONDITION_DROPOUT, GUIDANCE_MODES, type GuidanceMode } from '../../core/diffusion/guided-step.js';
 import { oneCycle } from '../../core/optim/schedules.js';
-import { DEFAULT_EMA, defaultEma, oracleGuidance, PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/train/jobs/pretrain.js';
+import { DEFAULT_EMA, defaultEma, guidanceConfig, PRETRAIN_METHODS, PRETRAIN_OPTIMIZER, type CoordsSource, type GuidanceConfig, type PretrainJob, type PretrainMethod } from '../../node/train/jobs/pretrain.js';
 import type { CtSource } from '../../node/train/coords-run.js';
 import { DEFAULT_SPACING_MM, PHANTOM_SPACING_MM, PRETRAIN_PHANTOM_SEEDS, pretrainRun, type PretrainRunConfig } from '../../node/train/pretrain-run.js';
+import { coordsModelOf } from '../../node/datasets/coords-cache.js';
 import { defaultRunsRoot, runFolderName, RUN_FILES } from '../../node/runs/run-folder.js';
 import { readRunLock, RunLockedError } from '../../node/runs/run-lock.js';
 import { checkOutputFolder } from '../../node/io/output-path.js';
@@ -52,7 +53,10 @@ guided:
   --guidance-weight W   w, the coordinate loss's weight (default 1; aux and both only)
   --coords oracle       the generator's exact coordinates: \`anadiff synth\` writes <case>_coords.nii.gz beside each
                         <case>_ct.nii.gz (RAS mm of the source label map); with --phantom, each voxel's own position.
-                        Preprocessed as the CT (RAS, body crop, --spacing; linear). Required with guided.
+  --coords RUN|MODEL.onnx  a body-part coordinate model (a finished \`coords train\` run, or its model.onnx with
+                        model.json beside it) predicts them for every CT once, cached in .anadiff/cache/coords/ by the
+                        CT's and the model's sha256 (the run records the model's, so a changed model is refused).
+                        Either way preprocessed as the CT (RAS, body crop, --spacing; linear). Required with guided.
 data (CTs only, no labels):
   --phantom             the built-in phantom, seeds ${PRETRAIN_PHANTOM_SEEDS.join(' and ')} (seed 2, train --phantom's validation case, stays unseen)
   --data DIR            every CT NIfTI under DIR, recursively (label maps, MRI and 4-D files are skipped)
@@ -72,7 +76,7 @@ run:
   --name NAME  --run-dir DIR (default .anadiff/runs/<time>-<name>)  --json (print report.json)
 ${CONFIG_USAGE}
 Ctrl-C stops after writing a checkpoint (exit 130); --resume RUN_DIR continues it exactly.
-Not yet: --coords DIR (maps from \`anadiff coords predict\`), vox2vec's augmentations.`;
+Not yet: vox2vec's augmentations.`;
 
 function checkDataFlags(values: { phantom?: boolean; data?: string }): void {
   if ((values.phantom === true) === (values.data !== undefined)) throw new UsageError(`give exactly one of --phantom, --data DIR\n\n${usage}`);
@@ -90,9 +94,17 @@ function guidanceFromFlags(method: PretrainMethod, values: { guidance?: string; 
   if (mode === 'cond' && values['guidance-weight'] !== undefined) throw new UsageError('--guidance-weight weighs the coordinate head\'s loss: it applies to --guidance aux or both, not cond');
   const weight = numberOption('guidance-weight', values['guidance-weight']) ?? 1;
   if (!(weight >= 0) || !Number.isFinite(weight)) throw new UsageError(`--guidance-weight must be a number >= 0, got ${values['guidance-weight']}`);
-  if (values.coords === undefined) throw new UsageError('--method guided needs --coords oracle (the coordinates `anadiff synth` writes beside each case)');
-  if (values.coords !== 'oracle') throw new UsageError(`--coords ${values.coords}: only oracle is built so far (maps from \`anadiff coords predict\` are not yet)`);
-  return oracleGuidance(mode as GuidanceMode, weight);
+  if (values.coords === undefined) throw new UsageError('--method guided needs --coords oracle (the coordinates `anadiff synth` writes beside each case) or --coords RUN|MODEL.onnx (a coordinate model)');
+  return guidanceConfig(mode as GuidanceMode, weight, values.coords === 'oracle' ? 'oracle' : coordsModelFromFlag(values.coords));
+}
+
+/** --coords RUN|MODEL.onnx: the coordinate model (a finished `coords train` run or its model.onnx with model.json), by content. */
+function coordsModelFromFlag(given: string): CoordsSource {
+  try {
+    return coordsModelOf(given);
+  } catch (e) {
+    throw new CliError(`--coords ${(e as Error).message.replace(/^--model \S+: /, '')}`);
+  }
 }
 
 /** --ema D: the job's EMA decay, undefined for none (0, or a method whose default is none). */

@@ -73,8 +73,12 @@ export interface GuidedTrainSpec {
  */
 export const COORD_SCALE_MM = 100;
 
-/** `coords` (3 x voxels, channel-major, mm) standardised in place; `body` (1 = body) gives the centre, all voxels when it is empty. */
-export function standardiseCoords(coords: Float32Array, body: Uint8Array): Float32Array {
+/**
+ * `coords` (3 x voxels, channel-major) standardised in place: minus the body's centre, divided by `scale` (mm for the
+ * generator's coordinates; 1 for a coordinate model's, whose units are already distances on the scale of a crop's
+ * spread, see docs/coords.md). `body` (1 = body) gives the centre, all voxels when it is empty.
+ */
+export function standardiseCoords(coords: Float32Array, body: Uint8Array, scale = COORD_SCALE_MM): Float32Array {
   const n = body.length;
   if (coords.length !== 3 * n) throw new TrainSpecError(`standardiseCoords: ${coords.length} values for 3 x ${n} voxels`);
   let count = 0;
@@ -84,7 +88,7 @@ export function standardiseCoords(coords: Float32Array, body: Uint8Array): Float
     let sum = 0;
     for (let v = 0; v < n; v++) if (count === 0 || body[v]) sum += channel[v]!;
     const centre = sum / (count === 0 ? n : count);
-    for (let v = 0; v < n; v++) channel[v] = (channel[v]! - centre) / COORD_SCALE_MM;
+    for (let v = 0; v < n; v++) channel[v] = (channel[v]! - centre) / scale;
   }
   return coords;
 }

@@ -77,7 +77,8 @@ function optionArgs(o: JobOption, v: unknown, resolvePath: (p: string) => string
     case 'enum':
       return typeof v === 'string' && o.values.includes(v) ? [v] : `must be one of ${o.values.join(', ')}`;
     case 'path':
-      return typeof v === 'string' && v !== '' ? [resolvePath(v)] : 'must be a path (a non-empty string)';
+      if (typeof v !== 'string' || v === '') return `must be a path (a non-empty string)${o.keywords ? ` or ${o.keywords.join(', ')}` : ''}`;
+      return [o.keywords?.includes(v) ? v : resolvePath(v)];
     case 'paths':
       return Array.isArray(v) && v.length > 0 && v.every((p) => typeof p === 'string' && p !== '') ? v.map((p: string) => resolvePath(p)) : 'must be a non-empty array of paths';
     case 'size':

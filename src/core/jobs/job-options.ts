@@ -12,7 +12,7 @@ export type JobOptionKind =
   | { readonly kind: 'integer'; readonly minimum: number }
   | { readonly kind: 'number'; readonly minimum?: number; readonly maximum?: number; readonly exclusiveMinimum?: number; readonly exclusiveMaximum?: number }
   | { readonly kind: 'enum'; readonly values: readonly string[] }
-  | { readonly kind: 'path' } // a file or folder, relative to the config file's folder
+  | { readonly kind: 'path'; readonly keywords?: readonly string[] } // a file or folder, relative to the config file's folder (a keyword stays as it is)
   | { readonly kind: 'paths' } // a repeated path flag: an array
   | { readonly kind: 'size' } // voxels: [i, j, k] integers >= 1 (the command line's IxJxK)
   | { readonly kind: 'spacing' } // mm: [x, y, z] numbers > 0 (the command line's XxYxZ)
@@ -92,7 +92,7 @@ const PRETRAIN = {
   positives: { kind: 'integer', minimum: 1, description: 'contrastive: shared body voxels per crop pair' },
   guidance: { kind: 'enum', values: ['aux', 'cond', 'both'], description: 'guided: an auxiliary coordinate head, coordinates as input channels, or both' },
   'guidance-weight': { kind: 'number', minimum: 0, description: 'guided aux/both: the coordinate loss\'s weight' },
-  coords: { kind: 'enum', values: ['oracle'], description: 'guided: where the coordinates come from (oracle: the generator\'s exact ones)' },
+  coords: { kind: 'path', keywords: ['oracle'], description: 'guided: where the coordinates come from: oracle (the generator\'s exact ones, beside each synth case) or a coordinate model (a `coords train` run folder or its model.onnx)' },
   ema: { kind: 'number', minimum: 0, exclusiveMaximum: 1, description: 'EMA decay of the weights (0: off)' },
   name: NAME,
   'run-dir': RUN_DIR,

@@ -23,7 +23,7 @@ import { oneCycle } from '../../core/optim/schedules.js';
 import type { ProviderChoice } from '../engine/providers.js';
 import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
 import type { PreparedCase } from '../train/jobs/segmentation-cases.js';
-import { defaultEma, oracleGuidance, PRETRAIN_OPTIMIZER, type PretrainJob } from '../train/jobs/pretrain.js';
+import { defaultEma, guidanceConfig, PRETRAIN_OPTIMIZER, type PretrainJob } from '../train/jobs/pretrain.js';
 import { writeSynthCases } from '../synth/generate-files.js';
 import { resolveBackbone } from '../train/backbone.js';
 import { inferenceModelOf, openSegmenter } from '../train/inference.js';
@@ -151,7 +151,7 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
         optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(p.lr, p.steps, { pctStart: 0.1 }),
         // each method as `anadiff pretrain` runs it by default (diffusion and guided export their weights' EMA)
         ...(defaultEma(def.method) !== undefined ? { ema: defaultEma(def.method)! } : {}),
-        ...(def.guidance ? { guidance: oracleGuidance(def.guidance, p.guidanceWeight) } : {}),
+        ...(def.guidance ? { guidance: guidanceConfig(def.guidance, p.guidanceWeight) } : {}),
         ...(def.method === 'contrastive' ? { positives: p.positives } : {}),
       };
       const runConfig: PretrainRunConfig = {

@@ -14,9 +14,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
-import { isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
+import { COORD_SCALE_MM, isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
 import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
+import { predictedCoordsCached } from '../datasets/coords-cache.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
 import type { TrainerEvent, TrainResult } from '../engine/trainer.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint-store.js';
@@ -60,6 +61,8 @@ export interface PretrainReport {
 }
 
 export interface PretrainHooks {
+  /** Where a coordinate model's predictions are cached (default `.anadiff/cache/coords` of the current folder). */
+  readonly coordsCache?: string;
   readonly onProgress?: (p: { step: number; steps: number; loss: number; etaSec: number }) => void;
   readonly onMessage?: (message: string) => void;
   readonly shouldStop?: () => boolean;
@@ -73,20 +76,26 @@ export { DEFAULT_SPACING_MM };
 
 /**
  * One CT preprocessed exactly as segmentation training does (RAS, body crop, resampling, HU window to [0, 1]). With
- * `guidance`, also its coordinate maps, preprocessed as the CT (same reorientation, crop and resampling, linear) and
- * standardised around the body's centre (standardiseCoords), and the body mask the coordinate loss counts.
+ * `guidance`, also its coordinate maps (the generator's, or a coordinate model's: coords-cache.ts), preprocessed as the
+ * CT (same reorientation, crop and resampling, linear) and standardised around the body's centre (standardiseCoords:
+ * mm / 100 for the generator's, model units as they are), and the body mask the coordinate loss counts.
  */
-export async function loadPretrainVolume(source: CtSource, spacingMm: readonly [number, number, number], guidance?: GuidanceConfig): Promise<PretrainVolume> {
+export async function loadPretrainVolume(
+  source: CtSource, spacingMm: readonly [number, number, number], guidance?: GuidanceConfig, options: { readonly coordsCache?: string; readonly threads?: number } = {},
+): Promise<PretrainVolume> {
   const image = 'phantom' in source ? makePhantom({ size: 'small', seed: source.phantom.seed }).image : await readNiftiFile(source.image);
   try {
-    const channels = guidance ? await oracleCoords(source, image) : undefined;
+    const coordsFrom = guidance?.coords;
+    const channels = coordsFrom === undefined ? undefined
+      : coordsFrom === 'oracle' ? await oracleCoords(source, image)
+        : await predictedCoordsCached({ id: source.id, ...('image' in source ? { file: source.image } : {}), image }, coordsFrom, { ...(options.coordsCache ? { cacheDir: options.coordsCache } : {}), ...(options.threads ? { threads: options.threads } : {}) });
     const pre = preprocessCase({ image, ...(channels ? { channels } : {}) }, { spacingMm });
     const volume = { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas) };
     if (!pre.channels) return volume;
     const n = pre.image.data.length;
     const coords = new Float32Array(3 * n);
     pre.channels.forEach((c, a) => coords.set(c.data, a * n));
-    return { ...volume, coords: standardiseCoords(coords, pre.bodyMask.data) };
+    return { ...volume, coords: standardiseCoords(coords, pre.bodyMask.data, coordsFrom === 'oracle' ? COORD_SCALE_MM : 1) };
   } catch (err) {
     throw new Error(`${source.id}: ${(err as Error).message}`);
   }
@@ -127,7 +136,9 @@ async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hook
   const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
   writeJsonAtomic(join(runDir, RUN_FILES.config), config);
   const volumes: PretrainVolume[] = [];
-  for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm, config.job.method === 'guided' ? config.job.guidance : undefined));
+  const guidance = config.job.method === 'guided' ? config.job.guidance : undefined;
+  if (guidance && guidance.coords !== 'oracle') say(`coordinates from the model ${guidance.coords.model} (sha256 ${guidance.coords.sha256.slice(0, 12)}…), predicted once per CT and cached`);
+  for (const s of config.train) volumes.push(await loadPretrainVolume(s, config.spacingMm, guidance, { ...(config.threads ? { threads: config.threads } : {}), ...(hooks.coordsCache ? { coordsCache: hooks.coordsCache } : {}) }));
   const program = pretrainProgramFrom(config.job, volumes);
   say(`${config.name}: ${config.job.method} on ${volumes.length} CT(s) at ${config.spacingMm.join('x')} mm, ${config.job.batch} patch(es) of ${config.job.patch.join('x')} per step, ${config.steps} steps`);
   say(config.job.ema !== undefined

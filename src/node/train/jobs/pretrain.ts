@@ -41,22 +41,29 @@ export const PRETRAIN_METHODS = ['diffusion', 'guided', 'genesis', 'contrastive'
 export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
 
 /**
+ * Where guided pretraining's coordinates come from. `oracle`: the generator's exact coordinates `anadiff synth` writes
+ * next to each case (`<case>_coords.nii.gz`); for the phantom, which is its own atlas, each voxel's own RAS position.
+ * `model`: a body-part coordinate model (`anadiff coords train`'s model.onnx, with model.json beside it) predicts them
+ * for every CT once (cached by CT and model content); `sha256` is the model file's, so a resume or a cached map can
+ * never mix two models.
+ */
+export type CoordsSource = 'oracle' | { readonly model: string; readonly sha256: string };
+
+/**
  * Guided diffusion's coordinates (issue 11, guided-step.ts): `aux` regresses them from the backbone's features of x_t
  * with weight `weight`; `cond` feeds them to the network as 3 more input channels, each sample dropped to the null
- * condition with probability `conditionDropout`; `both` does the two. `oracle`: the generator's exact coordinates
- * `anadiff synth` writes next to each case (`<case>_coords.nii.gz`); for the phantom, which is its own atlas, each
- * voxel's own RAS position.
+ * condition with probability `conditionDropout`; `both` does the two.
  */
 export type GuidanceConfig =
-  | { readonly mode: 'aux'; readonly weight: number; readonly coords: 'oracle' }
-  | { readonly mode: 'cond'; readonly conditionDropout: number; readonly coords: 'oracle' }
-  | { readonly mode: 'both'; readonly weight: number; readonly conditionDropout: number; readonly coords: 'oracle' };
+  | { readonly mode: 'aux'; readonly weight: number; readonly coords: CoordsSource }
+  | { readonly mode: 'cond'; readonly conditionDropout: number; readonly coords: CoordsSource }
+  | { readonly mode: 'both'; readonly weight: number; readonly conditionDropout: number; readonly coords: CoordsSource };
 
-/** A guidance mode with the generator's coordinates: the weight where the mode has the aux head, dropout 0.1 where it conditions. */
-export function oracleGuidance(mode: GuidanceConfig['mode'], weight: number): GuidanceConfig {
-  if (mode === 'aux') return { mode, weight, coords: 'oracle' };
-  if (mode === 'cond') return { mode, conditionDropout: CONDITION_DROPOUT, coords: 'oracle' };
-  return { mode, weight, conditionDropout: CONDITION_DROPOUT, coords: 'oracle' };
+/** A guidance mode: the weight where the mode has the aux head, dropout 0.1 where it conditions; the generator's coordinates unless `coords` says otherwise. */
+export function guidanceConfig(mode: GuidanceConfig['mode'], weight: number, coords: CoordsSource = 'oracle'): GuidanceConfig {
+  if (mode === 'aux') return { mode, weight, coords };
+  if (mode === 'cond') return { mode, conditionDropout: CONDITION_DROPOUT, coords };
+  return { mode, weight, conditionDropout: CONDITION_DROPOUT, coords };
 }
 
 /** The EMA decay diffusion and guided get unless told otherwise (`--ema`); the other methods get none by default. */
