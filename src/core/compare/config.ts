@@ -39,6 +39,8 @@ export interface CompareConfig {
     readonly patch: Triple;
     readonly lr: number;
     readonly guidanceWeight: number;
+    /** The guided arms' coordinates: `oracle` (the generator's), or a coordinate model (run folder or .onnx, relative to the config). */
+    readonly coords: string;
     readonly positives: number;
     readonly checkpointEvery: number;
   };
@@ -134,6 +136,7 @@ export function parseCompareConfig(value: unknown, where: string): CompareConfig
       patch: r.triple(pre.patch, 'pretrain.patch', (x) => Number.isSafeInteger(x) && x >= 1, 'a positive integer'),
       lr: r.num(pre.lr ?? 3e-4, 'pretrain.lr', (x) => x > 0, 'a number > 0'),
       guidanceWeight: r.num(pre.guidanceWeight ?? 1, 'pretrain.guidanceWeight', (x) => x >= 0, 'a number >= 0'),
+      coords: r.str(pre.coords ?? 'oracle', 'pretrain.coords'),
       positives: r.posInt(pre.positives ?? 1024, 'pretrain.positives'),
       checkpointEvery: r.posInt(pre.checkpointEvery ?? 100, 'pretrain.checkpointEvery'),
     },

@@ -31,6 +31,7 @@ import { exportBackboneAt, pretrainRun, type PretrainReport, type PretrainRunCon
 import { resolveTrainConfig, TRAIN_DEFAULTS } from '../train/resolve-train.js';
 import { jobOf, type TrainRunConfig } from '../train/run-config.js';
 import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
+import { coordsModelOf } from '../datasets/coords-cache.js';
 import { withRunLock } from '../runs/run-lock.js';
 import { prepareCached, trainRun, type TrainReport } from '../train/train-run.js';
 import { checkOracleCoords, checkTestUnseen, CompareError, ctSources, labelledSources } from './compare-data.js';
@@ -104,6 +105,14 @@ export async function runCompare(config: CompareConfig, options: CompareOptions,
   return withRunLock(options.runDir, 'compare', () => runLocked(config, options, hooks));
 }
 
+function coordsModelFor(path: string): { readonly model: string; readonly sha256: string } {
+  try {
+    return coordsModelOf(path);
+  } catch (e) {
+    throw new CompareError(`pretrain.coords: ${(e as Error).message.replace(/^--model \S+: /, '')}`);
+  }
+}
+
 async function runLocked(config: CompareConfig, options: CompareOptions, hooks: CompareHooks): Promise<CompareOutcome> {
   const { runDir, baseDir } = options;
   writeJsonAtomic(join(runDir, COMPARE_FILES.config), config);
@@ -116,6 +125,8 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
   };
 
   const stopped = (): boolean => hooks.shouldStop?.() === true;
+  // The guided arms' coordinate model, found and hashed before any work (a missing one is an error now, not in an hour)
+  const coords = config.pretrain.coords === 'oracle' ? 'oracle' as const : coordsModelFor(resolve(baseDir, config.pretrain.coords));
   await timed('synth', async () => {
     for (const s of config.synth) {
       if (stopped()) return;
@@ -151,7 +162,7 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
         optimizer: PRETRAIN_OPTIMIZER, schedule: oneCycle(p.lr, p.steps, { pctStart: 0.1 }),
         // each method as `anadiff pretrain` runs it by default (diffusion and guided export their weights' EMA)
         ...(defaultEma(def.method) !== undefined ? { ema: defaultEma(def.method)! } : {}),
-        ...(def.guidance ? { guidance: guidanceConfig(def.guidance, p.guidanceWeight) } : {}),
+        ...(def.guidance ? { guidance: guidanceConfig(def.guidance, p.guidanceWeight, coords) } : {}),
         ...(def.method === 'contrastive' ? { positives: p.positives } : {}),
       };
       const runConfig: PretrainRunConfig = {
@@ -160,7 +171,7 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
         ...(options.threads ? { threads: options.threads } : {}), ...(options.provider ? { provider: options.provider } : {}),
       };
       say(`pretrain ${arm} seed ${seed}: ${def.method}, ${p.steps} steps`);
-      const report = await timed(`pretrain ${arm}`, () => pretrainRun(runConfig, dir, { onProgress: progress(`pretrain ${arm} seed ${seed}`), onMessage: log, shouldStop: stopped }));
+      const report = await timed(`pretrain ${arm}`, () => pretrainRun(runConfig, dir, { coordsCache: join(runDir, 'cache', 'coords'), onProgress: progress(`pretrain ${arm} seed ${seed}`), onMessage: log, shouldStop: stopped }));
       if (report.status === 'stopped') return 'stopped';
     }
     return dir;

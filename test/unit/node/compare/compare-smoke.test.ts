@@ -99,6 +99,9 @@ test('compare refuses bad command lines, a test set that was trained on, and ano
   assert.equal(existsSync(join(root, 'leaky', 'pretrain')), false, 'refused before any pretraining');
   await assert.rejects(compareCommand.run(['--config', write('bad.json', { ...SMOKE_CONFIG, pretrain: { ...SMOKE_CONFIG.pretrain, steps: -3 } })]), /bad\.json: pretrain\.steps must be a positive integer, got -3/);
   await assert.rejects(compareCommand.run(['--config', join(root, 'none.json')]), /none\.json: no such file/);
+  const noModel = write('no-model.json', { ...SMOKE_CONFIG, name: 'no-model', pretrain: { ...SMOKE_CONFIG.pretrain, coords: 'runs/no-such-coords-run' } });
+  await assert.rejects(quiet(() => compareCommand.run(['--config', noModel, '--run-dir', join(root, 'no-model')])), /pretrain\.coords: .*no-such-coords-run.* does not exist/);
+  assert.equal(existsSync(join(root, 'no-model', 'pretrain')), false, 'a missing coordinate model is refused before any pretraining');
 
   const other = write('other.json', { ...SMOKE_CONFIG, pretrain: { ...SMOKE_CONFIG.pretrain, steps: 31 } });
   await assert.rejects(quiet(() => compareCommand.run(['--config', other, '--run-dir', dir])), /holds another experiment \(pretrain differ/);
