@@ -2,8 +2,7 @@
  * The Runs commands (palette, Runs tree context menu, status bar): New Training Run…, New Pretraining Run…, Train
  * Coordinate Model… (each writes a job config and runs it), Run Job Config, Compare Pretraining Methods…
  * (compare-command.ts), Open Run Monitor, Stop Run, Resume Run, Reveal Folder, Open Config, Segment with This Model,
- * Export ONNX, Delete Run, Refresh. Jobs
- * start only in trusted workspaces.
+ * Export ONNX, Add Runs Folder, Delete Run, Refresh. Jobs start only in trusted workspaces.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
