@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { JobConfigError, jobConfigArgs } from '../../core/jobs/job-config.js';
-import { JOB_OPTIONS, parseArgsOptions, type ConfigJob, type ParseArgsOptions } from '../../core/jobs/job-options.js';
+import { CONFIG_DATA_OPTIONS, JOB_OPTIONS, parseArgsOptions, type ConfigJob, type ParseArgsOptions } from '../../core/jobs/job-options.js';
 import { CliError, UsageError } from '../command.js';
 
 /** parseArgs's options for a job: its option table plus the command line's own `resume`, `json` and `config`. */
@@ -27,7 +27,8 @@ export async function withJobConfig(job: ConfigJob, argv: readonly string[], run
   if (path === undefined || path === '' || path.startsWith('--')) throw new UsageError('--config needs a file: --config FILE');
   const rest = [...argv.slice(0, at), ...argv.slice(at + (argv[at]!.startsWith('--config=') ? 1 : 2))];
   if (rest.some((a) => a === '--config' || a.startsWith('--config='))) throw new UsageError('give --config once');
-  if (rest.includes('--resume')) throw new UsageError('--resume continues a run with its own config.json; drop --config');
+  const named = new Set(rest.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]!));
+  if (named.has('resume')) throw new UsageError('--resume continues a run with its own config.json; drop --config');
   const file = resolve(path);
   let doc: unknown;
   try {
@@ -43,6 +44,10 @@ export async function withJobConfig(job: ConfigJob, argv: readonly string[], run
   } catch (e) {
     throw e instanceof JobConfigError ? new CliError(e.message) : e;
   }
+  // The command line wins: the config's options it sets are dropped, and all the config's data options when it names data.
+  const data = CONFIG_DATA_OPTIONS[job];
+  const overridden = (name: string): boolean => named.has(name) || (data.includes(name) && data.some((d) => named.has(d)));
+  fromFile = fromFile.filter((a) => !overridden(a.slice(2).split('=')[0]!));
   try {
     return await run([...fromFile, ...rest]);
   } catch (e) {

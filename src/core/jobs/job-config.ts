@@ -1,8 +1,9 @@
 /**
  * Job config files (`<name>.anadiff-train.json`, `.anadiff-pretrain.json`, `.anadiff-coords.json`): a job's options as
  * JSON, what the editor's New … Run commands write and `anadiff <job> --config FILE` runs. A config is turned into the
- * same command-line flags a user would type, so the command checks it exactly as it checks flags; flags given beside
- * `--config` come after and win.
+ * same command-line flags a user would type, so the command checks it exactly as it checks flags. Flags given beside
+ * `--config` win: a config option the command line also sets is dropped, and so are the config's data options when
+ * the command line names its own data (CONFIG_DATA_OPTIONS).
  *
  *   { "format": "anadiff-job", "version": 1, "job": "train",
  *     "options": { "phantom": true, "epochs": 3, "patch": [32, 32, 16] } }
@@ -56,7 +57,8 @@ export function jobConfigArgs(doc: unknown, job: ConfigJob, where: string, resol
     if (!option) fail(`options.${key}: not an option of \`anadiff ${job}\``);
     const text = optionArgs(option!, value, resolvePath);
     if (typeof text === 'string') fail(`options.${key}: ${text}, got ${JSON.stringify(value)}`);
-    for (const v of text as string[] | boolean[]) args.push(...(v === true ? [`--${key}`] : v === false ? [] : [`--${key}`, v]));
+    // `--key=value`: a value that begins with '-' stays a value
+    for (const v of text as (string | boolean)[]) if (v !== false) args.push(v === true ? `--${key}` : `--${key}=${v}`);
   }
   return args;
 }

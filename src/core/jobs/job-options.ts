@@ -124,6 +124,16 @@ const COORDS_TRAIN = {
 
 export const JOB_OPTIONS = { train: TRAIN, pretrain: PRETRAIN, 'coords train': COORDS_TRAIN } as const satisfies Record<ConfigJob, JobOptions>;
 
+/**
+ * Each job's data options: they choose the data together (one of phantom, data, image...), so a command line that
+ * names any of them replaces all of the config's.
+ */
+export const CONFIG_DATA_OPTIONS: Readonly<Record<ConfigJob, readonly string[]>> = {
+  train: ['phantom', 'data', 'val', 'image', 'label', 'val-image', 'val-label'],
+  pretrain: ['phantom', 'data'],
+  'coords train': ['phantom', 'data', 'val', 'image', 'val-image'],
+};
+
 /** A job's one-word tag in file names: train, pretrain, coords. */
 export function jobTag(job: ConfigJob): string {
   return job === 'coords train' ? 'coords' : job;

@@ -1,7 +1,9 @@
 /**
  * A run-monitor chart as a standalone SVG (the monitor's "SVG" export): the same series, colours and dashes as on
- * screen, axes with round ticks, a legend. Long runs are thinned per pixel column to the first, lowest, highest and
- * last point of each column, so a 100k-step loss curve keeps its envelope in a file of a few hundred KB.
+ * screen, axes with round ticks, a legend. As on screen, a missing value is stepped over (the line joins the points
+ * either side) and a series of fewer than 40 points also gets a dot per point. Long runs are thinned per pixel column
+ * to the first, lowest, highest and last point of each column, so a 100k-step loss curve keeps its envelope in a file
+ * of a few hundred KB.
  */
 import { escapeSvg as esc, svgDocument, svgNumber as fmt } from '../svg.js';
 
@@ -51,10 +53,12 @@ export function chartSvg(o: ChartSvgOptions): string {
     `<text x="${left + plotW / 2}" y="${height - 8}" text-anchor="middle">${esc(o.xLabel)}</text>`);
   o.series.forEach((s, n) => {
     const dash = s.dash?.length ? ` stroke-dasharray="${s.dash.join(' ')}"` : '';
-    for (const piece of pieces(s)) {
-      const points = thin(piece, px, plotW).map(([x, y]) => `${fmt(px(x))},${fmt(py(y))}`).join(' ');
+    const shown = finitePoints(s);
+    if (shown.length > 0) {
+      const points = thin(shown, px, plotW).map(([x, y]) => `${fmt(px(x))},${fmt(py(y))}`).join(' ');
       body.push(`<polyline points="${points}" fill="none" stroke="${esc(s.colour)}" stroke-width="${s.width ?? 1.5}"${dash}/>`);
     }
+    if (shown.length < 40) for (const [x, y] of shown) body.push(`<circle cx="${fmt(px(x))}" cy="${fmt(py(y))}" r="2.5" fill="${esc(s.colour)}"/>`);
     const ly = top + 16 * n;
     if (ly < top + plotH) {
       body.push(`<line x1="${left + plotW + 12}" x2="${left + plotW + 32}" y1="${ly + 6}" y2="${ly + 6}" stroke="${esc(s.colour)}" stroke-width="${Math.max(2, s.width ?? 1.5)}"${dash}/>`,
@@ -74,30 +78,28 @@ function span(values: readonly number[]): [number, number] {
   return [lo, hi];
 }
 
-/** About five ticks at 1, 2 or 5 times a power of ten, covering [lo, hi]. */
+/**
+ * About five ticks at 1, 2 or 5 times a power of ten, covering [lo, hi]. Counted as first + k * step (never by adding
+ * step to itself), and a range too narrow for a float step (a few ulps) gets its two ends.
+ */
 export function niceTicks(lo: number, hi: number): number[] {
   const raw = (hi - lo) / 5;
+  if (!(raw > 0) || !Number.isFinite(raw) || lo + raw === lo) return lo === hi ? [lo] : [lo, hi];
   const power = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw)!;
+  const first = Math.floor(lo / step), last = Math.ceil(hi / step - 1e-9);
   const ticks: number[] = [];
-  for (let t = Math.floor(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
-  if (ticks.at(-1)! < hi) ticks.push(Number((ticks.at(-1)! + step).toPrecision(12)));
+  for (let k = first; k <= last && ticks.length < 12; k++) ticks.push(Number((k * step).toPrecision(12)));
   return ticks;
 }
 
-/** The runs of finite points of a series (a NaN or a missing value breaks the line, as on screen). */
-function pieces(s: ChartSeries): [number, number][][] {
-  const out: [number, number][][] = [];
-  let current: [number, number][] = [];
+/** A series' finite points, in order (the monitor's uPlot spans gaps: a NaN is stepped over, not a break). */
+function finitePoints(s: ChartSeries): [number, number][] {
+  const out: [number, number][] = [];
   s.x.forEach((x, i) => {
     const y = s.y[i]!;
-    if (Number.isFinite(x) && Number.isFinite(y)) current.push([x, y]);
-    else if (current.length > 0) {
-      out.push(current);
-      current = [];
-    }
+    if (Number.isFinite(x) && Number.isFinite(y)) out.push([x, y]);
   });
-  if (current.length > 0) out.push(current);
   return out;
 }
 

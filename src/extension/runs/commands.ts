@@ -5,13 +5,14 @@
  * Export ONNX, Add Runs Folder, Delete Run, Refresh. Jobs start only in trusted workspaces.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resumeCommandOf } from '../../core/runs/resume.js';
 import type { RunStatus } from '../../core/runs/summary.js';
 import { jobConfig, JobConfigError, jobConfigArgs, type JobOptionValue } from '../../core/jobs/job-config.js';
 import { CONFIG_JOBS, configSuffix, jobTag, type ConfigJob } from '../../core/jobs/job-options.js';
-import { writeFileAtomic, writeTextAtomic } from '../../node/io/atomic-write.js';
+import { writeFileAtomicAsync, writeTextAtomic } from '../../node/io/atomic-write.js';
 import { SEGMENT_COMMAND } from '../segment/command.js';
 import type { PretrainMethod } from '../../node/train/jobs/pretrain.js';
 import { RUN_FILES, runFolderName } from '../../node/runs/run-folder.js';
@@ -212,6 +213,12 @@ async function runJobConfig(deps: Deps, arg: unknown): Promise<void> {
     file = picked.file;
   }
   const job = CONFIG_JOBS.find((j) => file!.endsWith(configSuffix(j)))!;
+  // the config as the editor shows it: an unsaved edit is saved first, so what runs is what the person sees
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+  if (open?.isDirty && !(await open.save())) {
+    void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(file)} has unsaved changes that could not be saved; not started.`);
+    return;
+  }
   let doc: { options?: Record<string, unknown> };
   try {
     doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
@@ -301,12 +308,17 @@ async function segmentWithRun(deps: Deps, arg: unknown): Promise<void> {
   if (!runDir) return;
   const modelPath = exportedModel(runDir);
   if (!modelPath) return;
+  if (deps.model.get(runDir)?.summary.kind === 'coords') {
+    void vscode.window.showErrorMessage(`AnaDiff: ${path.basename(runDir)} is a coordinate model: it gives body-part coordinates, not organ labels (anadiff coords predict).`);
+    return;
+  }
   await vscode.commands.executeCommand(SEGMENT_COMMAND, undefined, undefined, { label: path.basename(runDir), description: 'finished run', modelPath });
 }
 
 /**
  * Export ONNX: copies the run's model.onnx where the person says (a segmentation model carries its metadata inside,
- * so the file stands alone; a coordinate model's model.json goes beside it, as `coords predict --model` reads it).
+ * so the file stands alone; a coordinate model's model.json goes beside it as `<name>.json`, which `coords predict
+ * --model <name>.onnx` reads before any model.json there). Read and written without blocking the extension host.
  */
 async function exportRunModel(deps: Deps, arg: unknown): Promise<void> {
   const runDir = await pickRun(deps, arg, ['done'], 'Export the model of which run?');
@@ -319,15 +331,12 @@ async function exportRunModel(deps: Deps, arg: unknown): Promise<void> {
   });
   if (!target) return;
   if (target.scheme !== 'file') throw new Error(`${target.toString()}: only local files can be written`);
-  const sidecar = deps.model.get(runDir)?.summary.kind === 'coords' ? path.join(runDir, RUN_FILES.modelInfo) : undefined;
-  const sidecarTarget = path.join(path.dirname(target.fsPath), RUN_FILES.modelInfo);
-  if (sidecar && existsSync(sidecarTarget)) {
-    const answer = await vscode.window.showWarningMessage(`${sidecarTarget} exists. A coordinate model needs its model.json beside it: replace it?`, { modal: true }, 'Replace');
-    if (answer !== 'Replace') return;
-  }
-  writeFileAtomic(target.fsPath, [readFileSync(modelPath)], { overwrite: true }); // the save dialog asked before replacing
-  if (sidecar) writeFileAtomic(sidecarTarget, [readFileSync(sidecar)], { overwrite: true });
-  vscode.window.setStatusBarMessage(`AnaDiff: exported ${target.fsPath}${sidecar ? ' and model.json' : ''}`, 5000);
+  const coords = deps.model.get(runDir)?.summary.kind === 'coords';
+  const sidecar = path.join(path.dirname(target.fsPath), `${path.basename(target.fsPath, '.onnx')}.json`);
+  // the save dialog asked before replacing the .onnx; its .json goes with it
+  await writeFileAtomicAsync(target.fsPath, await readFile(modelPath), { overwrite: true });
+  if (coords) await writeFileAtomicAsync(sidecar, await readFile(path.join(runDir, RUN_FILES.modelInfo)), { overwrite: true });
+  vscode.window.setStatusBarMessage(`AnaDiff: exported ${target.fsPath}${coords ? ` and ${path.basename(sidecar)}` : ''}`, 5000);
 }
 
 /** Add Runs Folder…: a folder of run folders (a cluster's scratch, another checkout) joins the Runs view. */
@@ -342,7 +351,8 @@ async function addRunsFolder(): Promise<void> {
   if (!dir) return;
   if (dir.scheme !== 'file') throw new Error(`${dir.toString()}: only local folders can be watched`);
   const config = vscode.workspace.getConfiguration('anadiff', folder.uri);
-  const current = config.get<string[]>('runs.extraFolders', []) ?? [];
+  // the folder's own setting (config.get would merge in the user's, which would then be copied into the folder)
+  const current = config.inspect<string[]>('runs.extraFolders')?.workspaceFolderValue ?? [];
   if (current.some((f) => path.resolve(folder.uri.fsPath, f) === dir.fsPath)) return;
   // Inside the workspace the setting keeps a relative path, so it travels with the folder.
   const rel = path.relative(folder.uri.fsPath, dir.fsPath);

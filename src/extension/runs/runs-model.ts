@@ -99,21 +99,37 @@ export class RunsModel implements vscode.Disposable {
 
   private scan(): string[] {
     const roots = [...(this.root ? [this.root] : []), ...this.extras.map((e) => e.root)];
-    return roots.filter((r) => existsSync(r)).flatMap((r) => readdirSync(r, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(r, d.name)));
+    return roots.flatMap((r) => {
+      try {
+        return existsSync(r) ? readdirSync(r, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(r, d.name)) : [];
+      } catch (error) {
+        this.log.warn(`cannot list ${r}: ${(error as Error).message}`); // an unreadable folder or a stale mount
+        return [];
+      }
+    });
   }
 
   /** The added folders (setting `anadiff.runs.extraFolders`): each one that exists is watched; the others are logged. */
   private watchExtras(folder: vscode.WorkspaceFolder): void {
     for (const e of this.extras) e.watcher.dispose();
     this.extras = [];
+    const inside = (a: string, b: string): boolean => !path.relative(b, a).startsWith('..') && !path.isAbsolute(path.relative(b, a));
     for (const given of loadRunsSettings(folder.uri).extraFolders) {
       const root = path.resolve(folder.uri.fsPath, given);
-      if (root === this.root || this.extras.some((e) => e.root === root)) continue;
-      if (!existsSync(root) || !statSync(root).isDirectory()) {
-        this.log.warn(`anadiff.runs.extraFolders: ${root} is not a folder; not shown`);
+      if (this.extras.some((e) => e.root === root)) continue;
+      // the runs root itself, a folder inside it (its runs), or one holding it (.anadiff: runs/, jobs/, cache/ are no runs)
+      if (this.root && (inside(root, this.root) || inside(this.root, root))) {
+        this.log.warn(`anadiff.runs.extraFolders: ${root} holds or is inside the runs folder ${this.root}; not added`);
         continue;
       }
-      const real = realpathSync(root);
+      let real: string;
+      try {
+        if (!statSync(root).isDirectory()) throw new Error('not a folder');
+        real = realpathSync(root);
+      } catch (error) {
+        this.log.warn(`anadiff.runs.extraFolders: ${root}: ${(error as Error).message}; not shown`);
+        continue;
+      }
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(real), '**'));
       const onEvent = (uri: vscode.Uri): void => this.scheduleUnder(root, real, uri.fsPath);
       watcher.onDidCreate(onEvent);
@@ -126,6 +142,8 @@ export class RunsModel implements vscode.Disposable {
 
   private reload(): void {
     this.watcher?.dispose();
+    for (const e of this.extras) e.watcher.dispose();
+    this.extras = [];
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     for (const dir of [...this.runs.keys()]) {

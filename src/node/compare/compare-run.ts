@@ -12,7 +12,7 @@
  *   RUN_DIR/probe/<arm>-seed<S>-<mode>/  segmentation run folders, plus test-scores.json
  *   RUN_DIR/report.json, report.md, plots/*.svg, compare.log
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ARM_DEFINITIONS, isDiffusionArm, pretrainRunName, probeRunName, trainingsOf, type CompareArm, type ProbeMode } from '../../core/compare/arms.js';
 import { CompareConfigError, parseCompareConfig, type CompareConfig } from '../../core/compare/config.js';
@@ -23,7 +23,7 @@ import { oneCycle } from '../../core/optim/schedules.js';
 import type { ProviderChoice } from '../engine/providers.js';
 import { loadLatestCheckpoint } from '../engine/checkpoint-store.js';
 import type { PreparedCase } from '../train/jobs/segmentation-cases.js';
-import { defaultEma, guidanceConfig, PRETRAIN_OPTIMIZER, type PretrainJob } from '../train/jobs/pretrain.js';
+import { defaultEma, guidanceConfig, PRETRAIN_OPTIMIZER, type CoordsSource, type PretrainJob } from '../train/jobs/pretrain.js';
 import { writeSynthCases } from '../synth/generate-files.js';
 import { resolveBackbone } from '../train/backbone.js';
 import { inferenceModelOf, openSegmenter } from '../train/inference.js';
@@ -113,8 +113,30 @@ function coordsModelFor(path: string): { readonly model: string; readonly sha256
   }
 }
 
+/**
+ * The folder's guided pretraining runs were begun with the same coordinates: a coordinate model whose file changed
+ * between sittings would otherwise guide the unfinished runs with another model than the finished ones.
+ */
+function checkSameCoordsModel(runDir: string, coords: CoordsSource): void {
+  const dir = join(runDir, 'pretrain');
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const held = readJson<PretrainRunConfig>(join(dir, name, RUN_FILES.config))?.job.guidance?.coords;
+    if (held === undefined) continue;
+    const same = held === 'oracle' || coords === 'oracle' ? held === coords : held.sha256 === coords.sha256;
+    if (!same) {
+      const what = (c: CoordsSource): string => (c === 'oracle' ? 'the oracle coordinates' : `${c.model} (sha256 ${c.sha256.slice(0, 12)}…)`);
+      throw new CompareError(`pretrain.coords: ${join(dir, name)} was begun with ${what(held)}, the config now gives ${what(coords)}; give another --run-dir for another coordinate model`);
+    }
+  }
+}
+
 async function runLocked(config: CompareConfig, options: CompareOptions, hooks: CompareHooks): Promise<CompareOutcome> {
   const { runDir, baseDir } = options;
+  // The guided arms' coordinate model, found and hashed before anything is written (a missing one is an error now,
+  // not in an hour), and the same model the folder's guided runs were begun with.
+  const coords = config.pretrain.coords === 'oracle' ? 'oracle' as const : coordsModelFor(resolve(baseDir, config.pretrain.coords));
+  checkSameCoordsModel(runDir, coords);
   writeJsonAtomic(join(runDir, COMPARE_FILES.config), config);
   const log = createRunLog(runDir, COMPARE_FILES.log);
   const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
@@ -125,8 +147,6 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
   };
 
   const stopped = (): boolean => hooks.shouldStop?.() === true;
-  // The guided arms' coordinate model, found and hashed before any work (a missing one is an error now, not in an hour)
-  const coords = config.pretrain.coords === 'oracle' ? 'oracle' as const : coordsModelFor(resolve(baseDir, config.pretrain.coords));
   await timed('synth', async () => {
     for (const s of config.synth) {
       if (stopped()) return;
@@ -143,7 +163,8 @@ async function runLocked(config: CompareConfig, options: CompareOptions, hooks: 
   const pretrainSet = await ctSources(config.data.pretrain, baseDir, say);
   const [train, val, test] = await Promise.all((['train', 'val', 'test'] as const).map((k) => labelledSources(config.data[k], baseDir, k)));
   checkTestUnseen(test!, [...pretrainSet, ...train!, ...val!]);
-  if (config.arms.some((a) => ARM_DEFINITIONS[a].pretrain?.method === 'guided' && (options.only?.arms?.includes(a) ?? true))) checkOracleCoords(pretrainSet);
+  const guidedArmsRun = config.arms.some((a) => ARM_DEFINITIONS[a].pretrain?.method === 'guided' && (options.only?.arms?.includes(a) ?? true));
+  if (guidedArmsRun && coords === 'oracle') checkOracleCoords(pretrainSet);
   say(`${config.name}: arms ${config.arms.join(', ')}; seeds ${config.seeds.join(', ')}; ${pretrainSet.length} pretraining CT(s), ${train!.length} probe training, ${val!.length} validation, ${test!.length} test case(s)`);
 
   const cache = new Map<string, PreparedCase>();

@@ -4,7 +4,7 @@
  * CT that is not a 3-D CT is refused unless `force`; nothing is written on failure (atomic write).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { predictCoords } from '../../core/coords/predict.js';
 import { coordsVolumeOf } from '../../core/coords/volume.js';
 import { ctInputProblems } from '../../core/infer/ct-input.js';
@@ -31,10 +31,18 @@ export const DEFAULT_COORDS_MODEL = join('models', 'coords', 'model.onnx');
 
 export interface CoordsModelFiles {
   readonly onnx: string;
+  /** The model.json read: `<name>.json` beside `<name>.onnx` (what Export ONNX writes), else `model.json`. */
+  readonly infoPath: string;
   readonly info: CoordsModelInfo;
 }
 
-/** A run folder (its model.onnx) or an .onnx file, each with model.json beside it; without one, the default. */
+/** The metadata file of a coordinate model's .onnx: `<name>.json` beside it when there is one, else `model.json`. */
+export function coordsModelInfoPath(onnx: string): string {
+  const own = join(dirname(onnx), `${basename(onnx, '.onnx')}.json`);
+  return existsSync(own) ? own : join(dirname(onnx), RUN_FILES.modelInfo);
+}
+
+/** A run folder (its model.onnx) or an .onnx file, each with its model.json beside it; without one, the default. */
 export function resolveCoordsModel(given: string | undefined, roots: readonly string[] = defaultModelRoots()): CoordsModelFiles {
   let onnx: string;
   if (given === undefined) {
@@ -46,12 +54,13 @@ export function resolveCoordsModel(given: string | undefined, roots: readonly st
     if (!existsSync(onnx)) throw new CoordsPredictError(`--model ${given}: ${onnx} does not exist${given.endsWith('.onnx') ? '' : ' (has the run finished?)'}`);
   }
   let info: CoordsModelInfo;
+  const infoPath = coordsModelInfoPath(onnx);
   try {
-    info = loadJsonFile<CoordsModelInfo>(join(dirname(onnx), RUN_FILES.modelInfo), 'anadiff-coords-model');
+    info = loadJsonFile<CoordsModelInfo>(infoPath, 'anadiff-coords-model');
   } catch (error) {
     throw new CoordsPredictError(`--model ${given ?? onnx}: ${(error as Error).message}`);
   }
-  return { onnx: resolve(onnx), info };
+  return { onnx: resolve(onnx), infoPath: resolve(infoPath), info };
 }
 
 export interface CoordsPredictRequest {

@@ -145,7 +145,8 @@ export async function cleanCache(dir: string, minAgeMs = 60_000): Promise<number
   let removed = 0;
   const names = await readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
-    if (!isAtomicTempFile(name)) continue;
+    // today's atomic writes, and the `<name>.<pid>.<hex>.tmp` files of this cache's writer before it used that one
+    if (!isAtomicTempFile(name) && !/\.\d+\.[0-9a-f]{8}\.tmp$/.test(name)) continue;
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
     if (info && Date.now() - info.mtimeMs >= minAgeMs) {

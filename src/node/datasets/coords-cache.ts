@@ -1,51 +1,66 @@
 /**
- * A coordinate model's prediction for every voxel of a CT (guided pretraining's `--coords RUN|MODEL.onnx`), computed
- * once per CT and model and cached as raw float32 (3 x voxels, channel-major, the CT's own voxel order) under
- * `.anadiff/cache/coords/`, keyed by the sha256 of the CT file (the phantom: its seed) and of the model file. A
- * changed CT or model misses; a truncated cache file (a killed write never leaves one: atomic) is recomputed.
+ * A coordinate model's prediction for a pretraining CT (guided pretraining's `--coords RUN|MODEL.onnx`), computed once
+ * per CT, model and preprocessing and cached under `.anadiff/cache/coords/` as raw float32: the 3 maps on the
+ * PREPROCESSED grid (after RAS, body crop and resampling to the run's spacing; 3 x 4 bytes per voxel there, so a
+ * 512x512x300 CT at 3x3x4 mm costs a few MB, not the GB its own grid would). The key is the sha256 of the CT file (the
+ * phantom: its seed), of the model (its .onnx and its model.json), the spacing and the preprocessing's format: a
+ * change to any of them misses. Writes are atomic; a file of the wrong length is recomputed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Grid, VoxelArray } from '../../core/preprocess/index.js';
 import type { NiftiImage } from '../../core/nifti/decode.js';
+import { preprocessCase, type Grid, type PreprocessedCase, type VoxelArray } from '../../core/preprocess/index.js';
 import { coordsOfCt, resolveCoordsModel } from '../coords/predict-file.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { fileSha256 } from './cache.js';
+import { CACHE_FORMAT, fileSha256 } from './cache.js';
 
 export function defaultCoordsCache(cwd = process.cwd()): string {
   return join(cwd, '.anadiff', 'cache', 'coords');
 }
 
-/** The model a run was started with, by content: a changed file must not silently guide a resumed run. */
-export function coordsModelOf(given: string): { readonly model: string; readonly sha256: string } {
-  const onnx = resolveCoordsModel(given).onnx;
-  return { model: onnx, sha256: createHash('sha256').update(readFileSync(onnx)).digest('hex') };
+/** A coordinate model by content: the sha256 of its .onnx and of its model.json (patch, spacing range), together. */
+function modelSha256(onnx: string, infoPath: string): string {
+  return createHash('sha256').update(readFileSync(onnx)).update(readFileSync(infoPath)).digest('hex');
 }
 
-/** The CT's coordinates from the model (3 grids on the CT's own grid, model units), from the cache when present. */
-export async function predictedCoordsCached(
+/** The model a run is started with, by content: a changed file must not silently guide a resumed run. */
+export function coordsModelOf(given: string): { readonly model: string; readonly sha256: string } {
+  const files = resolveCoordsModel(given);
+  return { model: files.onnx, sha256: modelSha256(files.onnx, files.infoPath) };
+}
+
+/**
+ * The CT preprocessed for pretraining (preprocessCase at `spacingMm`) with the model's 3 coordinate maps on that grid
+ * (channel-major, model units, not yet standardised), the maps from the cache when present.
+ */
+export async function preprocessWithPredictedCoords(
   ct: { readonly id: string; readonly file?: string; readonly image: Grid<VoxelArray> },
   model: { readonly model: string; readonly sha256: string },
+  spacingMm: readonly [number, number, number],
   options: { readonly cacheDir?: string; readonly threads?: number } = {},
-): Promise<Grid<Float32Array>[]> {
-  const { dims, ijkToRas } = ct.image;
-  const voxels = dims[0]! * dims[1]! * dims[2]!;
+): Promise<{ readonly pre: PreprocessedCase; readonly coords: Float32Array }> {
   const ctKey = ct.file ? await fileSha256(ct.file) : `generated:${ct.id}`;
   const dir = options.cacheDir ?? defaultCoordsCache();
-  const path = join(dir, `${createHash('sha256').update(`${ctKey}|${model.sha256}|${dims.join('x')}`).digest('hex')}.f32`);
-  let data: Float32Array;
+  const key = createHash('sha256').update([ctKey, model.sha256, spacingMm.join('x'), CACHE_FORMAT, ct.image.dims.join('x')].join('|')).digest('hex');
+  const path = join(dir, `${key}.f32`);
+  const plain = preprocessCase({ image: ct.image }, { spacingMm });
+  const voxels = plain.image.data.length;
   if (existsSync(path) && statSync(path).size === 12 * voxels) {
     const bytes = readFileSync(path);
-    data = new Float32Array(bytes.buffer, bytes.byteOffset, 3 * voxels);
-  } else {
-    const files = resolveCoordsModel(model.model);
-    const bytes = new Uint8Array(readFileSync(files.onnx));
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== model.sha256) throw new Error(`coordinate model ${files.onnx} changed since this run began (sha256 ${sha.slice(0, 12)}…, the run's ${model.sha256.slice(0, 12)}…)`);
-    ({ data } = await coordsOfCt({ dims, ijkToRas, data: ct.image.data } as NiftiImage, files, bytes, options.threads ? { threads: options.threads } : {}));
-    mkdirSync(dir, { recursive: true });
-    writeFileAtomic(path, [new Uint8Array(data.buffer, data.byteOffset, data.byteLength)], { overwrite: true });
+    return { pre: plain, coords: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
   }
-  return [0, 1, 2].map((c) => ({ dims, ijkToRas, data: data.subarray(c * voxels, (c + 1) * voxels) }));
+  const files = resolveCoordsModel(model.model);
+  const sha = modelSha256(files.onnx, files.infoPath);
+  if (sha !== model.sha256) throw new Error(`coordinate model ${files.onnx} changed since this run began (sha256 ${sha.slice(0, 12)}…, the run's ${model.sha256.slice(0, 12)}…)`);
+  const { dims, ijkToRas } = ct.image;
+  const n = dims[0]! * dims[1]! * dims[2]!;
+  const { data } = await coordsOfCt({ dims, ijkToRas, data: ct.image.data } as NiftiImage, files, new Uint8Array(readFileSync(files.onnx)), options.threads ? { threads: options.threads } : {});
+  const channels = [0, 1, 2].map((c) => ({ dims, ijkToRas, data: data.subarray(c * n, (c + 1) * n) }));
+  const pre = preprocessCase({ image: ct.image, channels }, { spacingMm });
+  const coords = new Float32Array(3 * voxels);
+  pre.channels!.forEach((c, a) => coords.set(c.data, a * voxels));
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(path, [new Uint8Array(coords.buffer)], { overwrite: true });
+  return { pre, coords };
 }

@@ -102,7 +102,7 @@ export interface LogEvent {
 
 export type TrainerEvent = ProgressEvent | CheckpointEvent | LogEvent;
 
-/** What a run needs: the worker's train request (less the job, already built into a StepProgram) plus host hooks. */
+/** What a run needs: the request (the job is already built into a StepProgram) plus the caller's hooks. */
 export interface TrainOptions extends TrainRequestParams {
   /** With `resume`: start here instead of the newest checkpoint as it is. */
   readonly resumeFrom?: ResumePoint;

@@ -64,12 +64,17 @@ export async function writeFileAtomicAsync(path: string, bytes: Uint8Array, opti
   if (!options.overwrite) await refuseExisting(path);
   // pid and a random tag: several async writes of one process may be in flight at once
   const temp = join(dirname(path), `${TEMP_PREFIX}${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await writeFile(temp, bytes, { flag: 'wx' });
   try {
+    await writeFile(temp, bytes, { flag: 'wx' });
     if (options.overwrite) await rename(temp, path);
     else await linkNoClobber(temp, path);
+  } catch (e) {
+    // A full disk (ENOSPC) mid-write, a quota, a lost mount: the target keeps its old content; the error names it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (e instanceof FileExistsError) throw e;
+    throw Object.assign(new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e }), code ? { code } : {});
   } finally {
-    await unlink(temp).catch(() => undefined); // already renamed away, or the link left the temp name behind
+    await unlink(temp).catch(() => undefined); // a partial write, the link's leftover name, or already renamed away
   }
 }
 

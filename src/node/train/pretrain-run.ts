@@ -14,10 +14,10 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePhantom } from '../../core/phantom/index.js';
 import { DEFAULT_SPACING_MM, gridSpacing, preprocessCase, type Grid, type VoxelArray } from '../../core/preprocess/index.js';
-import { COORD_SCALE_MM, isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
+import { isConditioned, standardiseCoords } from '../../core/diffusion/guided-step.js';
 import { sourceIjkToRas } from '../../core/synth/oracle-coords.js';
 import { coordsMapPathFor } from '../datasets/layouts.js';
-import { predictedCoordsCached } from '../datasets/coords-cache.js';
+import { preprocessWithPredictedCoords } from '../datasets/coords-cache.js';
 import type { Json } from '../../core/checkpoint/manifest.js';
 import type { TrainerEvent, TrainResult } from '../engine/trainer.js';
 import { loadLatestCheckpoint, pruneCheckpoints, writeCheckpoint, type LoadedCheckpoint } from '../engine/checkpoint-store.js';
@@ -86,16 +86,19 @@ export async function loadPretrainVolume(
   const image = 'phantom' in source ? makePhantom({ size: 'small', seed: source.phantom.seed }).image : await readNiftiFile(source.image);
   try {
     const coordsFrom = guidance?.coords;
-    const channels = coordsFrom === undefined ? undefined
-      : coordsFrom === 'oracle' ? await oracleCoords(source, image)
-        : await predictedCoordsCached({ id: source.id, ...('image' in source ? { file: source.image } : {}), image }, coordsFrom, { ...(options.coordsCache ? { cacheDir: options.coordsCache } : {}), ...(options.threads ? { threads: options.threads } : {}) });
+    if (coordsFrom !== undefined && coordsFrom !== 'oracle') {
+      const ct = { id: source.id, ...('image' in source ? { file: source.image } : {}), image };
+      const { pre, coords } = await preprocessWithPredictedCoords(ct, coordsFrom, spacingMm, { ...(options.coordsCache ? { cacheDir: options.coordsCache } : {}), ...(options.threads ? { threads: options.threads } : {}) });
+      return { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas), coords: standardiseCoords(coords, pre.bodyMask.data, 1) };
+    }
+    const channels = coordsFrom === 'oracle' ? await oracleCoords(source, image) : undefined;
     const pre = preprocessCase({ image, ...(channels ? { channels } : {}) }, { spacingMm });
     const volume = { dims: pre.image.dims, image: pre.image.data, body: pre.bodyMask.data, spacingMm: gridSpacing(pre.image.ijkToRas) };
     if (!pre.channels) return volume;
     const n = pre.image.data.length;
     const coords = new Float32Array(3 * n);
     pre.channels.forEach((c, a) => coords.set(c.data, a * n));
-    return { ...volume, coords: standardiseCoords(coords, pre.bodyMask.data, coordsFrom === 'oracle' ? COORD_SCALE_MM : 1) };
+    return { ...volume, coords: standardiseCoords(coords, pre.bodyMask.data) };
   } catch (err) {
     throw new Error(`${source.id}: ${(err as Error).message}`);
   }

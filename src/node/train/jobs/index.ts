@@ -1,4 +1,4 @@
-/** Job kinds the worker can build from a JobSpec (plain data) into a StepProgram. One case per kind. */
+/** Job kinds buildStepProgram turns from a JobSpec (plain data, as config.json stores it) into a StepProgram. One case per kind. */
 import type { JobSpec } from './job-spec.js';
 import type { StepProgram } from '../../engine/step-program.js';
 import { segmentationProgram } from './segmentation.js';

@@ -54,10 +54,14 @@ test('a config file runs the same job as its flags (train and pretrain: equal co
   }
 });
 
-test('flags beside --config win; their errors say which file the other options came from', async () => {
+test('flags beside --config win (data named on the command line replaces the config\'s); their errors say which file the other options came from', async () => {
   const file = join(dir, 'b.anadiff-train.json');
   writeFileSync(file, JSON.stringify(jobConfig('train', { phantom: true, epochs: 2 })));
   assert.deepEqual(await outcome(trainCommand, ['--config', file, '--epochs', '0']), { code: 2, message: `--epochs must be a positive integer, got 0 (options read from ${file})` });
+  // the config's phantom gives way to the command line's --image/--label (else: "give exactly one of ...")
+  const missing = join(dir, 'missing_ct.nii.gz');
+  assert.match((await outcome(trainCommand, ['--config', file, '--image', missing, '--label', missing])).message, /--image .*missing_ct\.nii\.gz/);
+  assert.deepEqual(await outcome(trainCommand, ['--config', file, `--resume=${dir}`]), { code: 2, message: '--resume continues a run with its own config.json; drop --config' });
 });
 
 test('a missing config, a folder, another job\'s config, a malformed one or one with --resume is refused, naming it', async () => {

@@ -35,16 +35,19 @@ test('package.json validates each job config suffix with its schema, and the VSI
 test('a config becomes the flags a user would type; paths are read from the config file\'s folder', () => {
   const doc = jobConfig('train', { phantom: true, 'no-augment': false, epochs: 3, lr: 0.001, patch: [32, 32, 16], spacing: [6, 6, 4.5], labels: [1, 6], mode: 'linear', backbone: 'runs/pre', 'slab-slices': '4-40' });
   assert.deepEqual(jobConfigArgs(doc, 'train', 'a.json', abs), [
-    '--phantom', '--epochs', '3', '--lr', '0.001', '--patch', '32x32x16', '--spacing', '6x6x4.5', '--labels', '1,6', '--mode', 'linear', '--backbone', '/cfg/runs/pre', '--slab-slices', '4-40',
+    '--phantom', '--epochs=3', '--lr=0.001', '--patch=32x32x16', '--spacing=6x6x4.5', '--labels=1,6', '--mode=linear', '--backbone=/cfg/runs/pre', '--slab-slices=4-40',
   ]);
-  assert.deepEqual(jobConfigArgs(jobConfig('coords train', { image: ['a.nii.gz', 'b.nii.gz'], slots: [512, 128] }), 'coords train', 'c.json', abs), ['--image', '/cfg/a.nii.gz', '--image', '/cfg/b.nii.gz', '--slots', '512,128']);
+  assert.deepEqual(jobConfigArgs(jobConfig('coords train', { image: ['a.nii.gz', 'b.nii.gz'], slots: [512, 128] }), 'coords train', 'c.json', abs), ['--image=/cfg/a.nii.gz', '--image=/cfg/b.nii.gz', '--slots=512,128']);
+  // a keyword stays as it is, a path is the config's; a value that begins with '-' stays a value
+  assert.deepEqual(jobConfigArgs(jobConfig('pretrain', { coords: 'oracle', name: '-odd' }), 'pretrain', 'p.json', abs), ['--coords=oracle', '--name=-odd']);
+  assert.deepEqual(jobConfigArgs(jobConfig('pretrain', { coords: 'runs/coords' }), 'pretrain', 'p.json', abs), ['--coords=/cfg/runs/coords']);
 });
 
 test('every option takes its example value and refuses each malformed one, naming the file and the key', () => {
   let refused = 0;
   for (const job of CONFIG_JOBS) {
     for (const [key, option] of Object.entries(JOB_OPTIONS[job]) as [string, JobOption][]) {
-      assert.ok(jobConfigArgs(jobConfig(job, { [key]: exampleValue(option) as JobOptionValue }), job, 'x.json', abs).includes(`--${key}`), `${job} ${key}`);
+      assert.ok(jobConfigArgs(jobConfig(job, { [key]: exampleValue(option) as JobOptionValue }), job, 'x.json', abs).some((a) => a === `--${key}` || a.startsWith(`--${key}=`)), `${job} ${key}`);
       for (const bad of badValues(option)) {
         assert.throws(() => jobConfigArgs(jobConfig(job, { [key]: bad as never }), job, 'x.json', abs), (e: Error) => e instanceof JobConfigError && e.message.startsWith(`x.json: options.${key}: must be`), `${job} ${key} = ${JSON.stringify(bad)}`);
         refused++;

@@ -35,7 +35,7 @@ test('a 100k-step loss curve is thinned per pixel column and keeps its extremes'
   assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
 });
 
-test('a NaN breaks the line, dashes and widths are kept, labels are escaped, and Python reads it as XML', (t) => {
+test('a NaN is stepped over as on screen, short series get dots, dashes and widths are kept, labels are escaped, and Python reads it as XML', (t) => {
   const svg = chartSvg({
     title: 'Dice <val> & "more"', xLabel: 'step', exponent: true,
     series: [
@@ -43,7 +43,9 @@ test('a NaN breaks the line, dashes and widths are kept, labels are escaped, and
       { label: 'left <kidney>', colour: 'hsl(30, 65%, 40%)', dash: [4, 3], width: 1, x: [1, 5], y: [0.0003, 0.0004] },
     ],
   });
-  assert.equal(polylines(svg).length, 3, 'two pieces of the first series, one of the second');
+  assert.equal(polylines(svg).length, 2, 'one line per series');
+  assert.equal(polylines(svg)[0]!.split(' ').length, 4, 'the NaN is stepped over');
+  assert.equal([...svg.matchAll(/<circle /g)].length, 4 + 2, 'a dot per point of the short series');
   assert.match(svg, /stroke-dasharray="4 3"/);
   assert.match(svg, /stroke-width="3"/);
   assert.ok(svg.includes('Dice &lt;val&gt; &amp; &quot;more&quot;') && svg.includes('left &lt;kidney&gt;'));
@@ -51,7 +53,7 @@ test('a NaN breaks the line, dashes and widths are kept, labels are escaped, and
   const python = spawnSync('/usr/bin/python3', ['-c', 'import sys, xml.dom.minidom; d = xml.dom.minidom.parseString(sys.stdin.read()); print(len(d.getElementsByTagName("polyline")))'], { input: svg, encoding: 'utf8' });
   if (python.error) return t.skip('no /usr/bin/python3');
   assert.equal(python.status, 0, python.stderr);
-  assert.equal(python.stdout.trim(), '3');
+  assert.equal(python.stdout.trim(), '2');
 });
 
 test('an empty chart says so; ticks are round and cover the range', () => {
@@ -60,4 +62,7 @@ test('an empty chart says so; ticks are round and cover the range', () => {
   assert.deepEqual(niceTicks(1, 600), [0, 200, 400, 600]);
   const ticks = niceTicks(0.00012, 0.00031);
   assert.ok(ticks[0]! <= 0.00012 && ticks.at(-1)! >= 0.00031 && ticks.length <= 12);
+  // a range of a few ulps (a constant learning rate computed two ways) ends, with its two ends
+  assert.deepEqual(niceTicks(0.0003, 0.1 * 0.003), [0.0003, 0.1 * 0.003]);
+  assert.deepEqual(niceTicks(2, 2), [2]);
 });

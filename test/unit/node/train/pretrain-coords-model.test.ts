@@ -6,14 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { pretrainCommand } from '../../../../src/cli/commands/pretrain.js';
 import { oneCycle } from '../../../../src/core/optim/schedules.js';
 import { makePhantom } from '../../../../src/core/phantom/index.js';
-import { predictedCoordsCached } from '../../../../src/node/datasets/coords-cache.js';
+import { preprocessWithPredictedCoords } from '../../../../src/node/datasets/coords-cache.js';
+import { resolveCoordsModel } from '../../../../src/node/coords/predict-file.js';
 import { coordsRun, type CoordsRunConfig } from '../../../../src/node/train/coords-run.js';
 import { APE_OPTIMIZER } from '../../../../src/node/train/jobs/coords.js';
 import type { PretrainRunConfig } from '../../../../src/node/train/pretrain-run.js';
@@ -45,7 +46,8 @@ async function quiet<T>(fn: () => Promise<T>): Promise<T> {
 const pretrainArgs = (runDir: string, coords: string): string[] => ['--method', 'guided', '--coords', coords, '--phantom', '--preset', 'tiny',
   '--patch', '16x16x8', '--spacing', '6x6x8', '--batch', '1', '--steps', '2', '--checkpoint-every', '1', '--threads', '1', '--run-dir', runDir];
 const cacheDir = join(root, '.anadiff', 'cache', 'coords');
-const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+/** A coordinate model by content: its .onnx and its model.json. */
+const sha = (onnx: string, info = join(dirname(onnx), 'model.json')): string => createHash('sha256').update(readFileSync(onnx)).update(readFileSync(info)).digest('hex');
 
 test('--coords RUN: recorded by content, predicted once per CT and cached, the cache is the prediction, a changed model is refused', { timeout: 300_000 }, async () => {
   const modelRun = join(root, 'coords-run');
@@ -61,16 +63,20 @@ test('--coords RUN: recorded by content, predicted once per CT and cached, the c
   const losses = readFileSync(join(first, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; terms?: { coords: number } });
   assert.ok(losses.every((l) => Number.isFinite(l.loss) && l.terms !== undefined && l.terms.coords > 0), 'the coordinate term is trained');
 
-  // The cache is the model's prediction: made again into an empty cache, it is the same bytes.
+  // The cache is the model's prediction on the preprocessed grid: made again into an empty cache, the same bytes.
   const image = makePhantom({ size: 'small', seed: 1 }).image;
   const fresh = join(root, 'fresh-cache');
-  const again = await predictedCoordsCached({ id: 'phantom-1', image }, { model: onnx, sha256: sha(onnx) }, { cacheDir: fresh, threads: 1 });
+  const again = await preprocessWithPredictedCoords({ id: 'phantom-1', image }, { model: onnx, sha256: sha(onnx) }, [6, 6, 8], { cacheDir: fresh, threads: 1 });
   const [made] = readdirSync(fresh);
-  assert.ok(cached.includes(made!), 'the same key for the same CT and model');
+  assert.ok(cached.includes(made!), 'the same key for the same CT, model and spacing');
   assert.deepEqual(readFileSync(join(fresh, made!)), readFileSync(join(cacheDir, made!)));
-  const voxels = image.dims[0] * image.dims[1] * image.dims[2];
-  assert.equal(again.length, 3);
-  assert.ok(again.every((g) => g.data.length === voxels && g.data.some((v) => v !== again[0]!.data[0])), 'three varying maps on the CT grid');
+  const voxels = again.pre.image.data.length;
+  assert.equal(again.coords.length, 3 * voxels, 'three maps on the preprocessed grid');
+  assert.ok(voxels < (image.dims[0] * image.dims[1] * image.dims[2]) / 4, 'cached at the run\'s spacing, not the CT\'s grid');
+  for (let c = 0; c < 3; c++) {
+    const map = again.coords.subarray(c * voxels, (c + 1) * voxels);
+    assert.ok(map.every(Number.isFinite) && map.some((v) => v !== map[0]), `map ${c} varies`);
+  }
 
   // A second run reads the cache (the files are not rewritten).
   const mtimes = cached.map((f) => statSync(join(cacheDir, f)).mtimeMs);
@@ -86,6 +92,14 @@ test('--coords RUN: recorded by content, predicted once per CT and cached, the c
 });
 
 test('--coords with no model there: one line naming the path, exit 1, before any CT is read', async () => {
+  // Export ONNX writes <name>.json beside <name>.onnx: that sidecar wins over a model.json in the same folder.
+  const exported = join(root, 'exported');
+  mkdirSync(exported);
+  copyFileSync(join(root, 'coords-run', 'model.onnx'), join(exported, 'a.onnx'));
+  copyFileSync(join(root, 'coords-run', 'model.json'), join(exported, 'a.json'));
+  writeFileSync(join(exported, 'model.json'), '{"format": "something-else"}');
+  assert.equal(resolveCoordsModel(join(exported, 'a.onnx')).infoPath, join(exported, 'a.json'));
+
   const missing = join(root, 'no-such-run');
   await assert.rejects(quiet(() => pretrainCommand.run(pretrainArgs(join(root, 'guided-missing'), missing))), (e: Error & { exitCode?: number }) => {
     assert.equal(e.exitCode, 1);
