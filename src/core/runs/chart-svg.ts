@@ -28,7 +28,7 @@ export interface ChartSvgOptions {
 
 export function chartSvg(o: ChartSvgOptions): string {
   const width = o.width ?? 720, height = o.height ?? 360;
-  const left = 70, top = 34, right = 170, bottom = 44;
+  const left = 70, top = 34, right = 200, bottom = 44;
   const plotW = width - left - right, plotH = height - top - bottom;
   const finite = o.series.flatMap((s) => s.x.map((x, i) => [x, s.y[i]!] as const).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
   const body = [`<text x="${left}" y="20" font-weight="bold">${esc(o.title)}</text>`];

@@ -21,7 +21,7 @@ test('a 100k-step loss curve is thinned per pixel column and keeps its extremes'
   const ms = performance.now() - started;
   const [line] = polylines(svg);
   const points = line!.split(' ').map((p) => p.split(',').map(Number) as [number, number]);
-  const plotWidth = 720 - 70 - 170;
+  const plotWidth = 720 - 70 - 200;
   assert.ok(points.length <= 4 * (plotWidth + 1), `${points.length} points for ${plotWidth} px`);
   assert.ok(points.length > plotWidth, 'every column keeps at least one point');
   const ys = points.map((p) => p[1]);
