@@ -212,7 +212,8 @@ test('pretrain CLI: bad command lines exit 2 with the reason, before anything is
   await usage(['--method', 'diffusion', '--phantom', '--guidance', 'cond'], /--guidance only apply to --method guided/);
   await usage(['--resume', runs.genesis, '--guidance', 'cond'], /drop --guidance/);
   await usage(['--method', 'guided', '--phantom', '--coords', 'oracle', '--guidance-weight=-1'], /--guidance-weight must be a number >= 0/);
-  await usage(['--method', 'guided', '--phantom', '--coords', root], /only oracle is built/);
+  // --coords names a coordinate model: a folder without one is a missing file (exit 1), still before any CT is read
+  await assert.rejects(pretrainCommand.run(['--method', 'guided', '--phantom', '--coords', root]), (e: Error & { exitCode?: number }) => e.exitCode === EXIT.failed && /^--coords .*model\.onnx does not exist/.test(e.message));
   await usage(['--method', 'diffusion', '--phantom', '--coords', 'oracle'], /--coords only apply to --method guided/);
   await usage(['--method', 'diffusion'], /exactly one of --phantom, --data/);
   await usage(['--method', 'genesis', '--phantom', '--preset', 'huge'], /--preset must be tiny, small or paper, got huge/);
