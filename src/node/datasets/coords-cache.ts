@@ -44,11 +44,13 @@ export async function preprocessWithPredictedCoords(
   const dir = options.cacheDir ?? defaultCoordsCache();
   const key = createHash('sha256').update([ctKey, model.sha256, spacingMm.join('x'), CACHE_FORMAT, ct.image.dims.join('x')].join('|')).digest('hex');
   const path = join(dir, `${key}.f32`);
-  const plain = preprocessCase({ image: ct.image }, { spacingMm });
-  const voxels = plain.image.data.length;
-  if (existsSync(path) && statSync(path).size === 12 * voxels) {
-    const bytes = readFileSync(path);
-    return { pre: plain, coords: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+  if (existsSync(path)) {
+    // a hit: the image alone is preprocessed (the maps are on its grid); a file of the wrong length is made again
+    const plain = preprocessCase({ image: ct.image }, { spacingMm });
+    if (statSync(path).size === 12 * plain.image.data.length) {
+      const bytes = readFileSync(path);
+      return { pre: plain, coords: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+    }
   }
   const files = resolveCoordsModel(model.model);
   const sha = modelSha256(files.onnx, files.infoPath);
@@ -58,6 +60,7 @@ export async function preprocessWithPredictedCoords(
   const { data } = await coordsOfCt({ dims, ijkToRas, data: ct.image.data } as NiftiImage, files, new Uint8Array(readFileSync(files.onnx)), options.threads ? { threads: options.threads } : {});
   const channels = [0, 1, 2].map((c) => ({ dims, ijkToRas, data: data.subarray(c * n, (c + 1) * n) }));
   const pre = preprocessCase({ image: ct.image, channels }, { spacingMm });
+  const voxels = pre.image.data.length;
   const coords = new Float32Array(3 * voxels);
   pre.channels!.forEach((c, a) => coords.set(c.data, a * voxels));
   mkdirSync(dir, { recursive: true });

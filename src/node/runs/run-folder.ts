@@ -61,6 +61,19 @@ export function createRunLog(runDir: string, file: string = RUN_FILES.log): (mes
   return (message) => appendFileSync(path, `${new Date().toISOString()} ${message}\n`);
 }
 
+/**
+ * The opening of every run (train, pretrain, coords train): the folder, its config.json written, and `say`, which
+ * appends a line to train.log and hands it to the caller (the terminal, the editor).
+ */
+export function openRun(runDir: string, config: unknown, onMessage?: (message: string) => void): (message: string) => void {
+  const log = createRunLog(runDir);
+  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  return (m) => {
+    log(m);
+    onMessage?.(m);
+  };
+}
+
 /** A run folder's JSON file of a known `format`, or an error naming the file and what is wrong. */
 export function loadJsonFile<T extends { format: string }>(path: string, format: T['format']): T {
   if (!existsSync(path)) throw new Error(`${path}: missing (is this a run folder?)`);

@@ -30,7 +30,7 @@ import { readNamedNiftiFile } from '../nifti/read-file.js';
 import { ctInputProblems } from '../../core/infer/ct-input.js';
 import { StepClock } from './step-clock.js';
 import { withRunLock } from '../runs/run-lock.js';
-import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
+import { openRun, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
 
 /** A CT the run reads: a NIfTI file, or the built-in phantom (demos and tests). */
 export type CtSource = { readonly id: string; readonly image: string } | { readonly id: string; readonly phantom: { readonly seed: number } };
@@ -161,9 +161,7 @@ export async function coordsRun(config: CoordsRunConfig, runDir: string, hooks: 
 }
 
 async function coordsRunLocked(config: CoordsRunConfig, runDir: string, hooks: CoordsHooks, started: number): Promise<CoordsReport> {
-  const log = createRunLog(runDir);
-  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
-  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  const say = openRun(runDir, config, hooks.onMessage);
   const ckptDir = join(runDir, RUN_FILES.checkpoints);
   const bestDir = join(runDir, RUN_FILES.best);
   const train: CoordsVolume[] = [];

@@ -26,7 +26,7 @@ import { runTraining } from '../engine/trainer.js';
 import { readNiftiFile } from '../nifti/read-file.js';
 import type { CtSource } from './coords-run.js';
 import { withRunLock } from '../runs/run-lock.js';
-import { createRunLog, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
+import { openRun, RUN_FILES, writeJsonAtomic } from '../runs/run-folder.js';
 import { StepClock } from './step-clock.js';
 
 export interface PretrainRunConfig {
@@ -135,9 +135,7 @@ export async function pretrainRun(config: PretrainRunConfig, runDir: string, hoo
 }
 
 async function pretrainRunLocked(config: PretrainRunConfig, runDir: string, hooks: PretrainHooks, started: number): Promise<PretrainReport> {
-  const log = createRunLog(runDir);
-  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
-  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
+  const say = openRun(runDir, config, hooks.onMessage);
   const volumes: PretrainVolume[] = [];
   const guidance = config.job.method === 'guided' ? config.job.guidance : undefined;
   if (guidance && guidance.coords !== 'oracle') say(`coordinates from the model ${guidance.coords.model} (sha256 ${guidance.coords.sha256.slice(0, 12)}…), predicted once per CT and cached`);

@@ -23,7 +23,7 @@ import { configJson, frozenAtEpoch, jobOf, parseRunConfig, type TrainRunConfig }
 import { StepClock } from './step-clock.js';
 import { withRunLock } from '../runs/run-lock.js';
 import { unfreezeResumePoint } from './unfreeze.js';
-import { appendMetricsLine, createRunLog, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from '../runs/run-folder.js';
+import { appendMetricsLine, openRun, readValidationLines, RUN_FILES, writeJsonAtomic, type ValidationLine } from '../runs/run-folder.js';
 
 export interface TrainProgress {
   readonly epoch: number;
@@ -155,9 +155,7 @@ async function trainLocked(config: TrainRunConfig, runDir: string, hooks: TrainH
   // Before the first write: a checkpoint that does not fit stops here with the folder untouched.
   let verified = resumePointFor(Math.min(firstEpoch, config.epochs));
 
-  writeJsonAtomic(join(runDir, RUN_FILES.config), config);
-  const log = createRunLog(runDir);
-  const say = (m: string): void => { log(m); hooks.onMessage?.(m); };
+  const say = openRun(runDir, config, hooks.onMessage);
   say(`${config.name}: ${train.length} training case(s), ${val.length} validation case(s), patch ${config.patch.join('x')}, ${config.mode}${config.init ? ` from ${config.init}` : ''}, ${totalSteps} steps`);
   if (config.mode !== 'scratch' && !config.backbone) say(`${config.mode} without --backbone: the backbone starts from random weights (a baseline)`);
 
